@@ -1,0 +1,62 @@
+"""Settings, read once from the environment (PBX_*). Every component takes a Settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    # PostgreSQL: a full URL; the private cluster's URL is derived from the state dir when unset.
+    database_url: str = ""
+    # HTTP API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    # FastAGI server (Asterisk connects here: agi://agi_host:agi_port/<handler>)
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    # A handler that has not finished by then leaves the call to the dialplan's fallback.
+    agi_deadline_s: float = 0.5
+    # AMI (Asterisk Manager Interface)
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = "pbx-control"
+    ami_secret: str = field(default="", repr=False)
+    # Where the Asterisk configuration we render lives (as this process sees it).
+    asterisk_etc: Path = Path("/etc/asterisk")
+    # How long an API token lives.
+    token_ttl_s: int = 12 * 3600
+    # Which components this process runs: any of api, agi, ami.
+    components: tuple[str, ...] = ("api", "agi", "ami")
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=_env("PBX_DATABASE_URL", ""),
+            api_host=_env("PBX_API_HOST", cls.api_host),
+            api_port=_env_int("PBX_API_PORT", cls.api_port),
+            agi_host=_env("PBX_AGI_HOST", cls.agi_host),
+            agi_port=_env_int("PBX_AGI_PORT", cls.agi_port),
+            agi_deadline_s=float(_env("PBX_AGI_DEADLINE_S", str(cls.agi_deadline_s))),
+            ami_host=_env("PBX_AMI_HOST", cls.ami_host),
+            ami_port=_env_int("PBX_AMI_PORT", cls.ami_port),
+            ami_username=_env("PBX_AMI_USERNAME", cls.ami_username),
+            ami_secret=_env("PBX_AMI_SECRET", ""),
+            asterisk_etc=Path(_env("PBX_ASTERISK_ETC", str(cls.asterisk_etc))),
+            token_ttl_s=_env_int("PBX_TOKEN_TTL_S", cls.token_ttl_s),
+            components=tuple(
+                c.strip() for c in _env("PBX_COMPONENTS", "api,agi,ami").split(",") if c.strip()
+            ),
+            log_level=_env("PBX_LOG_LEVEL", cls.log_level),
+        )

@@ -1,0 +1,1 @@
+"""PostgreSQL access: one asyncpg pool per process, migrations from sql/."""

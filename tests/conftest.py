@@ -1,0 +1,70 @@
+"""Shared fixtures: a private PostgreSQL cluster for the whole session, a fresh database per test."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from pbx_control.db.migrate import migrate
+from pbx_control.runtime.postgres import PrivateCluster
+
+STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
+TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))
+TEMPLATE_DB = "pbx_template"
+_db_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PrivateCluster]:
+    cluster = PrivateCluster(STATE_DIR / "pg-test", TEST_PG_PORT)
+    cluster.start()
+    cluster.create_database(TEMPLATE_DB, drop_first=True)
+
+    async def _migrate() -> None:
+        conn = await asyncpg.connect(cluster.url(TEMPLATE_DB))
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(_migrate())
+    yield cluster
+
+
+@pytest.fixture
+def db_url(pg_cluster: PrivateCluster) -> Iterator[str]:
+    """A freshly migrated database of its own for one test (copied from the migrated template)."""
+    name = f"pbx_t{os.getpid()}_{next(_db_counter)}"
+
+    async def _create() -> None:
+        conn = await asyncpg.connect(pg_cluster.url("postgres"))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+        finally:
+            await conn.close()
+
+    async def _drop() -> None:
+        conn = await asyncpg.connect(pg_cluster.url("postgres"))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(_create())
+    yield pg_cluster.url(name)
+    asyncio.run(_drop())
+
+
+@pytest.fixture
+async def db_pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(db_url, min_size=1, max_size=4)
+    assert pool is not None
+    yield pool
+    await pool.close()
