@@ -140,3 +140,12 @@ CREATE VIEW pbx_org_outbound AS
            coalesce(o.main_number, '') AS callerid,
            (SELECT 'trunk_' || t.name FROM trunks t ORDER BY t.id LIMIT 1) AS trunk
       FROM organizations o;
+
+CREATE VIEW pbx_did_targets AS
+    SELECT n.number AS id,
+           o.slug AS organization,
+           coalesce(string_agg('PJSIP/' || d.sip_username, '&' ORDER BY d.id), '') AS dial
+      FROM numbers n
+      JOIN organizations o ON o.id = n.organization_id
+      LEFT JOIN devices d ON d.user_id = n.user_id
+     GROUP BY n.number, o.slug;

@@ -1,0 +1,1 @@
+"""What turns our data into Asterisk dialplan."""

@@ -1,0 +1,147 @@
+"""One Asterisk 22 instance: its directories, rendered configuration and process.
+
+By default Asterisk runs from the Debian sid root built by scripts/build-asterisk-root.sh, through
+chroot; with root=None it is a native install (production). Each instance has its own directories
+under {base} (as Asterisk sees them), so `make run` and the tests can run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pbx_control.runtime.asterisk_config import render_dir
+
+DEFAULT_ROOT = Path("/var/lib/pbx-control/asterisk-root")
+
+
+@dataclass
+class AsteriskInstance:
+    name: str
+    root: Path | None  # None: native Asterisk
+    sip_port: int
+    ami_port: int
+    ami_secret: str
+    agi_url: str
+    db_host: str
+    db_port: int
+    db_name: str
+    db_user: str
+    db_password: str
+    rtp_start: int
+    rtp_end: int
+    ami_username: str = "pbx-control"
+    sip_bind: str = "0.0.0.0"
+    verbose: int = 0
+    full_log: bool = False
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def base(self) -> str:
+        """The instance directory as Asterisk sees it."""
+        if self.root is None:
+            return f"/var/lib/pbx-control/asterisk-{self.name}"
+        return f"/srv/pbx-control/{self.name}"
+
+    def host_path(self, inner: str) -> Path:
+        """A path as Asterisk sees it, as this process sees it."""
+        return Path(inner) if self.root is None else self.root / inner.lstrip("/")
+
+    @property
+    def etc_dir(self) -> Path:
+        return self.host_path(f"{self.base}/etc")
+
+    @property
+    def log_dir(self) -> Path:
+        return self.host_path(f"{self.base}/log")
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.host_path(f"{self.base}/spool")
+
+    def _moddir(self) -> str:
+        for arch_dir in sorted(self.host_path("/usr/lib").glob("*-linux-gnu")):
+            if (arch_dir / "asterisk" / "modules").is_dir():
+                return f"/usr/lib/{arch_dir.name}/asterisk/modules"
+        return "/usr/lib/asterisk/modules"
+
+    def render(self) -> None:
+        for sub in ("etc", "lib", "spool", "run", "log", "cache"):
+            self.host_path(f"{self.base}/{sub}").mkdir(parents=True, exist_ok=True)
+        render_dir(self.etc_dir, {
+            "base": self.base,
+            "moddir": self._moddir(),
+            "instance": self.name,
+            "verbose": self.verbose,
+            "full_log": "full.log => notice,warning,error,verbose(3)" if self.full_log else "",
+            "ami_port": self.ami_port,
+            "ami_username": self.ami_username,
+            "ami_secret": self.ami_secret,
+            "agi_url": self.agi_url,
+            "sip_bind": self.sip_bind,
+            "sip_port": self.sip_port,
+            "rtp_start": self.rtp_start,
+            "rtp_end": self.rtp_end,
+            "db_host": self.db_host,
+            "db_port": self.db_port,
+            "db_name": self.db_name,
+            "db_user": self.db_user,
+            "db_password": self.db_password,
+        })
+        if self.root is not None:
+            # Without the host's name files, Asterisk stalls on DNS lookups inside the root.
+            for name in ("hosts", "resolv.conf"):
+                src = Path("/etc") / name
+                if src.exists():
+                    shutil.copyfile(src, self.root / "etc" / name)
+
+    def _cmd(self, *args: str) -> list[str]:
+        conf = f"{self.base}/etc/asterisk.conf"
+        inner = ["/usr/sbin/asterisk", "-C", conf, *args]
+        return inner if self.root is None else ["chroot", str(self.root), *inner]
+
+    def start(self, *, stdout: int | None = subprocess.DEVNULL, timeout_s: float = 60) -> None:
+        self.render()
+        self._proc = subprocess.Popen(
+            self._cmd("-f", "-n"), stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.wait_fully_booted(timeout_s)
+
+    def wait_fully_booted(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"asterisk {self.name} exited with {self._proc.returncode}; see {self.log_dir}")
+            r = subprocess.run(self._cmd("-rx", "core waitfullybooted"), capture_output=True, text=True,
+                               timeout=timeout_s, check=False)
+            if r.returncode == 0 and "fully booted" in r.stdout.lower():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"asterisk {self.name} did not boot within {timeout_s}s")
+
+    def cli(self, command: str, timeout_s: float = 10) -> str:
+        r = subprocess.run(self._cmd("-rx", command), capture_output=True, text=True, timeout=timeout_s,
+                           check=False)
+        return r.stdout
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def stop(self, timeout_s: float = 15) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = None
+            return
+        try:
+            self.cli("core stop now", timeout_s=5)
+            self._proc.wait(timeout=timeout_s)
+        except (subprocess.TimeoutExpired, OSError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(timeout=5)
+        self._proc = None

@@ -1,0 +1,134 @@
+"""SIPp as phones and as the carrier: each Phone is a SIP account on its own port."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support import sipp_scenarios
+
+SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+_run_ids = itertools.count()
+
+
+@dataclass
+class SippRun:
+    """One SIPp process and what it saw."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    message_file: Path
+    error_file: Path
+    log_file: Path
+
+    def wait(self, timeout_s: float = 30) -> int:
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.poll()
+
+    @property
+    def messages(self) -> str:
+        return self.message_file.read_text(errors="replace") if self.message_file.exists() else ""
+
+    def received(self, method_or_code: str) -> list[str]:
+        """SIP messages this SIPp received whose first line starts with method_or_code."""
+        out = []
+        for block in self.messages.split("----------------------------------------------- ")[1:]:
+            head, _, msg = block.partition("\n")
+            if " received" not in head and "received" not in head.split()[-1:][0:1]:
+                if "received" not in head:
+                    continue
+            msg = msg.lstrip()
+            first = msg.split("\n", 1)[0]
+            if first.startswith(method_or_code) or first.startswith(f"SIP/2.0 {method_or_code}"):
+                out.append(msg)
+        return out
+
+    def explain(self) -> str:
+        err = self.error_file.read_text(errors="replace") if self.error_file.exists() else ""
+        log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        return f"sipp {self.name} rc={self.returncode}\nerrors:\n{err[-3000:]}\nlog:\n{log[-2000:]}" \
+               f"\nmessages:\n{self.messages[-4000:]}"
+
+
+def header(message: str, name: str) -> str | None:
+    m = re.search(rf"^{re.escape(name)}:\s*(.*)$", message, re.IGNORECASE | re.MULTILINE)
+    return m.group(1).strip() if m else None
+
+
+@dataclass
+class Phone:
+    """A SIP account played by SIPp: register, answer, ring, call."""
+
+    username: str
+    password: str
+    port: int
+    server: tuple[str, int] = ("127.0.0.1", 5060)
+    local_ip: str = "127.0.0.1"
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="sipp-")))
+
+    def _start(self, scenario_xml: str, kind: str, *, remote: bool, calls: int = 1,
+               timeout_s: float = 20, service: str | None = None) -> SippRun:
+        run_id = next(_run_ids)
+        name = f"{self.username}-{kind}-{run_id}"
+        scen = self.workdir / f"{name}.xml"
+        scen.write_text(scenario_xml)
+        msg = self.workdir / f"{name}.messages.log"
+        err = self.workdir / f"{name}.errors.log"
+        log = self.workdir / f"{name}.out.log"
+        cmd = [SIPP]
+        if remote:
+            cmd.append(f"{self.server[0]}:{self.server[1]}")
+        cmd += ["-sf", str(scen), "-i", self.local_ip, "-p", str(self.port),
+                "-mp", str(self.port + 10000), "-m", str(calls),
+                "-s", service or self.username, "-au", self.username, "-ap", self.password,
+                "-nostdin", "-trace_msg", "-message_file", str(msg), "-trace_err", "-error_file", str(err),
+                "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-recv_timeout", f"{int(timeout_s * 1000)}",
+                "-nd", "-default_behaviors", "all,-bye"]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return SippRun(name, proc, msg, err, log)
+
+    def register(self, timeout_s: float = 10) -> SippRun:
+        run = self._start(sipp_scenarios.register(), "register", remote=True, timeout_s=timeout_s)
+        rc = run.wait(timeout_s + 5)
+        assert rc == 0, run.explain()
+        return run
+
+    def register_expect_failure(self, timeout_s: float = 5) -> SippRun:
+        run = self._start(sipp_scenarios.register(), "register", remote=True, timeout_s=timeout_s)
+        run.wait(timeout_s + 5)
+        return run
+
+    def answer(self, *, answer_after_ms: int = 200, calls: int = 1, timeout_s: float = 20) -> SippRun:
+        return self._start(sipp_scenarios.answer(answer_after_ms), "answer", remote=False, calls=calls,
+                           timeout_s=timeout_s)
+
+    def ring(self, *, timeout_s: float = 20) -> SippRun:
+        return self._start(sipp_scenarios.ring_only(), "ring", remote=False, timeout_s=timeout_s)
+
+    def call(self, number: str, *, expect: int = 200, hold_ms: int = 500, auth: bool = True,
+             from_user: str | None = None, timeout_s: float = 20, wait: bool = True) -> SippRun:
+        xml = sipp_scenarios.call(number, expect=expect, hold_ms=hold_ms, auth=auth,
+                                  from_user=from_user or "[service]")
+        run = self._start(xml, "call", remote=True, timeout_s=timeout_s)
+        if wait:
+            run.wait(timeout_s + 10)
+        return run

@@ -1,0 +1,216 @@
+"""SIPp scenarios as text, so a test can choose the expected answer. SIPp fills [keywords]."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+_SDP = """v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 8
+a=rtpmap:0 PCMU/8000
+a=rtpmap:8 PCMA/8000
+a=sendrecv
+"""
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[\n" + text.strip("\n") + "\n\n]]>"
+
+
+def register(expires: int = 3600) -> str:
+    """REGISTER, answer the 401 digest challenge, expect 200."""
+    def req(cseq: int, auth: bool) -> str:
+        return _cdata(f"""
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} REGISTER
+Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+Expires: {expires}
+User-Agent: sipp-phone
+{"[authentication]" if auth else ""}
+Content-Length: 0
+""")
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register">
+  <send retrans="500">{req(1, False)}</send>
+  <recv response="100" optional="true"/>
+  <recv response="401" auth="true"/>
+  <send retrans="500">{req(2, True)}</send>
+  <recv response="100" optional="true"/>
+  <recv response="200"/>
+</scenario>
+"""
+
+
+def answer(answer_after_ms: int = 200) -> str:
+    """A phone that rings, answers after a pause, and waits for the caller's BYE."""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="answer">
+  <recv request="INVITE" crlf="true"/>
+  <send>{_cdata('''
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+''')}</send>
+  <pause milliseconds="{answer_after_ms}"/>
+  <send retrans="500">{_cdata('''
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+''' + _SDP)}</send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+  <recv request="BYE"/>
+  <send>{_cdata('''
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+''')}</send>
+  <timewait milliseconds="500"/>
+</scenario>
+"""
+
+
+def ring_only() -> str:
+    """A phone that rings and never answers: it expects the call to be cancelled."""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="ring-only">
+  <recv request="INVITE" crlf="true"/>
+  <send>{_cdata('''
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+''')}</send>
+  <recv request="CANCEL"/>
+  <send>{_cdata('''
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+''')}</send>
+  <send>{_cdata('''
+SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [cseq] INVITE
+Content-Length: 0
+''')}</send>
+  <recv request="ACK"/>
+  <timewait milliseconds="500"/>
+</scenario>
+"""
+
+
+def call(number: str, *, expect: int = 200, hold_ms: int = 500, auth: bool = True,
+         from_user: str = "[service]", from_name: str = "") -> str:
+    """Place a call to number; expect a final response (200: hold, then hang up)."""
+    display = f'"{escape(from_name)}" ' if from_name else ""
+
+    def invite(cseq: int, with_auth: bool) -> str:
+        return _cdata(f"""
+INVITE sip:{number}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: {display}<sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:{number}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} INVITE
+Contact: <sip:{from_user}@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+{"[authentication]" if with_auth else ""}
+Content-Type: application/sdp
+Content-Length: [len]
+
+""" + _SDP)
+
+    ack_error = _cdata("""
+ACK sip:{number}@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+CSeq: {cseq} ACK
+Max-Forwards: 70
+Content-Length: 0
+""")
+    steps = [f'<send retrans="500">{invite(1, False)}</send>',
+             '<recv response="100" optional="true"/>']
+    cseq = 1
+    if auth:
+        steps += ['<recv response="401" auth="true"/>',
+                  f"<send>{ack_error.replace('{number}', number).replace('{cseq}', '1')}</send>",
+                  f'<send retrans="500">{invite(2, True)}</send>',
+                  '<recv response="100" optional="true"/>']
+        cseq = 2
+    steps += ['<recv response="180" optional="true"/>', '<recv response="183" optional="true"/>',
+              '<recv response="180" optional="true"/>']
+    if expect == 200:
+        steps += [
+            '<recv response="200" rtd="true" rrs="true"/>',
+            "<send>" + _cdata(f"""
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: {display}<sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+[routes]
+Call-ID: [call_id]
+CSeq: {cseq} ACK
+Max-Forwards: 70
+Content-Length: 0
+""") + "</send>",
+            f'<pause milliseconds="{hold_ms}"/>',
+            '<send retrans="500">' + _cdata(f"""
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: {display}<sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+[routes]
+Call-ID: [call_id]
+CSeq: {cseq + 1} BYE
+Max-Forwards: 70
+Content-Length: 0
+""") + "</send>",
+            '<recv response="200" crlf="true"/>',
+        ]
+    else:
+        steps += [
+            f'<recv response="{expect}"/>',
+            f"<send>{ack_error.replace('{number}', number).replace('{cseq}', str(cseq))}</send>",
+        ]
+    body = "\n  ".join(steps)
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="call">
+  {body}
+</scenario>
+"""
