@@ -16,7 +16,7 @@ from pbx_control.runtime.postgres import PrivateCluster
 
 STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))
-TEMPLATE_DB = "pbx_template"
+TEMPLATE_DB = f"pbx_template_{os.getpid()}"
 _db_counter = itertools.count()
 
 
@@ -35,6 +35,15 @@ def pg_cluster() -> Iterator[PrivateCluster]:
 
     asyncio.run(_migrate())
     yield cluster
+
+    async def _drop_template() -> None:
+        conn = await asyncpg.connect(cluster.url("postgres"))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(_drop_template())
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Where a call goes: pure decisions (decision.py) fed by indexed reads (repository.py)."""
