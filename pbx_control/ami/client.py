@@ -1,0 +1,570 @@
+"""AmiClient: the one long-lived AMI login of this process, on panoramisk 1.4.
+
+Lifecycle, run by one background task started by `start()`:
+
+    connect (timeout) -> Login -> connected -> FullyBooted -> on_ready callbacks -> ready
+    ... until the connection is lost: EOF or error, a Shutdown event, a Ping left unanswered.
+
+Then it waits (exponential backoff: 0.5 s doubling up to 10 s, +/-20 % jitter, back to the start
+after every successful login) and begins again, forever, until `stop()`. A refused login, a refused
+or hanging TCP connect are all just a failed attempt. Actions still waiting for their response when
+the connection goes fail with AmiUnavailable and are never re-sent (see _panoramisk.py for why we do
+not let panoramisk do its own reconnecting).
+
+Event callbacks run inside the socket reader, in the order Asterisk sent the events, with the call's
+uniqueid, linkedid and organization bound in structlog's contextvars; a coroutine callback runs as
+its own task (and so loses that ordering).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import inspect
+import random
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from panoramisk.message import Message
+
+from pbx_control.ami._panoramisk import PANORAMISK_LOG, ClientProtocol, PassiveManager, SafeAction
+from pbx_control.ami.errors import AmiError, AmiLoginFailed, AmiTimeout, AmiUnavailable
+from pbx_control.config import Settings
+from pbx_control.logs import get_logger
+
+log = get_logger("pbx_control.ami.client")
+
+Response = Message | list[Message]
+EventCallback = Callable[[Message], Awaitable[None] | None]
+ReadyCallback = Callable[[], Awaitable[None] | None]
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_ASYNC_TRUE = frozenset({"yes", "true", "y", "t", "1", "on"})
+_DEFAULT_ORIGINATE_TIMEOUT_MS = 30000  # Asterisk's default for Originate's Timeout header
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    initial: float = 0.5,
+    maximum: float = 10.0,
+    jitter: float = 0.2,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Delay before reconnect attempt `attempt` (0-based): initial * 2**attempt, capped, jittered."""
+    base = min(maximum, initial * 2 ** min(attempt, 32))
+    return min(maximum, base * (1 + jitter * (2 * rand() - 1)))
+
+
+def _header_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str | int | float):
+        text = str(value)
+    else:
+        raise TypeError(f"AMI header {key} must be a string or a number, not {type(value).__name__}")
+    if "\r" in text or "\n" in text:
+        raise ValueError(f"AMI header {key} contains a line break")
+    return text
+
+
+def prepare_action(action: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    """Validate an action's headers and add `Async` unless the caller chose.
+
+    Without an Async key panoramisk 1.4 crashes on a "successfully queued" response (see
+    _panoramisk.py), so every action gets `Async: false`, except Originate which gets `Async: true`:
+    a synchronous Originate holds the whole AMI session until the call is answered or times out.
+    Header names and values are checked so that no value can inject extra headers.
+    """
+    fields: dict[str, str | list[str]] = {}
+    name = ""
+    for key, value in action.items():
+        if not isinstance(key, str) or not _HEADER_NAME.match(key):
+            raise ValueError(f"invalid AMI header name {key!r}")
+        if isinstance(value, list | tuple):
+            fields[key] = [_header_value(key, item) for item in value]
+        else:
+            fields[key] = _header_value(key, value)
+            if key.lower() == "action":
+                name = fields[key]
+    if not name:
+        raise ValueError("an AMI action needs an Action header")
+    if not any(key.lower() == "async" for key in fields):
+        fields["Async"] = "true" if name.lower() == "originate" else "false"
+    return fields
+
+
+def _first(response: Response) -> Message:
+    return response[0] if isinstance(response, list) else response
+
+
+def command_output(response: Message) -> str:
+    """The text of a Command response: Asterisk 22 sends one `Output:` header per line."""
+    output = response.get("Output")
+    if output is None:
+        return ""
+    if isinstance(output, list):
+        return "\n".join(output)
+    return str(output)
+
+
+def _raise_for_error(name: str, response: Response) -> None:
+    first = _first(response)
+    if first.success:
+        return
+    message = str(first.get("Message") or first.get("Response") or "error")
+    output = command_output(first)
+    raise AmiError(f"{message}: {output}" if output else message, action=name, response=response)
+
+
+def _describe_loss(exc: Any) -> str:
+    if exc is None:
+        return "connection closed by Asterisk"
+    if isinstance(exc, Message):  # panoramisk passes the Shutdown event itself
+        return f"Asterisk is shutting down ({exc.get('Shutdown', '')}, restart={exc.get('Restart', '')})"
+    if isinstance(exc, BaseException):
+        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return str(exc)
+
+
+def _call_ids(event: Message) -> dict[str, str]:
+    ids = {
+        "uniqueid": event.get("Uniqueid"),
+        "linkedid": event.get("Linkedid"),
+        "organization": event.get("AccountCode"),
+    }
+    return {key: value for key, value in ids.items() if isinstance(value, str) and value}
+
+
+class PendingAction:
+    """An action sent on one connection. `await result()` for its response.
+
+    `done` turns true inside the socket reader, at the very message that completes the response,
+    before any later message is handled (the CallModel relies on this to order a snapshot against
+    the events around it).
+    """
+
+    def __init__(
+        self, action: SafeAction, protocol: ClientProtocol, lost: asyncio.Future[str], timeout_s: float
+    ) -> None:
+        self._action = action
+        self._protocol = protocol
+        self._lost = lost
+        self.timeout_s = timeout_s
+        self.name = str(action.get("Action", ""))
+
+    @property
+    def done(self) -> bool:
+        return self._action.future.done()
+
+    async def result(self, timeout_s: float | None = None, *, check: bool = True) -> Response:
+        """The response: a Message, or a list of Messages for a list action (the Response first,
+        the Complete event last) or an async Originate (Response, OriginateResponse).
+
+        Raises AmiUnavailable if the connection goes first, AmiTimeout after `timeout_s` seconds and,
+        when `check`, AmiError for an error response.
+        """
+        future = self._action.future
+        limit = self.timeout_s if timeout_s is None else timeout_s
+        try:
+            if not future.done():
+                await asyncio.wait({future, self._lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not future.done():
+                future.cancel()
+                self._forget()
+        if future.cancelled():
+            if self._lost.done():
+                raise AmiUnavailable("the AMI connection was lost before the response came", action=self.name)
+            raise AmiTimeout(f"no response within {limit:g} s", action=self.name)
+        response: Response = future.result()
+        if check:
+            _raise_for_error(self.name, response)
+        return response
+
+    def _forget(self) -> None:
+        # A late answer must not find it (panoramisk would keep the entry forever).
+        self._protocol.responses.pop(self._action.id, None)
+        self._protocol.responses.pop(self._action.action_id, None)
+
+
+class _EventSubscription:
+    def __init__(self, pattern: str, callback: EventCallback) -> None:
+        self.pattern = pattern
+        self.callback = callback
+        self._regex = None if pattern == "*" else re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+
+    def matches(self, name: str) -> bool:
+        return self._regex is None or self._regex.match(name) is not None
+
+
+class AmiClient:
+    """One long-lived AMI login (see the module docstring for the lifecycle)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 10.0,
+        backoff_jitter: float = 0.2,
+        action_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        ping_interval: float = 10.0,
+        ping_timeout: float = 5.0,
+        fully_booted_timeout: float = 30.0,
+    ) -> None:
+        self._settings = settings
+        self._backoff = {"initial": backoff_initial, "maximum": backoff_max, "jitter": backoff_jitter}
+        self._action_timeout = action_timeout
+        self._connect_timeout = connect_timeout
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._fully_booted_timeout = fully_booted_timeout
+        self._manager = PassiveManager(self._protocol_lost, log=PANORAMISK_LOG, encoding="utf-8")
+        self._manager.register_event("*", self._dispatch)
+        self._subscriptions: list[_EventSubscription] = []
+        self._ready_callbacks: list[ReadyCallback] = []
+        self._protocol: ClientProtocol | None = None
+        self._lost: asyncio.Future[str] | None = None
+        self._logged_in = False
+        self._fully_booted = False
+        self._boot_signal = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._stopping = False
+        self.last_connected_at: datetime | None = None
+
+    # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Logged in, and the connection has not been lost since."""
+        return (
+            self._logged_in
+            and self._protocol is not None
+            and not self._protocol.closed
+            and self._lost is not None
+            and not self._lost.done()
+        )
+
+    @property
+    def fully_booted(self) -> bool:
+        """Asterisk said FullyBooted on the current connection."""
+        return self.connected and self._fully_booted
+
+    @property
+    def ready(self) -> bool:
+        """Connected and the on_ready callbacks have run for this connection."""
+        return self.connected and self._ready.is_set()
+
+    async def wait_ready(self, timeout_s: float | None = None) -> None:
+        """Wait until `ready` (raises TimeoutError after `timeout_s` seconds)."""
+        await asyncio.wait_for(self._ready.wait(), timeout_s)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start connecting in the background. Returns at once, whether Asterisk is up or not."""
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="ami-client")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task})
+        tasks = list(self._tasks)
+        for pending in tasks:
+            pending.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        log.info("ami.stopped")
+
+    async def _run(self) -> None:
+        attempt = 0
+        settings = self._settings
+        where = {"host": settings.ami_host, "port": settings.ami_port, "username": settings.ami_username}
+        while True:
+            established = False
+            try:
+                established = await self._session()
+            except AmiLoginFailed as exc:
+                log.error("ami.login_failed", reason=exc.message, **where)
+            except (OSError, TimeoutError, AmiUnavailable) as exc:
+                log.warning("ami.connect_failed", error=_describe_loss(exc), **where)
+            except Exception:
+                log.exception("ami.session_failed", **where)
+            if established:
+                attempt = 0
+            delay = backoff_delay(attempt, **self._backoff)
+            attempt += 1
+            log.info("ami.reconnect_scheduled", delay_s=round(delay, 3), attempt=attempt)
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> bool:
+        """One connection, from connect to loss. True if the login succeeded."""
+        loop = asyncio.get_running_loop()
+        settings = self._settings
+        self._boot_signal.clear()
+        self._fully_booted = False
+        log.debug("ami.connecting", host=settings.ami_host, port=settings.ami_port)
+        _transport, protocol = await asyncio.wait_for(
+            loop.create_connection(
+                lambda: ClientProtocol(self._manager), settings.ami_host, settings.ami_port
+            ),
+            self._connect_timeout,
+        )
+        lost: asyncio.Future[str] = loop.create_future()
+        self._protocol, self._lost = protocol, lost
+        self._manager.protocol = protocol
+        established = False
+        watchdog: asyncio.Task[None] | None = None
+        try:
+            await self._login(protocol, lost)
+            established = True
+            self._logged_in = True
+            self._manager.authenticated = True
+            self.last_connected_at = datetime.now(UTC)
+            log.info(
+                "ami.connected",
+                host=settings.ami_host,
+                port=settings.ami_port,
+                username=settings.ami_username,
+                protocol_version=protocol.version,
+            )
+            watchdog = asyncio.create_task(self._watchdog(protocol, lost))
+            await self._serve(lost)
+        finally:
+            self._logged_in = False
+            self._fully_booted = False
+            self._ready.clear()
+            if watchdog is not None:
+                watchdog.cancel()
+            if not lost.done():
+                lost.set_result("closed by us" if self._stopping else "session ended")
+            protocol.close()
+            self._manager.awaiting_actions.clear()
+            if established:
+                if self._stopping:
+                    log.info("ami.disconnected", reason=lost.result())
+                else:
+                    log.warning("ami.connection_lost", reason=lost.result())
+        return established
+
+    async def _login(self, protocol: ClientProtocol, lost: asyncio.Future[str]) -> None:
+        settings = self._settings
+        action = SafeAction(
+            {
+                "Action": "Login",
+                "Username": settings.ami_username,
+                "Secret": settings.ami_secret,
+                "Events": "on",
+            },
+            as_list=False,
+        )
+        protocol.send(action, as_list=False)
+        response = await PendingAction(action, protocol, lost, self._action_timeout).result(check=False)
+        first = _first(response)
+        if not first.success:
+            raise AmiLoginFailed(str(first.get("Message") or "Authentication failed"), action="Login")
+
+    async def _serve(self, lost: asyncio.Future[str]) -> None:
+        """Run on_ready after FullyBooted (again if Asterisk says it again) until the loss."""
+        timeout: float | None = self._fully_booted_timeout
+        while True:
+            booted = await self._wait_signal(self._boot_signal, lost, timeout)
+            if lost.done():
+                return
+            if booted:
+                self._boot_signal.clear()
+            else:
+                log.warning(
+                    "ami.fully_booted_missing",
+                    waited_s=timeout,
+                    hint="no FullyBooted event: does the AMI user have read=system? going on without it",
+                )
+            timeout = None
+            await self._run_ready()
+            if lost.done():
+                return
+            self._ready.set()
+            log.info("ami.ready", fully_booted=self._fully_booted, callbacks=len(self._ready_callbacks))
+
+    @staticmethod
+    async def _wait_signal(event: asyncio.Event, lost: asyncio.Future[str], within_s: float | None) -> bool:
+        waiter = asyncio.ensure_future(event.wait())
+        try:
+            await asyncio.wait({waiter, lost}, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        return event.is_set()
+
+    async def _run_ready(self) -> None:
+        for callback in list(self._ready_callbacks):
+            try:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+            except AmiUnavailable as exc:
+                log.warning("ami.ready_callback_interrupted", callback=_name(callback), error=exc.message)
+                return
+            except Exception:
+                log.exception("ami.ready_callback_failed", callback=_name(callback))
+
+    async def _watchdog(self, protocol: ClientProtocol, lost: asyncio.Future[str]) -> None:
+        """panoramisk's pinger never checks the answer; ours drops a connection that stopped talking."""
+        while not lost.done():
+            await asyncio.sleep(self._ping_interval)
+            if lost.done():
+                return
+            try:
+                await self._submit_on(protocol, lost, {"Action": "Ping"}).result(self._ping_timeout)
+            except AmiTimeout:
+                log.warning("ami.ping_timeout", timeout_s=self._ping_timeout)
+                self._protocol_lost(protocol, f"no answer to Ping within {self._ping_timeout:g} s")
+                protocol.transport.abort()
+                return
+            except AmiUnavailable:
+                return
+            except AmiError as exc:
+                log.warning("ami.ping_failed", error=exc.message)
+
+    def _protocol_lost(self, protocol: Any, exc: Any) -> None:
+        lost = self._lost
+        if protocol is not self._protocol or lost is None or lost.done():
+            return
+        lost.set_result(_describe_loss(exc))
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def submit(self, action: Mapping[str, Any]) -> PendingAction:
+        """Send an action now and return at once; `await pending.result()` for the response.
+
+        Raises AmiUnavailable (without waiting) when not connected.
+        """
+        if not self.connected or self._protocol is None or self._lost is None:
+            settings = self._settings
+            raise AmiUnavailable(
+                f"not connected to the Asterisk AMI at {settings.ami_host}:{settings.ami_port}",
+                action=str(action.get("Action", "")),
+            )
+        return self._submit_on(self._protocol, self._lost, action)
+
+    def _submit_on(
+        self, protocol: ClientProtocol, lost: asyncio.Future[str], action: Mapping[str, Any]
+    ) -> PendingAction:
+        fields = prepare_action(action)
+        prepared = SafeAction(fields, as_list=None)
+        protocol.send(prepared, as_list=None)
+        return PendingAction(prepared, protocol, lost, self._timeout_for(fields))
+
+    def _timeout_for(self, fields: Mapping[str, Any]) -> float:
+        lowered = {key.lower(): value for key, value in fields.items()}
+        if str(lowered.get("action", "")).lower() == "originate" and (
+            str(lowered.get("async", "")).lower() in _ASYNC_TRUE
+        ):
+            # Resolves at OriginateResponse: after the ring timeout at worst.
+            try:
+                ring_ms = int(str(lowered.get("timeout", _DEFAULT_ORIGINATE_TIMEOUT_MS)))
+            except ValueError:
+                ring_ms = _DEFAULT_ORIGINATE_TIMEOUT_MS
+            return ring_ms / 1000 + self._action_timeout
+        return self._action_timeout
+
+    async def send(self, action: Mapping[str, Any], *, timeout_s: float | None = None) -> Response:
+        """Send an action and return its response (see PendingAction.result for the shape).
+
+        Raises AmiUnavailable when not connected (at once) or when the connection is lost before the
+        response, AmiTimeout after `timeout_s` (default: action_timeout; for an async Originate its
+        ring Timeout plus that), AmiError on an error response.
+        """
+        return await self.submit(action).result(timeout_s)
+
+    async def command(self, cli: str, *, timeout_s: float | None = None) -> str:
+        """Run a CLI command (e.g. `dialplan reload`) and return its output text.
+
+        A command Asterisk reports as failed raises AmiError with the output in its message.
+        """
+        response = await self.send({"Action": "Command", "Command": cli}, timeout_s=timeout_s)
+        return command_output(_first(response))
+
+    # -- subscriptions ---------------------------------------------------------------------------
+
+    def on_event(self, pattern: str, callback: EventCallback) -> Callable[[], None]:
+        """Call `callback(event)` for every event whose name matches `pattern` ('*', a name, a glob;
+        case-insensitive). Returns a function that unsubscribes."""
+        subscription = _EventSubscription(pattern, callback)
+        self._subscriptions.append(subscription)
+
+        def unsubscribe() -> None:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+
+        return unsubscribe
+
+    def on_ready(self, callback: ReadyCallback) -> Callable[[], None]:
+        """Call `callback()` (plain or async) after every (re)connection once Asterisk said
+        FullyBooted: the place to re-derive state. Callbacks run one after the other, in the order
+        they were registered; one that fails is logged and the next runs. If the client is ready
+        already, the new callback also runs now."""
+        self._ready_callbacks.append(callback)
+        if self.ready:
+            self._spawn_ready(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._ready_callbacks:
+                self._ready_callbacks.remove(callback)
+
+        return unsubscribe
+
+    def _spawn_ready(self, callback: ReadyCallback) -> None:
+        async def run() -> None:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+
+        self._spawn(run(), _name(callback))
+
+    def _dispatch(self, _manager: Any, event: Message) -> None:
+        name = str(event.get("Event", ""))
+        if name == "FullyBooted":
+            self._fully_booted = True
+            self._boot_signal.set()
+            log.info("ami.fully_booted", status=event.get("Status", ""), uptime=event.get("Uptime", ""))
+        subscriptions = [sub for sub in self._subscriptions if sub.matches(name)]
+        if not subscriptions:
+            return
+        with structlog.contextvars.bound_contextvars(**_call_ids(event)):
+            for subscription in subscriptions:
+                try:
+                    result = subscription.callback(event)
+                    if inspect.isawaitable(result):
+                        self._spawn(result, _name(subscription.callback))
+                except Exception:
+                    # Raised inside data_received, it would make asyncio drop the connection.
+                    log.exception(
+                        "ami.event_callback_failed", ami_event=name, callback=_name(subscription.callback)
+                    )
+
+    def _spawn(self, awaitable: Awaitable[Any], what: str) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            self._tasks.discard(finished)
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("ami.callback_failed", callback=what, error=repr(finished.exception()))
+
+        task.add_done_callback(done)
+
+
+def _name(callback: Callable[..., Any]) -> str:
+    return getattr(callback, "__qualname__", None) or repr(callback)
