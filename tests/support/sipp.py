@@ -14,6 +14,8 @@ from tests.support import sipp_scenarios
 
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 _run_ids = itertools.count()
+# Every SIPp started, so a test fixture can kill what a failed test left running.
+LIVE_RUNS: list["SippRun"] = []
 
 
 @dataclass
@@ -47,19 +49,22 @@ class SippRun:
     def messages(self) -> str:
         return self.message_file.read_text(errors="replace") if self.message_file.exists() else ""
 
-    def received(self, method_or_code: str) -> list[str]:
-        """SIP messages this SIPp received whose first line starts with method_or_code."""
+    def _messages(self, direction: str) -> list[str]:
+        """Messages logged by -trace_msg in one direction ("received" or "sent")."""
         out = []
-        for block in self.messages.split("----------------------------------------------- ")[1:]:
-            head, _, msg = block.partition("\n")
-            if " received" not in head and "received" not in head.split()[-1:][0:1]:
-                if "received" not in head:
-                    continue
-            msg = msg.lstrip()
-            first = msg.split("\n", 1)[0]
-            if first.startswith(method_or_code) or first.startswith(f"SIP/2.0 {method_or_code}"):
-                out.append(msg)
+        for block in re.split(r"^-{20,} .*$", self.messages, flags=re.MULTILINE)[1:]:
+            lines = block.strip("\n").split("\n")
+            if not lines or f"message {direction}" not in lines[0]:
+                continue
+            out.append("\n".join(lines[1:]).strip("\n"))
         return out
+
+    def received(self, start: str) -> list[str]:
+        """Received SIP messages whose first line starts with `start` (e.g. "INVITE", "SIP/2.0 404")."""
+        return [m for m in self._messages("received") if m.startswith(start)]
+
+    def sent(self, start: str) -> list[str]:
+        return [m for m in self._messages("sent") if m.startswith(start)]
 
     def explain(self) -> str:
         err = self.error_file.read_text(errors="replace") if self.error_file.exists() else ""
@@ -104,7 +109,9 @@ class Phone:
                 "-nd", "-default_behaviors", "all,-bye"]
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        return SippRun(name, proc, msg, err, log)
+        run = SippRun(name, proc, msg, err, log)
+        LIVE_RUNS.append(run)
+        return run
 
     def register(self, timeout_s: float = 10) -> SippRun:
         run = self._start(sipp_scenarios.register(), "register", remote=True, timeout_s=timeout_s)

@@ -20,6 +20,28 @@ def _cdata(text: str) -> str:
     return "<![CDATA[\n" + text.strip("\n") + "\n\n]]>"
 
 
+_REINVITE_OK = """
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+""" + _SDP
+
+
+def _reinvite_block(back_to: str) -> str:
+    """Answer a re-INVITE (connected line update, session refresh) and go back to back_to."""
+    return f"""<label id="reinvite"/>
+  <send>{_cdata(_REINVITE_OK)}</send>
+  <recv request="ACK"/>
+  <nop next="{back_to}"/>"""
+
+
 def register(expires: int = 3600) -> str:
     """REGISTER, answer the 401 digest challenge, expect 200."""
     def req(cseq: int, auth: bool) -> str:
@@ -34,8 +56,7 @@ Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
 Max-Forwards: 70
 Expires: {expires}
 User-Agent: sipp-phone
-{"[authentication]" if auth else ""}
-Content-Length: 0
+{"[authentication]" + chr(10) if auth else ""}Content-Length: 0
 """)
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="register">
@@ -78,6 +99,8 @@ Content-Length: [len]
 
 ''' + _SDP)}</send>
   <recv request="ACK" rtd="true" crlf="true"/>
+  <label id="wait"/>
+  <recv request="INVITE" optional="true" next="reinvite"/>
   <recv request="BYE"/>
   <send>{_cdata('''
 SIP/2.0 200 OK
@@ -88,6 +111,9 @@ SIP/2.0 200 OK
 [last_CSeq:]
 Content-Length: 0
 ''')}</send>
+  <nop next="end"/>
+  {_reinvite_block("wait")}
+  <label id="end"/>
   <timewait milliseconds="500"/>
 </scenario>
 """
@@ -148,8 +174,7 @@ Call-ID: [call_id]
 CSeq: {cseq} INVITE
 Contact: <sip:{from_user}@[local_ip]:[local_port];transport=[transport]>
 Max-Forwards: 70
-{"[authentication]" if with_auth else ""}
-Content-Type: application/sdp
+{"[authentication]" + chr(10) if with_auth else ""}Content-Type: application/sdp
 Content-Length: [len]
 
 """ + _SDP)
@@ -177,24 +202,33 @@ Content-Length: 0
               '<recv response="180" optional="true"/>']
     if expect == 200:
         steps += [
-            '<recv response="200" rtd="true" rrs="true"/>',
+            ('<recv response="200" rtd="true" rrs="true"><action>'
+             '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="dialog_to"/>'
+             '<ereg regexp="&lt;(.*)&gt;" search_in="hdr" header="Contact:" assign_to="junk,remote_uri"/>'
+             '</action></recv>'),
             "<send>" + _cdata(f"""
-ACK [next_url] SIP/2.0
+ACK [$remote_uri] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: {display}<sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
+To:[$dialog_to]
 [routes]
 Call-ID: [call_id]
 CSeq: {cseq} ACK
 Max-Forwards: 70
 Content-Length: 0
 """) + "</send>",
-            f'<pause milliseconds="{hold_ms}"/>',
+            '<label id="hold"/>',
+            f'<recv request="INVITE" timeout="{hold_ms}" ontimeout="bye"/>',
+            "<send>" + _cdata(_REINVITE_OK) + "</send>",
+            '<recv request="ACK"/>',
+            '<nop next="hold"/>',
+            '<Reference variables="junk"/>',
+            '<label id="bye"/>',
             '<send retrans="500">' + _cdata(f"""
-BYE [next_url] SIP/2.0
+BYE [$remote_uri] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: {display}<sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
+To:[$dialog_to]
 [routes]
 Call-ID: [call_id]
 CSeq: {cseq + 1} BYE

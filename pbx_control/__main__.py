@@ -1,0 +1,3 @@
+from pbx_control.cli import main
+
+raise SystemExit(main())

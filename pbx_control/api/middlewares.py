@@ -1,0 +1,76 @@
+"""Request id + logging (outermost), then error translation (api.errors), then authentication.
+
+The request log line carries method, path, status, duration, request id, user id and organization;
+never bodies, query strings, tokens or the Authorization header.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+
+from pbx_control.api.context import POOL, PRINCIPAL, REQUEST_ID, TOKEN
+from pbx_control.api.errors import ApiError, Handler
+from pbx_control.api.registry import route_of
+from pbx_control.auth.tokens import lookup_token
+from pbx_control.logs import get_logger
+
+log = get_logger("pbx_control.api")
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+@web.middleware
+async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = incoming if _REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    status = 499  # client went away before we answered
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        try:
+            response = await handler(request)
+            status = response.status
+            response.headers[REQUEST_ID_HEADER] = request_id
+            return response
+        finally:
+            principal = request.get(PRINCIPAL)
+            log.info(
+                "http_request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                user_id=principal.user_id if principal else None,
+                organization_id=principal.organization_id if principal else None,
+            )
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bearer token on every route that declares roles; 401 without a valid one, 403 for a role
+    the route does not allow. Unknown paths fall through to the router's 404/405."""
+    route = route_of(request)
+    if route is None or route.roles is None:
+        return await handler(request)
+    challenge = {"WWW-Authenticate": "Bearer"}
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthorized", "a bearer token is required (Authorization: Bearer <token>)",
+                       challenge)
+    principal = await lookup_token(request.app[POOL], token)
+    if principal is None:
+        raise ApiError(401, "unauthorized", "the token is invalid or has expired", challenge)
+    request[PRINCIPAL] = principal
+    request[TOKEN] = token
+    if principal.role not in route.roles:
+        raise ApiError(403, "forbidden", f"the {principal.role} role may not use this endpoint")
+    with structlog.contextvars.bound_contextvars(
+        user_id=principal.user_id, organization_id=principal.organization_id
+    ):
+        return await handler(request)

@@ -1,0 +1,81 @@
+"""Users of the asker's organization.
+
+Everyone may read their own profile (/users/me). Members (user, operator, admin) may list their
+organization's directory; only admins see and change the full records. Platform admins belong to
+no organization and get 403 here: they manage organizations (see organizations.py), including
+adding an admin to one. A user id from another organization is a 404, like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pbx_control.api.context import Ctx
+from pbx_control.api.registry import ADMIN, ANYONE, MEMBERS, RouteTable
+from pbx_control.api.schemas import DirectoryEntry, MeOut, UserCreate, UserOut, UserUpdate
+from pbx_control.auth.tokens import revoke_user_tokens
+from pbx_control.tenancy import devices, numbers, organizations, users
+
+routes = RouteTable("users")
+
+
+@routes.route("GET", "/users/me", summary="My profile, devices and numbers", roles=ANYONE,
+              response=MeOut)
+async def get_me(ctx: Ctx) -> dict[str, Any]:
+    """Devices are listed without secrets; platform admins have no organization, devices or numbers."""
+    principal = ctx.principal
+    async with ctx.pool.acquire() as conn:
+        me = await users.get_user(conn, principal.organization_id, principal.user_id)
+        org_id = principal.organization_id
+        if org_id is None:
+            return {**me, "organization": None, "devices": [], "numbers": []}
+        return {
+            **me,
+            "organization": await organizations.get_organization(conn, org_id),
+            "devices": await devices.list_devices(conn, org_id, user_id=principal.user_id),
+            "numbers": await numbers.list_numbers(conn, org_id, user_id=principal.user_id),
+        }
+
+
+@routes.route("GET", "/users", summary="The organization's users (directory for non-admins)",
+              roles=MEMBERS, response=list[UserOut | DirectoryEntry])
+async def list_users(ctx: Ctx) -> list[UserOut | DirectoryEntry]:
+    """Admins get full records; users and operators get id, extension, name and email."""
+    rows = await users.list_users(ctx.pool, ctx.org_id)
+    if ctx.is_admin:
+        return [UserOut.model_validate(r) for r in rows]
+    return [DirectoryEntry.model_validate(r) for r in rows]
+
+
+@routes.route("POST", "/users", summary="Create a user", roles=ADMIN, body=UserCreate,
+              response=UserOut, status=201)
+async def create_user(ctx: Ctx) -> dict[str, Any]:
+    b: UserCreate = ctx.body
+    return await users.create_user(
+        ctx.pool, ctx.org_id, b.extension, b.name, b.username, b.password, b.role, b.language,
+        b.email, b.ring_time,
+    )
+
+
+@routes.route("GET", "/users/{user_id}", summary="One user", roles=ADMIN, response=UserOut)
+async def get_user(ctx: Ctx) -> dict[str, Any]:
+    return await users.get_user(ctx.pool, ctx.org_id, ctx.params["user_id"])
+
+
+@routes.route("PATCH", "/users/{user_id}", summary="Change a user", roles=ADMIN, body=UserUpdate,
+              response=UserOut)
+async def update_user(ctx: Ctx) -> dict[str, Any]:
+    """Only the fields sent change. A new password also ends the user's sessions (tokens), in the
+    same transaction. Demoting or removing the last admin is refused with 409."""
+    fields = ctx.body.model_dump(exclude_unset=True)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        user = await users.update_user(conn, ctx.org_id, ctx.params["user_id"], **fields)
+        if "password" in fields:
+            await revoke_user_tokens(conn, user["id"])
+    return user
+
+
+@routes.route("DELETE", "/users/{user_id}", summary="Delete a user (and their devices)",
+              roles=ADMIN)
+async def delete_user(ctx: Ctx) -> None:
+    await users.delete_user(ctx.pool, ctx.org_id, ctx.params["user_id"])

@@ -1,0 +1,36 @@
+"""Where softphones register. The one place the API reads PBX_SIP_DOMAIN / PBX_SIP_PORT (they
+belong in Settings; until then they come from the environment here)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from pbx_control.tenancy.devices import SIP_REALM
+
+
+@dataclass(frozen=True)
+class SipClientSettings:
+    domain: str = "127.0.0.1"
+    port: int = 5060
+    transport: str = "udp"
+
+    @classmethod
+    def from_env(cls) -> SipClientSettings:
+        return cls(
+            domain=os.environ.get("PBX_SIP_DOMAIN", cls.domain),
+            port=int(os.environ.get("PBX_SIP_PORT", str(cls.port))),
+        )
+
+    def account(self, sip_username: str, password: str) -> dict[str, object]:
+        host = f"[{self.domain}]" if ":" in self.domain else self.domain
+        return {
+            "username": sip_username,
+            "password": password,
+            "realm": SIP_REALM,
+            "domain": self.domain,
+            "port": self.port,
+            "transport": self.transport,
+            "registrar": f"sip:{host}:{self.port}",
+            "aor": f"sip:{sip_username}@{host}",
+        }

@@ -1,0 +1,1 @@
+"""Authentication: bcrypt passwords, opaque bearer tokens, login."""

@@ -1,0 +1,62 @@
+"""bcrypt password hashing. Hashing and checking run in a thread executor: bcrypt is CPU heavy
+(hundreds of milliseconds at the default cost) and must not block the event loop.
+
+The cost comes from PBX_BCRYPT_ROUNDS (default 12; tests use 4), read at each call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import bcrypt
+
+DEFAULT_ROUNDS = 12
+MAX_BYTES = 72  # bcrypt ignores (bcrypt >= 5: refuses) anything longer
+_dummy_hashes: dict[int, bytes] = {}
+
+
+def rounds() -> int:
+    try:
+        value = int(os.environ.get("PBX_BCRYPT_ROUNDS", DEFAULT_ROUNDS))
+    except ValueError:
+        value = DEFAULT_ROUNDS
+    return min(max(value, 4), 31)
+
+
+def hash_password_sync(password: str, cost: int | None = None) -> str:
+    data = password.encode()
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"password longer than {MAX_BYTES} bytes")
+    return bcrypt.hashpw(data, bcrypt.gensalt(rounds=cost or rounds())).decode("ascii")
+
+
+def verify_password_sync(password: str, password_hash: str | None) -> bool:
+    """True when `password` matches; with no hash, spends the same time and returns False."""
+    data = password.encode()
+    too_long = len(data) > MAX_BYTES
+    if password_hash is None or too_long:
+        # Same work as a real check, so a missing user is not told apart by timing.
+        bcrypt.checkpw(data[:MAX_BYTES], _dummy_hash())
+        return False
+    try:
+        return bcrypt.checkpw(data, password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def _dummy_hash() -> bytes:
+    cost = rounds()
+    if cost not in _dummy_hashes:
+        _dummy_hashes[cost] = bcrypt.hashpw(b"no such user", bcrypt.gensalt(rounds=cost))
+    return _dummy_hashes[cost]
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(None, hash_password_sync, password)
+
+
+async def verify_password(password: str, password_hash: str | None) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(
+        None, verify_password_sync, password, password_hash
+    )

@@ -1,0 +1,73 @@
+"""Opaque bearer tokens. The client gets `secrets.token_urlsafe(32)`; only its sha256 is stored
+(api_tokens), with an expiry. Looking a token up is one primary-key query joined to users."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+# Length cap on what we hash: a real token is 43 characters.
+MAX_TOKEN_LENGTH = 256
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking. organization_id is None for platform admins."""
+
+    user_id: int
+    organization_id: int | None
+    role: str
+    username: str
+
+
+def digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def issue_token(db: Any, user_id: int, ttl_s: int) -> tuple[str, datetime]:
+    """Create a token for `user_id`; return (token, expires_at). Also drops the user's expired ones."""
+    token = secrets.token_urlsafe(32)
+    await db.execute("DELETE FROM api_tokens WHERE user_id = $1 AND expires_at <= now()", user_id)
+    expires_at = await db.fetchval(
+        "INSERT INTO api_tokens (token_sha256, user_id, expires_at)"
+        " VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING expires_at",
+        digest(token),
+        user_id,
+        float(ttl_s),
+    )
+    return token, expires_at
+
+
+async def lookup_token(db: Any, token: str) -> Principal | None:
+    """The principal a valid, unexpired token belongs to, or None."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    rec = await db.fetchrow(
+        "SELECT u.id, u.organization_id, u.role, u.username"
+        "  FROM api_tokens t JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_sha256 = $1 AND t.expires_at > now()",
+        digest(token),
+    )
+    if rec is None:
+        return None
+    return Principal(rec["id"], rec["organization_id"], rec["role"], rec["username"])
+
+
+async def revoke_token(db: Any, token: str) -> bool:
+    """Delete the token (logout); True when it existed."""
+    status = await db.execute("DELETE FROM api_tokens WHERE token_sha256 = $1", digest(token))
+    return status != "DELETE 0"
+
+
+async def revoke_user_tokens(db: Any, user_id: int) -> None:
+    """Log a user out everywhere (e.g. after a password change)."""
+    await db.execute("DELETE FROM api_tokens WHERE user_id = $1", user_id)
+
+
+async def purge_expired_tokens(db: Any) -> int:
+    """Delete every expired token (for a periodic job); return how many."""
+    status = await db.execute("DELETE FROM api_tokens WHERE expires_at <= now()")
+    return int(status.split()[-1])

@@ -1,0 +1,139 @@
+"""The whole stack on one machine: PostgreSQL, Asterisk, and the settings the control service needs.
+
+`make run` starts a Stack named "run"; the end-to-end tests start one named "test" on other ports, so
+both can run at once. The control service itself is started by the caller (in-process for `make run`,
+as a subprocess in the tests, so a test can stop it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import asyncpg
+
+from pbx_control.config import Settings
+from pbx_control.db.migrate import migrate
+from pbx_control.runtime.asterisk import DEFAULT_ROOT, AsteriskInstance
+from pbx_control.runtime.postgres import PrivateCluster
+
+DEFAULT_STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
+
+
+@dataclass(frozen=True)
+class Ports:
+    pg: int
+    sip: int
+    ami: int
+    agi: int
+    api: int
+    rtp_start: int
+    rtp_end: int
+
+
+RUN_PORTS = Ports(pg=55432, sip=5060, ami=5038, agi=4573, api=8080, rtp_start=10000, rtp_end=10999)
+TEST_PORTS = Ports(pg=55433, sip=15060, ami=15038, agi=14573, api=18080, rtp_start=11000, rtp_end=11999)
+
+
+def asterisk_root_from_env() -> Path | None:
+    """PBX_ASTERISK_ROOT=native uses an Asterisk installed on this machine (production)."""
+    value = os.environ.get("PBX_ASTERISK_ROOT", str(DEFAULT_ROOT))
+    return None if value == "native" else Path(value)
+
+
+class Stack:
+    def __init__(self, name: str, ports: Ports, *, state_dir: Path = DEFAULT_STATE_DIR,
+                 database_url: str | None = None, asterisk_root: Path | None = DEFAULT_ROOT,
+                 fresh_database: bool = False, verbose: int = 0) -> None:
+        self.name = name
+        self.ports = ports
+        self.state_dir = state_dir
+        self.external_database_url = database_url or None
+        self.fresh_database = fresh_database
+        self.cluster = PrivateCluster(state_dir / f"pg-{name}", ports.pg)
+        self.asterisk_root = asterisk_root
+        self.verbose = verbose
+        self.asterisk: AsteriskInstance | None = None
+        self.database_url = ""
+
+    # -- secrets kept in the state dir, made once ---------------------------------------------
+    def _secret(self, what: str) -> str:
+        path = self.state_dir / f"{self.name}-{what}.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(24) + "\n")
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def ami_secret(self) -> str:
+        return self._secret("ami")
+
+    # -- components -----------------------------------------------------------------------------
+    def start_database(self) -> str:
+        if self.external_database_url:
+            self.database_url = self.external_database_url
+        else:
+            self.cluster.start()
+            self.cluster.create_database("pbx", drop_first=self.fresh_database)
+            self.database_url = self.cluster.url("pbx")
+
+        async def _migrate() -> None:
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                await migrate(conn)
+            finally:
+                await conn.close()
+
+        asyncio.run(_migrate())
+        return self.database_url
+
+    def asterisk_instance(self) -> AsteriskInstance:
+        if self.asterisk is None:
+            u = urlsplit(self.database_url)
+            self.asterisk = AsteriskInstance(
+                name=self.name, root=self.asterisk_root, sip_port=self.ports.sip, ami_port=self.ports.ami,
+                ami_secret=self.ami_secret, agi_url=f"agi://127.0.0.1:{self.ports.agi}",
+                db_host=u.hostname or "127.0.0.1", db_port=u.port or 5432,
+                db_name=u.path.lstrip("/") or "pbx", db_user=unquote(u.username or ""),
+                db_password=unquote(u.password or ""), rtp_start=self.ports.rtp_start,
+                rtp_end=self.ports.rtp_end, verbose=self.verbose, full_log=self.verbose > 0,
+            )
+        return self.asterisk
+
+    def start_asterisk(self) -> AsteriskInstance:
+        inst = self.asterisk_instance()
+        inst.start()
+        return inst
+
+    def service_env(self) -> dict[str, str]:
+        """Environment for `python -m pbx_control serve` against this stack."""
+        inst = self.asterisk_instance()
+        return {
+            "PBX_DATABASE_URL": self.database_url,
+            "PBX_API_PORT": str(self.ports.api),
+            "PBX_AGI_PORT": str(self.ports.agi),
+            "PBX_AMI_PORT": str(self.ports.ami),
+            "PBX_AMI_USERNAME": inst.ami_username,
+            "PBX_AMI_SECRET": self.ami_secret,
+            "PBX_ASTERISK_ETC": str(inst.etc_dir),
+            "PBX_SIP_PORT": str(self.ports.sip),
+        }
+
+    def settings(self) -> Settings:
+        env = self.service_env()
+        return Settings(
+            database_url=env["PBX_DATABASE_URL"], api_port=self.ports.api, agi_port=self.ports.agi,
+            ami_port=self.ports.ami, ami_username=env["PBX_AMI_USERNAME"], ami_secret=self.ami_secret,
+            asterisk_etc=Path(env["PBX_ASTERISK_ETC"]),
+        )
+
+    def stop(self) -> None:
+        if self.asterisk is not None:
+            self.asterisk.stop()
+        if not self.external_database_url:
+            self.cluster.stop()

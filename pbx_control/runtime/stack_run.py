@@ -1,0 +1,76 @@
+"""`make run`: the whole PBX in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Any
+
+from pbx_control import demo, logs
+from pbx_control.db.pool import create_pool
+from pbx_control.runtime.stack import RUN_PORTS, Stack, asterisk_root_from_env
+from pbx_control.service import ControlService
+
+
+def _print_banner(stack: Stack, creds: dict[str, Any]) -> None:
+    p = stack.ports
+    sip_host = os.environ.get("PBX_SIP_DOMAIN", "127.0.0.1")
+    lines = [
+        "",
+        "pbx-control is running. Ctrl-C stops everything.",
+        f"  HTTP API      http://127.0.0.1:{p.api}/api/v1   (OpenAPI: /api/v1/openapi.json)",
+        f"  SIP (UDP)     {sip_host}:{p.sip}   realm pbx-control  <- point a softphone here",
+        f"  FastAGI       agi://127.0.0.1:{p.agi}    AMI 127.0.0.1:{p.ami}",
+        f"  PostgreSQL    127.0.0.1:{p.pg} database pbx",
+        f"  Carrier trunk sends to {os.environ.get('PBX_TRUNK_HOST', '127.0.0.2')}:"
+        f"{os.environ.get('PBX_TRUNK_PORT', '5080')}",
+        "",
+        f"Demo organization '{creds['organization']}' (main number +46812345600):",
+    ]
+    for u in creds["users"]:
+        lines.append(f"  {u['extension']}  {u['name']:<15} API login {u['username']} / {u['password']}"
+                     f"  ({u['role']}{', DID ' + u['number'] if u.get('number') else ''})")
+        for d in u["devices"]:
+            lines.append(f"        SIP {d['kind']:<8} user {d['sip_username']:<16} password {d['sip_password']}")
+    pa = creds["platform_admin"]
+    lines += [f"  platform admin: API login {pa['username']} / {pa['password']}", ""]
+    print("\n".join(lines), flush=True)
+
+
+def run_stack(verbose: int = 0) -> int:
+    stack = Stack("run", RUN_PORTS, asterisk_root=asterisk_root_from_env(),
+                  database_url=os.environ.get("PBX_DATABASE_URL"), verbose=verbose)
+    print("starting PostgreSQL ...", flush=True)
+    stack.start_database()
+    print("starting Asterisk ...", flush=True)
+    stack.asterisk_instance().render()
+    try:
+        stack.start_asterisk()
+        settings = stack.settings()
+        logs.configure(settings.log_level)
+
+        async def main() -> None:
+            pool = await create_pool(stack.database_url, min_size=1, max_size=2)
+            try:
+                creds = await demo.seed(pool, stack.state_dir / "run-demo-credentials.json")
+            finally:
+                await pool.close()
+            service = ControlService(settings)
+            await service.start()
+            _print_banner(stack, creds)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            try:
+                await stop.wait()
+            finally:
+                print("stopping ...", flush=True)
+                await service.stop()
+
+        asyncio.run(main())
+    finally:
+        stack.stop()
+    print("stopped.", flush=True)
+    return 0

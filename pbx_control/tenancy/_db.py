@@ -1,0 +1,63 @@
+"""Shared database helpers: a transaction over a connection or a pool, constraint translation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import asyncpg
+
+from pbx_control.tenancy.errors import Conflict, Invalid, NotFound
+
+# A connection (also a pool's connection proxy) or a pool.
+Db = Any
+
+_UNIQUE_MESSAGES = {
+    "users_username_key": "username is already taken",
+    "users_organization_id_extension_key": "extension is already taken in this organization",
+    "devices_sip_username_key": "sip_username is already taken",
+    "numbers_number_key": "number is already in use",
+    "organizations_slug_key": "slug is already taken",
+    "trunks_name_key": "trunk name is already taken",
+}
+
+
+@asynccontextmanager
+async def transaction(db: Db) -> AsyncIterator[Any]:
+    """Yield a connection inside a transaction (a savepoint if one is already open).
+
+    Domain errors raised inside roll everything back, so bad input changes nothing.
+    """
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn, conn.transaction():
+            with translate_errors():
+                yield conn
+    else:
+        async with db.transaction():
+            with translate_errors():
+                yield db
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn constraint violations that slipped past validation into domain errors."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        message = _UNIQUE_MESSAGES.get(exc.constraint_name or "", "value is already taken")
+        raise Conflict(message) from exc
+    except asyncpg.CheckViolationError as exc:
+        raise Invalid(f"value rejected by constraint {exc.constraint_name}") from exc
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise NotFound("referenced row not found") from exc
+    except asyncpg.NotNullViolationError as exc:
+        raise Invalid(f"{exc.column_name} is required") from exc
+
+
+def row(record: asyncpg.Record | None) -> dict[str, Any] | None:
+    return dict(record) if record is not None else None
+
+
+def rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [dict(r) for r in records]

@@ -1,0 +1,136 @@
+"""Devices: a user's SIP accounts (desk phone, mobile app, softphone, web client).
+
+The sip_username is the PJSIP endpoint, aor and auth id, globally unique and permanent (it does
+not follow later extension changes). Only md5(sip_username:SIP_REALM:password) is stored; the
+password is returned once, at creation or reset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from pbx_control.tenancy import validation as v
+from pbx_control.tenancy._db import Db, rows, transaction
+from pbx_control.tenancy.errors import Invalid, NotFound
+
+# Must equal the realm in the ps_auths view (sql/001_foundation.sql).
+SIP_REALM = "pbx-control"
+KINDS = ("desk", "mobile", "desktop", "web")
+MIN_SIP_PASSWORD = 12
+_SELECT = "SELECT id, user_id, organization_id, kind, label, sip_username, created_at FROM devices"
+_INSERT = (
+    "INSERT INTO devices (user_id, organization_id, kind, label, sip_username, sip_md5_cred)"
+    " VALUES ($1, $2, $3, $4, $5, $6)"
+    " RETURNING id, user_id, organization_id, kind, label, sip_username, created_at"
+)
+
+
+def md5_cred(sip_username: str, password: str, realm: str = SIP_REALM) -> str:
+    """What Asterisk's md5 auth compares against: md5(username:realm:password) in hex."""
+    return hashlib.md5(f"{sip_username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
+
+
+def generate_password() -> str:
+    """24 URL-safe characters (144 random bits)."""
+    return secrets.token_urlsafe(18)
+
+
+async def create_device(
+    db: Db,
+    org_id: int,
+    user_id: int,
+    kind: str,
+    label: str = "",
+    sip_username: str | None = None,
+    password: str | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Create a device for a user of `org_id`; return (device, password). The password is
+    generated unless given (then at least 12 printable ASCII characters); the sip_username is
+    `<slug>_<extension>_<n>` unless given."""
+    if kind not in KINDS:
+        raise Invalid(f"kind must be one of {', '.join(KINDS)}")
+    label = v.label(label)
+    if sip_username is not None:
+        v.sip_username(sip_username)
+    password = generate_password() if password is None else v.sip_password(password, MIN_SIP_PASSWORD)
+    async with transaction(db) as conn:
+        owner = await conn.fetchrow(
+            "SELECT u.extension, o.slug FROM users u JOIN organizations o ON o.id = u.organization_id"
+            " WHERE u.id = $2 AND u.organization_id = $1 FOR UPDATE OF u",
+            org_id,
+            user_id,
+        )
+        if owner is None:
+            raise NotFound("user not found")
+        if sip_username is None:
+            sip_username = await _next_sip_username(conn, owner["slug"], owner["extension"])
+        rec = await conn.fetchrow(
+            _INSERT,
+            user_id,
+            org_id,
+            kind,
+            label,
+            sip_username,
+            md5_cred(sip_username, password),
+        )
+    return dict(rec), password
+
+
+async def _next_sip_username(conn: Any, slug: str, extension: str) -> str:
+    prefix = f"{slug}_{extension}_"
+    taken = await conn.fetch(
+        "SELECT sip_username FROM devices WHERE starts_with(sip_username, $1)", prefix
+    )
+    pattern = re.compile(re.escape(prefix) + r"([0-9]+)$")
+    used = {int(m.group(1)) for r in taken if (m := pattern.match(r["sip_username"]))}
+    n = 1
+    while n in used:
+        n += 1
+    return v.sip_username(f"{prefix}{n}")
+
+
+async def list_devices(db: Db, org_id: int, user_id: int | None = None) -> list[dict[str, Any]]:
+    """The organization's devices, or one user's (an unknown user has none)."""
+    recs = await db.fetch(
+        f"{_SELECT} WHERE organization_id = $1"
+        " AND ($2::bigint IS NULL OR user_id = $2) ORDER BY id",
+        org_id,
+        user_id,
+    )
+    return rows(recs)
+
+
+async def get_device(db: Db, org_id: int, device_id: int) -> dict[str, Any]:
+    rec = await db.fetchrow(
+        f"{_SELECT} WHERE id = $2 AND organization_id = $1", org_id, device_id
+    )
+    if rec is None:
+        raise NotFound("device not found")
+    return dict(rec)
+
+
+async def reset_password(
+    db: Db, org_id: int, device_id: int, password: str | None = None
+) -> tuple[dict[str, Any], str]:
+    """Set a new SIP password (generated unless given); return (device, password)."""
+    password = generate_password() if password is None else v.sip_password(password, MIN_SIP_PASSWORD)
+    async with transaction(db) as conn:
+        device = await get_device(conn, org_id, device_id)
+        await conn.execute(
+            "UPDATE devices SET sip_md5_cred = $3 WHERE id = $2 AND organization_id = $1",
+            org_id,
+            device_id,
+            md5_cred(device["sip_username"], password),
+        )
+    return device, password
+
+
+async def delete_device(db: Db, org_id: int, device_id: int) -> None:
+    status = await db.execute(
+        "DELETE FROM devices WHERE id = $2 AND organization_id = $1", org_id, device_id
+    )
+    if status == "DELETE 0":
+        raise NotFound("device not found")

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Idempotent install of everything pbx-control needs on Debian 12 (run as root):
+# Debian packages, the Python virtual environment, and the Asterisk 22 root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(debootstrap sip-tester postgresql-15 postgresql-client-15 espeak-ng sox make
+              python3-venv ca-certificates procps iproute2)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Python 3.11 virtual environment, reinstalled when pyproject.toml changes.
+PYTHON="${PBX_PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
+    echo "setup: Python 3.11 or newer is needed ($PYTHON is $("$PYTHON" -V 2>&1))" >&2
+    exit 1
+fi
+if [[ ! -x .venv/bin/python ]]; then
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.pbx-control-installed
+if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+    echo "setup: installing Python packages into .venv"
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e '.[dev]'
+    touch "$stamp"
+fi
+
+# Asterisk 22: a Debian sid root, unless a native Asterisk is configured.
+if [[ "${PBX_ASTERISK_ROOT:-}" != "native" ]]; then
+    bash scripts/build-asterisk-root.sh
+fi
+echo "setup: ready"

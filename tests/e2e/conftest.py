@@ -1,0 +1,124 @@
+"""The real stack for end-to-end tests: PostgreSQL, Asterisk (chroot), the control service as a
+subprocess (so a test can stop it), and SIPp phones. Started once per session on test ports."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from pbx_control.runtime.stack import TEST_PORTS, Stack, asterisk_root_from_env
+from pbx_control.tenancy import trunks, users
+from tests.support.api import Api
+from tests.support.sipp import LIVE_RUNS, Phone
+
+ROOT = Path(__file__).resolve().parents[2]
+CARRIER_IP = "127.0.0.2"
+CARRIER_PORT = 15080
+PLATFORM_USER = "platform-e2e"
+PLATFORM_PASSWORD = "platform-e2e-password"
+_phone_ports = itertools.count(16000, 10)
+
+
+class ControlProcess:
+    """`python -m pbx_control serve` against the test stack."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = {**os.environ, **env, "PBX_LOG_LEVEL": "info", "PBX_BCRYPT_ROUNDS": "4"}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.api = f"http://127.0.0.1:{env['PBX_API_PORT']}/api/v1"
+
+    def start(self, timeout_s: float = 30) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "pbx_control", "serve"], cwd=ROOT, env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"control service exited; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.api}/health", timeout=1) as r:  # noqa: S310
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"control service not healthy within {timeout_s}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@dataclass
+class E2E:
+    stack: Stack
+    control: ControlProcess
+    workdir: Path
+
+    @property
+    def sip(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.stack.ports.sip)
+
+    def phone(self, username: str, password: str) -> Phone:
+        return Phone(username, password, next(_phone_ports), server=self.sip, workdir=self.workdir)
+
+    def carrier(self, port: int = CARRIER_PORT) -> Phone:
+        """The carrier's side of the trunk: no registration, no auth, from 127.0.0.2."""
+        return Phone("carrier", "unused-password", port, server=self.sip, local_ip=CARRIER_IP,
+                     workdir=self.workdir)
+
+
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    stack = Stack("test", TEST_PORTS, asterisk_root=asterisk_root_from_env(), fresh_database=True, verbose=3)
+    stack.start_database()
+
+    async def bootstrap() -> None:
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            os.environ.setdefault("PBX_BCRYPT_ROUNDS", "4")
+            await users.create_platform_admin(conn, "Platform E2E", PLATFORM_USER, PLATFORM_PASSWORD)
+            await trunks.create_trunk(conn, "carrier", CARRIER_IP, CARRIER_PORT, CARRIER_IP)
+        finally:
+            await conn.close()
+
+    asyncio.run(bootstrap())
+    stack.start_asterisk()
+    control = ControlProcess(stack.service_env(), workdir / "control.log")
+    control.start()
+    try:
+        yield E2E(stack, control, workdir)
+    finally:
+        control.stop()
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(e2e: E2E) -> Api:
+    return Api(e2e.control.api).login(PLATFORM_USER, PLATFORM_PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _kill_leftover_sipp() -> Iterator[None]:
+    yield
+    while LIVE_RUNS:
+        LIVE_RUNS.pop().stop()
