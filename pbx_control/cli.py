@@ -60,11 +60,20 @@ def cmd_render(args: argparse.Namespace) -> int:
     s = Settings.from_env()
     u = urlsplit(s.database_url)
     inst = AsteriskInstance(
-        name=args.instance, root=None, sip_port=int(os.environ.get("PBX_SIP_PORT", "5060")),
-        ami_port=s.ami_port, ami_secret=s.ami_secret, agi_url=f"agi://{s.agi_host}:{s.agi_port}",
-        db_host=u.hostname or "127.0.0.1", db_port=u.port or 5432, db_name=u.path.lstrip("/"),
-        db_user=unquote(u.username or ""), db_password=unquote(u.password or ""),
-        rtp_start=10000, rtp_end=20000, ami_username=s.ami_username,
+        name=args.instance,
+        root=None,
+        sip_port=int(os.environ.get("PBX_SIP_PORT", "5060")),
+        ami_port=s.ami_port,
+        ami_secret=s.ami_secret,
+        agi_url=f"agi://{s.agi_host}:{s.agi_port}",
+        db_host=u.hostname or "127.0.0.1",
+        db_port=u.port or 5432,
+        db_name=u.path.lstrip("/"),
+        db_user=unquote(u.username or ""),
+        db_password=unquote(u.password or ""),
+        rtp_start=10000,
+        rtp_end=20000,
+        ami_username=s.ami_username,
     )
     inst.render()
     print(f"rendered into {inst.etc_dir}; start Asterisk with: asterisk -C {inst.etc_dir}/asterisk.conf")
@@ -81,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pbx-control")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the control service (settings from PBX_* variables)").set_defaults(
-        func=cmd_serve)
+        func=cmd_serve
+    )
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     p = sub.add_parser("stack", help="start PostgreSQL, Asterisk and the service; seed the demo")
     p.add_argument("-v", "--verbose", type=int, default=0, help="Asterisk verbosity into its full.log")

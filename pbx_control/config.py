@@ -27,6 +27,9 @@ class Settings:
     agi_port: int = 4573
     # A handler that has not finished by then leaves the call to the dialplan's fallback.
     agi_deadline_s: float = 0.5
+    # Where softphones register (told to clients when a device is created).
+    sip_domain: str = "127.0.0.1"
+    sip_port: int = 5060
     # AMI (Asterisk Manager Interface)
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -49,6 +52,8 @@ class Settings:
             agi_host=_env("PBX_AGI_HOST", cls.agi_host),
             agi_port=_env_int("PBX_AGI_PORT", cls.agi_port),
             agi_deadline_s=float(_env("PBX_AGI_DEADLINE_S", str(cls.agi_deadline_s))),
+            sip_domain=_env("PBX_SIP_DOMAIN", cls.sip_domain),
+            sip_port=_env_int("PBX_SIP_PORT", cls.sip_port),
             ami_host=_env("PBX_AMI_HOST", cls.ami_host),
             ami_port=_env_int("PBX_AMI_PORT", cls.ami_port),
             ami_username=_env("PBX_AMI_USERNAME", cls.ami_username),

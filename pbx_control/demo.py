@@ -30,12 +30,23 @@ def _password() -> str:
     return secrets.token_urlsafe(12)
 
 
-async def seed(pool: asyncpg.Pool, credentials_file: Path) -> dict[str, Any]:
-    """Create the demo organization if absent; return the credentials to print."""
-    if credentials_file.exists():
+def load_credentials(credentials_file: Path) -> dict[str, Any] | None:
+    return json.loads(credentials_file.read_text()) if credentials_file.exists() else None
+
+
+def save_credentials(credentials_file: Path, creds: dict[str, Any]) -> None:
+    credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    credentials_file.write_text(json.dumps(creds, indent=2))
+    credentials_file.chmod(0o600)
+
+
+async def seed(pool: asyncpg.Pool, known: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
+    """Create the demo organization unless it exists and its credentials are known.
+    Return the credentials to print, and whether they are new (to be saved)."""
+    if known is not None:
         exists = await pool.fetchval("SELECT 1 FROM organizations WHERE slug = $1", DEMO_SLUG)
         if exists:
-            return json.loads(credentials_file.read_text())
+            return known, False
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("DELETE FROM organizations WHERE slug = $1", DEMO_SLUG)
         await conn.execute("DELETE FROM users WHERE username = $1", PLATFORM_ADMIN)
@@ -48,12 +59,19 @@ async def seed(pool: asyncpg.Pool, credentials_file: Path) -> dict[str, Any]:
         for ext, name, username, role, lang, kinds, did in DEMO_USERS:
             password = _password()
             user = await users.create_user(conn, org["id"], ext, name, username, password, role, lang)
-            entry: dict[str, Any] = {"extension": ext, "name": name, "username": username,
-                                     "password": password, "role": role, "devices": []}
+            entry: dict[str, Any] = {
+                "extension": ext,
+                "name": name,
+                "username": username,
+                "password": password,
+                "role": role,
+                "devices": [],
+            }
             for kind in kinds:
                 dev, sip_password = await devices.create_device(conn, org["id"], user["id"], kind)
-                entry["devices"].append({"kind": kind, "sip_username": dev["sip_username"],
-                                         "sip_password": sip_password})
+                entry["devices"].append(
+                    {"kind": kind, "sip_username": dev["sip_username"], "sip_password": sip_password}
+                )
             if did:
                 await numbers.create_number(conn, org["id"], did, user["id"])
                 entry["number"] = did
@@ -61,7 +79,4 @@ async def seed(pool: asyncpg.Pool, credentials_file: Path) -> dict[str, Any]:
         admin_password = _password()
         await users.create_platform_admin(conn, "Platform Admin", PLATFORM_ADMIN, admin_password)
         creds["platform_admin"] = {"username": PLATFORM_ADMIN, "password": admin_password}
-    credentials_file.parent.mkdir(parents=True, exist_ok=True)
-    credentials_file.write_text(json.dumps(creds, indent=2))
-    credentials_file.chmod(0o600)
-    return creds
+    return creds, True

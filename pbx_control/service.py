@@ -15,6 +15,7 @@ from pbx_control.agi import AgiServer
 from pbx_control.agi.handlers import build_handlers
 from pbx_control.ami import AmiClient, CallModel
 from pbx_control.api.app import create_app
+from pbx_control.api.sip import SipClientSettings
 from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import create_pool
@@ -47,12 +48,18 @@ class ControlService:
             self.ami.on_ready(self._on_ami_ready)
             await self.ami.start()
         if "agi" in s.components:
-            self.agi = AgiServer(build_handlers(self.pool), host=s.agi_host, port=s.agi_port,
-                                 deadline_s=s.agi_deadline_s)
+            self.agi = AgiServer(
+                build_handlers(self.pool), host=s.agi_host, port=s.agi_port, deadline_s=s.agi_deadline_s
+            )
             await self.agi.start()
         if "api" in s.components:
-            app = create_app(s, self.pool, health_probe=self.health,
-                             on_organizations_changed=self.sync_dialplan)
+            app = create_app(
+                s,
+                self.pool,
+                health_probe=self.health,
+                on_organizations_changed=self.sync_dialplan,
+                sip=SipClientSettings.from_settings(s),
+            )
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, s.api_host, s.api_port, backlog=1024)
@@ -74,7 +81,8 @@ class ControlService:
             await self.ami.command("dialplan reload")
 
     async def _on_ami_ready(self) -> None:
-        # The call model re-derives itself (CallModel.attach). Asterisk may have (re)started with an older file, or missed a reload while AMI was down.
+        # The call model re-derives itself (CallModel.attach). Asterisk may have (re)started with
+        # an older file, or missed a reload while AMI was down.
         assert self.pool is not None
         await sync_org_contexts(self.pool, self.settings.asterisk_etc, None)
         assert self.ami is not None
@@ -83,13 +91,20 @@ class ControlService:
     async def health(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.ami is not None:
-            out["ami"] = {"ok": self.ami.connected and self.ami.fully_booted,
-                          "connected": self.ami.connected, "fully_booted": self.ami.fully_booted,
-                          "channels": len(self.calls.channels())}
+            out["ami"] = {
+                "ok": self.ami.connected and self.ami.fully_booted,
+                "connected": self.ami.connected,
+                "fully_booted": self.ami.fully_booted,
+                "channels": len(self.calls.channels()),
+            }
         if self.agi is not None:
-            out["agi"] = {"ok": self.agi.is_serving, "sessions_total": self.agi.sessions_total,
-                          "sessions_active": self.agi.sessions_active, "errors_total": self.agi.errors_total,
-                          "timeouts_total": self.agi.timeouts_total}
+            out["agi"] = {
+                "ok": self.agi.is_serving,
+                "sessions_total": self.agi.sessions_total,
+                "sessions_active": self.agi.sessions_active,
+                "errors_total": self.agi.errors_total,
+                "timeouts_total": self.agi.timeouts_total,
+            }
         return out
 
     async def stop(self) -> None:

@@ -92,7 +92,8 @@ CREATE VIEW ps_endpoints AS
            'yes' AS force_rport,
            'yes' AS rewrite_contact,
            'rfc4733' AS dtmf_mode,
-           '"' || translate(u.name, '"<>\', '') || '" <' || u.extension || '>' AS callerid,
+           -- Quotes, angle brackets, backslashes and control characters never reach a SIP header.
+           '"' || regexp_replace(u.name, '[[:cntrl:]"<>\\]', '', 'g') || '" <' || u.extension || '>' AS callerid,
            'yes' AS send_pai
       FROM devices d
       JOIN users u ON u.id = d.user_id

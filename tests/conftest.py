@@ -16,6 +16,8 @@ from pbx_control.runtime.postgres import PrivateCluster
 
 STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))
+# bcrypt at its lowest cost: tests log in often and prove nothing by being slow.
+os.environ.setdefault("PBX_BCRYPT_ROUNDS", "4")
 TEMPLATE_DB = f"pbx_template_{os.getpid()}"
 _db_counter = itertools.count()
 

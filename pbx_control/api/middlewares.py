@@ -61,8 +61,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthorized", "a bearer token is required (Authorization: Bearer <token>)",
-                       challenge)
+        raise ApiError(
+            401, "unauthorized", "a bearer token is required (Authorization: Bearer <token>)", challenge
+        )
     principal = await lookup_token(request.app[POOL], token)
     if principal is None:
         raise ApiError(401, "unauthorized", "the token is invalid or has expired", challenge)

@@ -1,11 +1,11 @@
-"""Where softphones register. The one place the API reads PBX_SIP_DOMAIN / PBX_SIP_PORT (they
-belong in Settings; until then they come from the environment here)."""
+"""Where softphones register (Settings.sip_domain / sip_port), and what a softphone is told."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
+from pbx_control.config import Settings
 from pbx_control.tenancy.devices import SIP_REALM
 
 
@@ -21,6 +21,10 @@ class SipClientSettings:
             domain=os.environ.get("PBX_SIP_DOMAIN", cls.domain),
             port=int(os.environ.get("PBX_SIP_PORT", str(cls.port))),
         )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SipClientSettings:
+        return cls(domain=settings.sip_domain, port=settings.sip_port)
 
     def account(self, sip_username: str, password: str) -> dict[str, object]:
         host = f"[{self.domain}]" if ":" in self.domain else self.domain

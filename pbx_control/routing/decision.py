@@ -72,8 +72,13 @@ def ring_user(callee: Callee | None, organization: str = "") -> Route:
         return Route("unknown", organization=organization, reason="no such user")
     if not callee.endpoints:
         return Route("unavailable", organization=organization, reason="user has no device")
-    return Route("dial", dial_string(callee.endpoints), callee.ring_time, organization=organization,
-                 reason="ring all devices")
+    return Route(
+        "dial",
+        dial_string(callee.endpoints),
+        callee.ring_time,
+        organization=organization,
+        reason="ring all devices",
+    )
 
 
 def decide_internal(dialled: Dialled, callee: Callee | None, outbound: Outbound | None) -> Route:
@@ -88,8 +93,7 @@ def decide_internal(dialled: Dialled, callee: Callee | None, outbound: Outbound 
         if not _ENDPOINT.match(outbound.trunk) or not _NUMBER.match(dialled.value):
             raise ValueError("unsafe trunk or number")
         callerid = outbound.user_number or outbound.main_number or ""
-        return Route("external", f"PJSIP/{dialled.value}@{outbound.trunk}", 120, callerid,
-                     reason="via trunk")
+        return Route("external", f"PJSIP/{dialled.value}@{outbound.trunk}", 120, callerid, reason="via trunk")
     return Route("unknown", reason="not a number")
 
 

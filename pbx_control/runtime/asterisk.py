@@ -36,7 +36,7 @@ class AsteriskInstance:
     rtp_start: int
     rtp_end: int
     ami_username: str = "pbx-control"
-    sip_bind: str = "0.0.0.0"
+    sip_bind: str = "0.0.0.0"  # noqa: S104 - phones register from the network
     verbose: int = 0
     full_log: bool = False
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -73,26 +73,29 @@ class AsteriskInstance:
     def render(self) -> None:
         for sub in ("etc", "lib", "spool", "run", "log", "cache"):
             self.host_path(f"{self.base}/{sub}").mkdir(parents=True, exist_ok=True)
-        render_dir(self.etc_dir, {
-            "base": self.base,
-            "moddir": self._moddir(),
-            "instance": self.name,
-            "verbose": self.verbose,
-            "full_log": "full.log => notice,warning,error,verbose(3)" if self.full_log else "",
-            "ami_port": self.ami_port,
-            "ami_username": self.ami_username,
-            "ami_secret": self.ami_secret,
-            "agi_url": self.agi_url,
-            "sip_bind": self.sip_bind,
-            "sip_port": self.sip_port,
-            "rtp_start": self.rtp_start,
-            "rtp_end": self.rtp_end,
-            "db_host": self.db_host,
-            "db_port": self.db_port,
-            "db_name": self.db_name,
-            "db_user": self.db_user,
-            "db_password": self.db_password,
-        })
+        render_dir(
+            self.etc_dir,
+            {
+                "base": self.base,
+                "moddir": self._moddir(),
+                "instance": self.name,
+                "verbose": self.verbose,
+                "full_log": "full.log => notice,warning,error,verbose(3)" if self.full_log else "",
+                "ami_port": self.ami_port,
+                "ami_username": self.ami_username,
+                "ami_secret": self.ami_secret,
+                "agi_url": self.agi_url,
+                "sip_bind": self.sip_bind,
+                "sip_port": self.sip_port,
+                "rtp_start": self.rtp_start,
+                "rtp_end": self.rtp_end,
+                "db_host": self.db_host,
+                "db_port": self.db_port,
+                "db_name": self.db_name,
+                "db_user": self.db_user,
+                "db_password": self.db_password,
+            },
+        )
         if self.root is not None:
             # Without the host's name files, Asterisk stalls on DNS lookups inside the root.
             for name in ("hosts", "resolv.conf"):
@@ -108,7 +111,10 @@ class AsteriskInstance:
     def start(self, *, stdout: int | None = subprocess.DEVNULL, timeout_s: float = 60) -> None:
         self.render()
         self._proc = subprocess.Popen(
-            self._cmd("-f", "-n"), stdout=stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            self._cmd("-f", "-n"),
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         self.wait_fully_booted(timeout_s)
@@ -117,17 +123,25 @@ class AsteriskInstance:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(f"asterisk {self.name} exited with {self._proc.returncode}; see {self.log_dir}")
-            r = subprocess.run(self._cmd("-rx", "core waitfullybooted"), capture_output=True, text=True,
-                               timeout=timeout_s, check=False)
+                raise RuntimeError(
+                    f"asterisk {self.name} exited with {self._proc.returncode}; see {self.log_dir}"
+                )
+            r = subprocess.run(
+                self._cmd("-rx", "core waitfullybooted"),
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                check=False,
+            )
             if r.returncode == 0 and "fully booted" in r.stdout.lower():
                 return
             time.sleep(0.2)
         raise RuntimeError(f"asterisk {self.name} did not boot within {timeout_s}s")
 
     def cli(self, command: str, timeout_s: float = 10) -> str:
-        r = subprocess.run(self._cmd("-rx", command), capture_output=True, text=True, timeout=timeout_s,
-                           check=False)
+        r = subprocess.run(
+            self._cmd("-rx", command), capture_output=True, text=True, timeout=timeout_s, check=False
+        )
         return r.stdout
 
     @property

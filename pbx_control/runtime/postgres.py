@@ -7,6 +7,7 @@ Debian's postgresql package). It listens on 127.0.0.1 only, with a password (scr
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -58,9 +59,17 @@ class PrivateCluster:
             shutil.chown(pwfile, OWNER, OWNER)
         try:
             self._run_as_owner(
-                str(PG_BIN / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-                "--auth-host=scram-sha-256", "--auth-local=trust", f"--pwfile={pwfile}",
-                "-E", "UTF8", "--locale=C.UTF-8",
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                f"--pwfile={pwfile}",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
             )
         finally:
             pwfile.unlink(missing_ok=True)
@@ -87,14 +96,24 @@ class PrivateCluster:
             if os.geteuid() == 0:
                 shutil.chown(log, OWNER, OWNER)
             self._run_as_owner(
-                str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-l", str(log),
-                "-o", f"-p {self.port}", "-w", "-t", str(int(timeout_s)), "start",
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(log),
+                "-o",
+                f"-p {self.port}",
+                "-w",
+                "-t",
+                str(int(timeout_s)),
+                "start",
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             r = subprocess.run(
                 [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                capture_output=True, check=False,
+                capture_output=True,
+                check=False,
             )
             if r.returncode == 0:
                 return
@@ -106,10 +125,24 @@ class PrivateCluster:
             self._run_as_owner(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
 
     def create_database(self, name: str, *, drop_first: bool = False) -> None:
-        psql = [str(PG_BIN / "psql"), "-h", str(self.data_dir), "-p", str(self.port), "-U", SUPERUSER,
-                "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"]
+        psql = [
+            str(PG_BIN / "psql"),
+            "-h",
+            str(self.data_dir),
+            "-p",
+            str(self.port),
+            "-U",
+            SUPERUSER,
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAt",
+        ]
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            raise ValueError(f"invalid database name {name!r}")
         if drop_first:
             self._run_as_owner(*psql, "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        exists = self._run_as_owner(*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        exists = self._run_as_owner(*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608 - name checked above
         if exists.stdout.strip() != "1":
             self._run_as_owner(*psql, "-c", f'CREATE DATABASE "{name}"')

@@ -34,9 +34,24 @@ class Ports:
     rtp_start: int
     rtp_end: int
 
+    @classmethod
+    def for_tests(cls, base: int) -> Ports:
+        """A test stack's ports from one base (PBX_TEST_PORT_BASE), so several suites can run at once.
+        base+2000 .. base+14999 stay free for SIPp phones and their media."""
+        return cls(
+            pg=base + 433,
+            sip=base + 60,
+            ami=base + 38,
+            agi=base + 573,
+            api=base + 80,
+            rtp_start=base + 1000,
+            rtp_end=base + 1999,
+        )
+
 
 RUN_PORTS = Ports(pg=55432, sip=5060, ami=5038, agi=4573, api=8080, rtp_start=10000, rtp_end=10999)
-TEST_PORTS = Ports(pg=55433, sip=15060, ami=15038, agi=14573, api=18080, rtp_start=11000, rtp_end=11999)
+TEST_PORT_BASE = int(os.environ.get("PBX_TEST_PORT_BASE", "15000"))
+TEST_PORTS = Ports.for_tests(TEST_PORT_BASE)
 
 
 def asterisk_root_from_env() -> Path | None:
@@ -46,9 +61,17 @@ def asterisk_root_from_env() -> Path | None:
 
 
 class Stack:
-    def __init__(self, name: str, ports: Ports, *, state_dir: Path = DEFAULT_STATE_DIR,
-                 database_url: str | None = None, asterisk_root: Path | None = DEFAULT_ROOT,
-                 fresh_database: bool = False, verbose: int = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        ports: Ports,
+        *,
+        state_dir: Path = DEFAULT_STATE_DIR,
+        database_url: str | None = None,
+        asterisk_root: Path | None = DEFAULT_ROOT,
+        fresh_database: bool = False,
+        verbose: int = 0,
+    ) -> None:
         self.name = name
         self.ports = ports
         self.state_dir = state_dir
@@ -96,12 +119,21 @@ class Stack:
         if self.asterisk is None:
             u = urlsplit(self.database_url)
             self.asterisk = AsteriskInstance(
-                name=self.name, root=self.asterisk_root, sip_port=self.ports.sip, ami_port=self.ports.ami,
-                ami_secret=self.ami_secret, agi_url=f"agi://127.0.0.1:{self.ports.agi}",
-                db_host=u.hostname or "127.0.0.1", db_port=u.port or 5432,
-                db_name=u.path.lstrip("/") or "pbx", db_user=unquote(u.username or ""),
-                db_password=unquote(u.password or ""), rtp_start=self.ports.rtp_start,
-                rtp_end=self.ports.rtp_end, verbose=self.verbose, full_log=self.verbose > 0,
+                name=self.name,
+                root=self.asterisk_root,
+                sip_port=self.ports.sip,
+                ami_port=self.ports.ami,
+                ami_secret=self.ami_secret,
+                agi_url=f"agi://127.0.0.1:{self.ports.agi}",
+                db_host=u.hostname or "127.0.0.1",
+                db_port=u.port or 5432,
+                db_name=u.path.lstrip("/") or "pbx",
+                db_user=unquote(u.username or ""),
+                db_password=unquote(u.password or ""),
+                rtp_start=self.ports.rtp_start,
+                rtp_end=self.ports.rtp_end,
+                verbose=self.verbose,
+                full_log=self.verbose > 0,
             )
         return self.asterisk
 
@@ -127,9 +159,15 @@ class Stack:
     def settings(self) -> Settings:
         env = self.service_env()
         return Settings(
-            database_url=env["PBX_DATABASE_URL"], api_port=self.ports.api, agi_port=self.ports.agi,
-            ami_port=self.ports.ami, ami_username=env["PBX_AMI_USERNAME"], ami_secret=self.ami_secret,
+            database_url=env["PBX_DATABASE_URL"],
+            api_port=self.ports.api,
+            agi_port=self.ports.agi,
+            ami_port=self.ports.ami,
+            ami_username=env["PBX_AMI_USERNAME"],
+            ami_secret=self.ami_secret,
             asterisk_etc=Path(env["PBX_ASTERISK_ETC"]),
+            sip_port=self.ports.sip,
+            sip_domain=os.environ.get("PBX_SIP_DOMAIN", "127.0.0.1"),
         )
 
     def stop(self) -> None:

@@ -29,18 +29,27 @@ def _print_banner(stack: Stack, creds: dict[str, Any]) -> None:
         f"Demo organization '{creds['organization']}' (main number +46812345600):",
     ]
     for u in creds["users"]:
-        lines.append(f"  {u['extension']}  {u['name']:<15} API login {u['username']} / {u['password']}"
-                     f"  ({u['role']}{', DID ' + u['number'] if u.get('number') else ''})")
+        lines.append(
+            f"  {u['extension']}  {u['name']:<15} API login {u['username']} / {u['password']}"
+            f"  ({u['role']}{', DID ' + u['number'] if u.get('number') else ''})"
+        )
         for d in u["devices"]:
-            lines.append(f"        SIP {d['kind']:<8} user {d['sip_username']:<16} password {d['sip_password']}")
+            lines.append(
+                f"        SIP {d['kind']:<8} user {d['sip_username']:<16} password {d['sip_password']}"
+            )
     pa = creds["platform_admin"]
     lines += [f"  platform admin: API login {pa['username']} / {pa['password']}", ""]
     print("\n".join(lines), flush=True)
 
 
 def run_stack(verbose: int = 0) -> int:
-    stack = Stack("run", RUN_PORTS, asterisk_root=asterisk_root_from_env(),
-                  database_url=os.environ.get("PBX_DATABASE_URL"), verbose=verbose)
+    stack = Stack(
+        "run",
+        RUN_PORTS,
+        asterisk_root=asterisk_root_from_env(),
+        database_url=os.environ.get("PBX_DATABASE_URL"),
+        verbose=verbose,
+    )
     print("starting PostgreSQL ...", flush=True)
     stack.start_database()
     print("starting Asterisk ...", flush=True)
@@ -51,11 +60,14 @@ def run_stack(verbose: int = 0) -> int:
         logs.configure(settings.log_level)
 
         async def main() -> None:
+            creds_file = stack.state_dir / "run-demo-credentials.json"
             pool = await create_pool(stack.database_url, min_size=1, max_size=2)
             try:
-                creds = await demo.seed(pool, stack.state_dir / "run-demo-credentials.json")
+                creds, new = await demo.seed(pool, demo.load_credentials(creds_file))
             finally:
                 await pool.close()
+            if new:
+                demo.save_credentials(creds_file, creds)
             service = ControlService(settings)
             await service.start()
             _print_banner(stack, creds)

@@ -81,9 +81,7 @@ async def create_device(
 
 async def _next_sip_username(conn: Any, slug: str, extension: str) -> str:
     prefix = f"{slug}_{extension}_"
-    taken = await conn.fetch(
-        "SELECT sip_username FROM devices WHERE starts_with(sip_username, $1)", prefix
-    )
+    taken = await conn.fetch("SELECT sip_username FROM devices WHERE starts_with(sip_username, $1)", prefix)
     pattern = re.compile(re.escape(prefix) + r"([0-9]+)$")
     used = {int(m.group(1)) for r in taken if (m := pattern.match(r["sip_username"]))}
     n = 1
@@ -95,8 +93,7 @@ async def _next_sip_username(conn: Any, slug: str, extension: str) -> str:
 async def list_devices(db: Db, org_id: int, user_id: int | None = None) -> list[dict[str, Any]]:
     """The organization's devices, or one user's (an unknown user has none)."""
     recs = await db.fetch(
-        f"{_SELECT} WHERE organization_id = $1"
-        " AND ($2::bigint IS NULL OR user_id = $2) ORDER BY id",
+        f"{_SELECT} WHERE organization_id = $1 AND ($2::bigint IS NULL OR user_id = $2) ORDER BY id",
         org_id,
         user_id,
     )
@@ -104,9 +101,7 @@ async def list_devices(db: Db, org_id: int, user_id: int | None = None) -> list[
 
 
 async def get_device(db: Db, org_id: int, device_id: int) -> dict[str, Any]:
-    rec = await db.fetchrow(
-        f"{_SELECT} WHERE id = $2 AND organization_id = $1", org_id, device_id
-    )
+    rec = await db.fetchrow(f"{_SELECT} WHERE id = $2 AND organization_id = $1", org_id, device_id)
     if rec is None:
         raise NotFound("device not found")
     return dict(rec)
@@ -129,8 +124,6 @@ async def reset_password(
 
 
 async def delete_device(db: Db, org_id: int, device_id: int) -> None:
-    status = await db.execute(
-        "DELETE FROM devices WHERE id = $2 AND organization_id = $1", org_id, device_id
-    )
+    status = await db.execute("DELETE FROM devices WHERE id = $2 AND organization_id = $1", org_id, device_id)
     if status == "DELETE 0":
         raise NotFound("device not found")

@@ -52,8 +52,7 @@ async def create_number(
 
 async def list_numbers(db: Db, org_id: int, user_id: int | None = None) -> list[dict[str, Any]]:
     recs = await db.fetch(
-        f"{_SELECT} WHERE organization_id = $1"
-        " AND ($2::bigint IS NULL OR user_id = $2) ORDER BY number",
+        f"{_SELECT} WHERE organization_id = $1 AND ($2::bigint IS NULL OR user_id = $2) ORDER BY number",
         org_id,
         user_id,
     )
@@ -61,9 +60,7 @@ async def list_numbers(db: Db, org_id: int, user_id: int | None = None) -> list[
 
 
 async def get_number(db: Db, org_id: int, number_id: int) -> dict[str, Any]:
-    rec = await db.fetchrow(
-        f"{_SELECT} WHERE id = $2 AND organization_id = $1", org_id, number_id
-    )
+    rec = await db.fetchrow(f"{_SELECT} WHERE id = $2 AND organization_id = $1", org_id, number_id)
     if rec is None:
         raise NotFound("number not found")
     return dict(rec)
@@ -85,8 +82,6 @@ async def assign_number(db: Db, org_id: int, number_id: int, user_id: int | None
 
 
 async def delete_number(db: Db, org_id: int, number_id: int) -> None:
-    status = await db.execute(
-        "DELETE FROM numbers WHERE id = $2 AND organization_id = $1", org_id, number_id
-    )
+    status = await db.execute("DELETE FROM numbers WHERE id = $2 AND organization_id = $1", org_id, number_id)
     if status == "DELETE 0":
         raise NotFound("number not found")

@@ -48,9 +48,7 @@ def normalize(raw: object, default_country_code: str | int = DEFAULT_COUNTRY_COD
     elif compact.startswith("0"):
         digits = cc + compact[1:]
     else:
-        raise Invalid(
-            f"phone number {raw!r} must be international (+{cc}...) or national starting with 0"
-        )
+        raise Invalid(f"phone number {raw!r} must be international (+{cc}...) or national starting with 0")
     if not digits:
         raise Invalid(f"phone number {raw!r} has no digits after the prefix")
     if digits.startswith("0"):

@@ -76,9 +76,7 @@ async def create_platform_admin(
 
 
 async def list_users(db: Db, org_id: int) -> list[dict[str, Any]]:
-    recs = await db.fetch(
-        f"{_SELECT} WHERE organization_id = $1 ORDER BY extension, id", org_id
-    )
+    recs = await db.fetch(f"{_SELECT} WHERE organization_id = $1 ORDER BY extension, id", org_id)
     return rows(recs)
 
 

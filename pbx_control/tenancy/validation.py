@@ -97,9 +97,7 @@ def ring_time(value: Any) -> int:
 
 def slug(value: Any) -> str:
     if not isinstance(value, str) or not SLUG_RE.fullmatch(value):
-        raise Invalid(
-            "slug must be 2 to 24 characters: lowercase letters and digits, starting with a letter"
-        )
+        raise Invalid("slug must be 2 to 24 characters: lowercase letters and digits, starting with a letter")
     return value
 
 
@@ -134,8 +132,7 @@ def working_hours(value: Any) -> dict[str, list[str]]:
 def sip_username(value: Any) -> str:
     if not isinstance(value, str) or not SIP_USERNAME_RE.fullmatch(value):
         raise Invalid(
-            "sip_username must be 3 to 64 characters: lowercase letters, digits and _,"
-            " starting with a letter"
+            "sip_username must be 3 to 64 characters: lowercase letters, digits and _, starting with a letter"
         )
     return value
 

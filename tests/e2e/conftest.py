@@ -17,17 +17,17 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from pbx_control.runtime.stack import TEST_PORTS, Stack, asterisk_root_from_env
+from pbx_control.runtime.stack import TEST_PORT_BASE, TEST_PORTS, Stack, asterisk_root_from_env
 from pbx_control.tenancy import trunks, users
 from tests.support.api import Api
 from tests.support.sipp import LIVE_RUNS, Phone
 
 ROOT = Path(__file__).resolve().parents[2]
 CARRIER_IP = "127.0.0.2"
-CARRIER_PORT = 15080
+CARRIER_PORT = TEST_PORT_BASE + 90  # the carrier's UAS; its UAC uses CARRIER_PORT + 2
 PLATFORM_USER = "platform-e2e"
 PLATFORM_PASSWORD = "platform-e2e-password"
-_phone_ports = itertools.count(16000, 10)
+_phone_ports = itertools.count(TEST_PORT_BASE + 2000, 10)
 
 
 class ControlProcess:
@@ -41,8 +41,13 @@ class ControlProcess:
 
     def start(self, timeout_s: float = 30) -> None:
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "pbx_control", "serve"], cwd=ROOT, env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pbx_control", "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -82,14 +87,21 @@ class E2E:
 
     def carrier(self, port: int = CARRIER_PORT) -> Phone:
         """The carrier's side of the trunk: no registration, no auth, from 127.0.0.2."""
-        return Phone("carrier", "unused-password", port, server=self.sip, local_ip=CARRIER_IP,
-                     workdir=self.workdir)
+        return Phone(
+            "carrier", "unused-password", port, server=self.sip, local_ip=CARRIER_IP, workdir=self.workdir
+        )
 
 
 @pytest.fixture(scope="session")
 def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
     workdir = tmp_path_factory.mktemp("e2e")
-    stack = Stack("test", TEST_PORTS, asterisk_root=asterisk_root_from_env(), fresh_database=True, verbose=3)
+    stack = Stack(
+        f"test{TEST_PORT_BASE}",
+        TEST_PORTS,
+        asterisk_root=asterisk_root_from_env(),
+        fresh_database=True,
+        verbose=3,
+    )
     stack.start_database()
 
     async def bootstrap() -> None:

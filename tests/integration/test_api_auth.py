@@ -30,9 +30,7 @@ async def client(db_pool: asyncpg.Pool, world: World) -> AsyncIterator[TestClien
 
 
 async def test_login_ok(client: TestClient, world: World, db_pool: asyncpg.Pool) -> None:
-    resp = await client.post(
-        "/api/v1/auth/login", json={"username": "alpha-admin", "password": PASSWORD}
-    )
+    resp = await client.post("/api/v1/auth/login", json={"username": "alpha-admin", "password": PASSWORD})
     assert resp.status == 200
     body = await resp.json()
     assert len(body["token"]) >= 40 and body["expires_at"]
@@ -85,9 +83,7 @@ async def test_token_ttl_comes_from_settings(db_pool: asyncpg.Pool, world: World
     assert 50 < left <= 60
 
 
-async def test_me_shows_own_devices_and_numbers_without_secrets(
-    client: TestClient, world: World
-) -> None:
+async def test_me_shows_own_devices_and_numbers_without_secrets(client: TestClient, world: World) -> None:
     token = await login(client, "beta-user")
     resp = await client.get("/api/v1/users/me", headers=bearer(token))
     assert resp.status == 200
@@ -114,7 +110,8 @@ async def test_password_change_ends_sessions_and_new_password_works(client: Test
     user_token = await login(client, "alpha-user")
     admin_token = await login(client, "alpha-admin")
     resp = await client.patch(
-        f"/api/v1/users/{world.users['alpha-user']}", json={"password": "a brand new one"},
+        f"/api/v1/users/{world.users['alpha-user']}",
+        json={"password": "a brand new one"},
         headers=bearer(admin_token),
     )
     assert resp.status == 200
@@ -131,8 +128,11 @@ async def test_logs_never_hold_passwords_or_tokens(client: TestClient, world: Wo
         token = await login(client, "alpha-admin")
         await client.post("/api/v1/auth/login", json={"username": "alpha-admin", "password": "nope nope"})
         await client.get("/api/v1/users/me", headers=bearer(token))
-        await client.post(f"/api/v1/users/{world.users['alpha-user']}/devices", json={"kind": "desk",
-                          "password": "Sip-secret-123"}, headers=bearer(token))
+        await client.post(
+            f"/api/v1/users/{world.users['alpha-user']}/devices",
+            json={"kind": "desk", "password": "Sip-secret-123"},
+            headers=bearer(token),
+        )
     requests = [e for e in events if e["event"] == "http_request"]
     assert len(requests) == 4
     assert requests[2]["user_id"] == world.users["alpha-admin"]
@@ -148,7 +148,9 @@ async def test_purge_expired_tokens(client: TestClient, db_pool: asyncpg.Pool) -
 
     await login(client, "alpha-user")
     await login(client, "beta-user")
-    await db_pool.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second'"
-                          " WHERE user_id = (SELECT id FROM users WHERE username = 'alpha-user')")
+    await db_pool.execute(
+        "UPDATE api_tokens SET expires_at = now() - interval '1 second'"
+        " WHERE user_id = (SELECT id FROM users WHERE username = 'alpha-user')"
+    )
     assert await purge_expired_tokens(db_pool) == 1
     assert await db_pool.fetchval("SELECT count(*) FROM api_tokens") == 1

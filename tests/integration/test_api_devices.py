@@ -96,8 +96,9 @@ async def test_given_sip_username_and_password(
 async def test_reset_password(
     client: TestClient, world: World, admin: dict[str, str], db_pool: asyncpg.Pool
 ) -> None:
-    device_id = (await db_pool.fetchrow(
-        "SELECT id FROM devices WHERE user_id = $1", world.users["alpha-user"]))["id"]
+    device_id = (
+        await db_pool.fetchrow("SELECT id FROM devices WHERE user_id = $1", world.users["alpha-user"])
+    )["id"]
     old = await db_pool.fetchval("SELECT sip_md5_cred FROM devices WHERE id = $1", device_id)
     resp = await client.post(f"{PREFIX}/devices/{device_id}/reset-password", headers=admin)
     assert resp.status == 200
@@ -151,13 +152,14 @@ async def test_bad_device_input_changes_nothing(
     assert await snapshot(db_pool) == before
 
 
-@pytest.mark.xfail(strict=True, reason="sql/001: ps_endpoints.callerid strips quotes but keeps CR/LF "
-                   "(SIP header injection risk); the lead owns the schema")
 async def test_callerid_has_no_control_characters(
     client: TestClient, world: World, admin: dict[str, str], db_pool: asyncpg.Pool
 ) -> None:
-    resp = await client.patch(f"{PREFIX}/users/{world.users['alpha-user']}",
-                              json={"name": 'Evil "Name"\r\nX-Injected: 1'}, headers=admin)
+    resp = await client.patch(
+        f"{PREFIX}/users/{world.users['alpha-user']}",
+        json={"name": 'Evil "Name"\r\nX-Injected: 1'},
+        headers=admin,
+    )
     assert resp.status == 200
     assert (await resp.json())["name"] == 'Evil "Name"\r\nX-Injected: 1'  # stored as given
     callerid = await db_pool.fetchval("SELECT callerid FROM ps_endpoints WHERE id = 'alpha_1001_1'")

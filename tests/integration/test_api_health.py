@@ -28,8 +28,12 @@ async def test_health_reports_the_probe(db_pool: asyncpg.Pool) -> None:
 
     async with api_client(db_pool, health_probe=probe) as client:
         body = await (await client.get(f"{PREFIX}/health")).json()
-        assert body == {"status": "ok", "database": {"ok": True},
-                        "ami": {"ok": True, "connected": True}, "agi": {"ok": True, "port": 4573}}
+        assert body == {
+            "status": "ok",
+            "database": {"ok": True},
+            "ami": {"ok": True, "connected": True},
+            "agi": {"ok": True, "port": 4573},
+        }
 
 
 async def test_a_failed_component_degrades(db_pool: asyncpg.Pool) -> None:

@@ -95,20 +95,27 @@ async def test_invalid_first_admin_creates_no_organization(
 async def test_update_organization(client: TestClient, world: World, root: dict[str, str]) -> None:
     url = f"{PREFIX}/organizations/{world.orgs['alpha']}"
     hours = {"mon": ["07:30", "16:00"], "sat": ["10:00", "14:00"]}
-    resp = await client.patch(url, json={"name": "Alpha \"Prime\"", "main_number": None,
-                                         "working_hours": hours}, headers=root)
+    resp = await client.patch(
+        url, json={"name": 'Alpha "Prime"', "main_number": None, "working_hours": hours}, headers=root
+    )
     assert resp.status == 200
     org = await resp.json()
     assert org["name"] == 'Alpha "Prime"' and org["main_number"] is None and org["working_hours"] == hours
-    for body, word in (({"slug": "other"}, "slug"), ({"working_hours": {"mon": ["9", "5"]}}, "working_hours"),
-                       ({}, "nothing to update")):
+    for body, word in (
+        ({"slug": "other"}, "slug"),
+        ({"working_hours": {"mon": ["9", "5"]}}, "working_hours"),
+        ({}, "nothing to update"),
+    ):
         resp = await client.patch(url, json=body, headers=root)
         assert resp.status == 400 and word in (await resp.json())["error"]["message"]
 
 
 async def test_add_admin_to_an_organization(client: TestClient, world: World, root: dict[str, str]) -> None:
-    resp = await client.post(f"{PREFIX}/organizations/{world.orgs['beta']}/admins",
-                             json={**ADMIN, "username": "beta-boss"}, headers=root)
+    resp = await client.post(
+        f"{PREFIX}/organizations/{world.orgs['beta']}/admins",
+        json={**ADMIN, "username": "beta-boss"},
+        headers=root,
+    )
     assert resp.status == 201
     assert (await resp.json())["organization_id"] == world.orgs["beta"]
     resp = await client.post(f"{PREFIX}/organizations/424242/admins", json=ADMIN, headers=root)

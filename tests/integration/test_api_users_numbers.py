@@ -38,8 +38,9 @@ async def admin(client: TestClient) -> dict[str, str]:
     return bearer(await login(client, "alpha-admin"))
 
 
-async def _refused(client: TestClient, method: str, path: str, body: Any, headers: dict[str, str],
-                   status: int, *words: str) -> None:
+async def _refused(
+    client: TestClient, method: str, path: str, body: Any, headers: dict[str, str], status: int, *words: str
+) -> None:
     kwargs: dict[str, Any] = {"headers": headers}
     if isinstance(body, bytes):
         kwargs["data"] = body
@@ -56,16 +57,19 @@ async def _refused(client: TestClient, method: str, path: str, body: Any, header
 
 async def test_create_get_update_delete_user(client: TestClient, admin: dict[str, str]) -> None:
     name = 'Kalle "KA" Anka\nÖberg 林'
-    resp = await client.post(f"{PREFIX}/users", json={**NEW_USER, "name": name, "role": "operator"},
-                             headers=admin)
+    resp = await client.post(
+        f"{PREFIX}/users", json={**NEW_USER, "name": name, "role": "operator"}, headers=admin
+    )
     assert resp.status == 201
     user = await resp.json()
     assert user["name"] == name and user["role"] == "operator" and user["language"] == "sv"
     got = await (await client.get(f"{PREFIX}/users/{user['id']}", headers=admin)).json()
     assert got == user
-    resp = await client.patch(f"{PREFIX}/users/{user['id']}",
-                              json={"email": "ny@example.se", "language": "en", "ring_time": 45},
-                              headers=admin)
+    resp = await client.patch(
+        f"{PREFIX}/users/{user['id']}",
+        json={"email": "ny@example.se", "language": "en", "ring_time": 45},
+        headers=admin,
+    )
     changed = await resp.json()
     assert (changed["email"], changed["language"], changed["ring_time"]) == ("ny@example.se", "en", 45)
     resp = await client.patch(f"{PREFIX}/users/{user['id']}", json={"email": None}, headers=admin)
@@ -114,8 +118,9 @@ async def test_numbers(client: TestClient, world: World, admin: dict[str, str]) 
     assert resp.status == 201
     number = await resp.json()
     assert number["number"] == "+46812345678" and number["user_id"] is None
-    resp = await client.patch(f"{PREFIX}/numbers/{number['id']}", json={"user_id": world.users["alpha-user"]},
-                              headers=admin)
+    resp = await client.patch(
+        f"{PREFIX}/numbers/{number['id']}", json={"user_id": world.users["alpha-user"]}, headers=admin
+    )
     assert (await resp.json())["user_id"] == world.users["alpha-user"]
     resp = await client.patch(f"{PREFIX}/numbers/{number['id']}", json={"user_id": None}, headers=admin)
     assert (await resp.json())["user_id"] is None

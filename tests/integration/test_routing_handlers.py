@@ -23,18 +23,25 @@ async def world(db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> dict:
     out: dict = {}
     for slug, main in (("acme", "+46812345600"), ("beta", "+46855500000")):
         org = await organizations.create_organization(db_pool, slug, slug.title(), main)
-        anna = await users.create_user(db_pool, org["id"], "1001", f"Anna {slug}", f"anna@{slug}",
-                                       "password-123456", "user")
+        anna = await users.create_user(
+            db_pool, org["id"], "1001", f"Anna {slug}", f"anna@{slug}", "password-123456", "user"
+        )
         d1, _ = await devices.create_device(db_pool, org["id"], anna["id"], "desk")
         d2, _ = await devices.create_device(db_pool, org["id"], anna["id"], "mobile")
-        bo = await users.create_user(db_pool, org["id"], "1002", f"Bo {slug}", f"bo@{slug}",
-                                     "password-123456", "user")
+        bo = await users.create_user(
+            db_pool, org["id"], "1002", f"Bo {slug}", f"bo@{slug}", "password-123456", "user"
+        )
         b1, _ = await devices.create_device(db_pool, org["id"], bo["id"], "desk")
-        await users.create_user(db_pool, org["id"], "1003", "No Device", f"nodev@{slug}",
-                                "password-123456", "user")
+        await users.create_user(
+            db_pool, org["id"], "1003", "No Device", f"nodev@{slug}", "password-123456", "user"
+        )
         out[slug] = {"org": org, "anna": [d1["sip_username"], d2["sip_username"]], "bo": b1["sip_username"]}
-    await numbers.create_number(db_pool, out["acme"]["org"]["id"], "+46812345601",
-                                (await db_pool.fetchval("SELECT id FROM users WHERE username='anna@acme'")))
+    await numbers.create_number(
+        db_pool,
+        out["acme"]["org"]["id"],
+        "+46812345601",
+        (await db_pool.fetchval("SELECT id FROM users WHERE username='anna@acme'")),
+    )
     await numbers.create_number(db_pool, out["acme"]["org"]["id"], "+46812345609", None)
     return out
 
@@ -48,15 +55,24 @@ async def agi(db_pool: asyncpg.Pool) -> AsyncIterator[int]:
 
 
 def _device_env(endpoint: str, org: str, exten: str) -> dict[str, str]:
-    return {"channel": f"PJSIP/{endpoint}-00000001", "accountcode": org, "extension": exten,
-            "context": "pbx-from-device", "callerid": "1002", "calleridname": "Bo"}
+    return {
+        "channel": f"PJSIP/{endpoint}-00000001",
+        "accountcode": org,
+        "extension": exten,
+        "context": "pbx-from-device",
+        "callerid": "1002",
+        "calleridname": "Bo",
+    }
 
 
 async def test_internal_call_rings_all_devices_of_the_callee(world: dict, agi: int) -> None:
     r = await FakeAsterisk(agi).run("route", env=_device_env(world["acme"]["bo"], "acme", "1001"))
     a1, a2 = world["acme"]["anna"]
-    assert r.variables == {"PBX_DIAL": f"PJSIP/{a1}&PJSIP/{a2}", "PBX_DIAL_TIMEOUT": "30",
-                           "PBX_ROUTE": "dial"}
+    assert r.variables == {
+        "PBX_DIAL": f"PJSIP/{a1}&PJSIP/{a2}",
+        "PBX_DIAL_TIMEOUT": "30",
+        "PBX_ROUTE": "dial",
+    }
 
 
 async def test_same_extension_in_two_organizations_stays_apart(world: dict, agi: int) -> None:
@@ -76,8 +92,12 @@ async def test_unknown_extension_and_user_without_device(world: dict, agi: int) 
 async def test_outbound_uses_the_users_did_else_the_main_number(world: dict, agi: int) -> None:
     anna_desk = world["acme"]["anna"][0]
     r = await FakeAsterisk(agi).run("route", env=_device_env(anna_desk, "acme", "0701234567"))
-    assert r.variables == {"PBX_DIAL": "PJSIP/+46701234567@trunk_carrier", "PBX_DIAL_TIMEOUT": "120",
-                           "PBX_CALLERID_NUM": "+46812345601", "PBX_ROUTE": "external"}
+    assert r.variables == {
+        "PBX_DIAL": "PJSIP/+46701234567@trunk_carrier",
+        "PBX_DIAL_TIMEOUT": "120",
+        "PBX_CALLERID_NUM": "+46812345601",
+        "PBX_ROUTE": "external",
+    }
     r = await FakeAsterisk(agi).run("route", env=_device_env(world["acme"]["bo"], "acme", "0701234567"))
     assert r.variables["PBX_CALLERID_NUM"] == "+46812345600"
 
@@ -91,10 +111,20 @@ async def test_an_endpoint_cannot_borrow_another_organizations_caller_id(world: 
 async def test_inbound_did_reaches_its_user(world: dict, agi: int) -> None:
     a1, a2 = world["acme"]["anna"]
     for dialled in ("+46812345601", "46812345601", "0812345601"):
-        r = await FakeAsterisk(agi).run("inbound", env={"channel": "PJSIP/trunk_carrier-00000002",
-                                                        "extension": dialled, "context": "pbx-from-trunk"})
-        assert r.variables == {"PBX_DIAL": f"PJSIP/{a1}&PJSIP/{a2}", "PBX_DIAL_TIMEOUT": "30",
-                               "PBX_ORG": "acme", "PBX_ROUTE": "dial"}, dialled
+        r = await FakeAsterisk(agi).run(
+            "inbound",
+            env={
+                "channel": "PJSIP/trunk_carrier-00000002",
+                "extension": dialled,
+                "context": "pbx-from-trunk",
+            },
+        )
+        assert r.variables == {
+            "PBX_DIAL": f"PJSIP/{a1}&PJSIP/{a2}",
+            "PBX_DIAL_TIMEOUT": "30",
+            "PBX_ORG": "acme",
+            "PBX_ROUTE": "dial",
+        }, dialled
 
 
 async def test_inbound_unassigned_or_foreign_number(world: dict, agi: int) -> None:

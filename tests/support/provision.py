@@ -35,8 +35,11 @@ class Org:
 
     def add_user(self, extension: str, name: str, *, devices: int = 1, role: str = "user") -> User:
         username = f"u{extension}@{self.slug}"
-        u = self.admin.post("/users", {"extension": extension, "name": name, "username": username,
-                                       "password": PASSWORD, "role": role}, expect=201)
+        u = self.admin.post(
+            "/users",
+            {"extension": extension, "name": name, "username": username, "password": PASSWORD, "role": role},
+            expect=201,
+        )
         user = User(u["id"], extension, name, username)
         for _ in range(devices):
             user.devices.append(self.add_device(user))
@@ -54,9 +57,15 @@ class Org:
 def new_org(platform: Api, prefix: str = "e2e", main_number: str | None = "+46812345600") -> Org:
     slug = f"{prefix}{next(_orgs)}"
     admin_user = f"admin@{slug}"
-    r = platform.post("/organizations", {
-        "slug": slug, "name": f"Org {slug}", "main_number": main_number,
-        "admin": {"extension": "1900", "name": "Admin", "username": admin_user, "password": PASSWORD},
-    }, expect=201)
+    r = platform.post(
+        "/organizations",
+        {
+            "slug": slug,
+            "name": f"Org {slug}",
+            "main_number": main_number,
+            "admin": {"extension": "1900", "name": "Admin", "username": admin_user, "password": PASSWORD},
+        },
+        expect=201,
+    )
     admin = platform.login(admin_user, PASSWORD)
     return Org(slug, r["id"], admin)

@@ -15,7 +15,7 @@ from tests.support import sipp_scenarios
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 _run_ids = itertools.count()
 # Every SIPp started, so a test fixture can kill what a failed test left running.
-LIVE_RUNS: list["SippRun"] = []
+LIVE_RUNS: list[SippRun] = []
 
 
 @dataclass
@@ -69,8 +69,10 @@ class SippRun:
     def explain(self) -> str:
         err = self.error_file.read_text(errors="replace") if self.error_file.exists() else ""
         log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-        return f"sipp {self.name} rc={self.returncode}\nerrors:\n{err[-3000:]}\nlog:\n{log[-2000:]}" \
-               f"\nmessages:\n{self.messages[-4000:]}"
+        return (
+            f"sipp {self.name} rc={self.returncode}\nerrors:\n{err[-3000:]}\nlog:\n{log[-2000:]}"
+            f"\nmessages:\n{self.messages[-4000:]}"
+        )
 
 
 def header(message: str, name: str) -> str | None:
@@ -89,8 +91,16 @@ class Phone:
     local_ip: str = "127.0.0.1"
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="sipp-")))
 
-    def _start(self, scenario_xml: str, kind: str, *, remote: bool, calls: int = 1,
-               timeout_s: float = 20, service: str | None = None) -> SippRun:
+    def _start(
+        self,
+        scenario_xml: str,
+        kind: str,
+        *,
+        remote: bool,
+        calls: int = 1,
+        timeout_s: float = 20,
+        service: str | None = None,
+    ) -> SippRun:
         run_id = next(_run_ids)
         name = f"{self.username}-{kind}-{run_id}"
         scen = self.workdir / f"{name}.xml"
@@ -101,12 +111,39 @@ class Phone:
         cmd = [SIPP]
         if remote:
             cmd.append(f"{self.server[0]}:{self.server[1]}")
-        cmd += ["-sf", str(scen), "-i", self.local_ip, "-p", str(self.port),
-                "-mp", str(self.port + 10000), "-m", str(calls),
-                "-s", service or self.username, "-au", self.username, "-ap", self.password,
-                "-nostdin", "-trace_msg", "-message_file", str(msg), "-trace_err", "-error_file", str(err),
-                "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-recv_timeout", f"{int(timeout_s * 1000)}",
-                "-nd", "-default_behaviors", "all,-bye"]
+        cmd += [
+            "-sf",
+            str(scen),
+            "-i",
+            self.local_ip,
+            "-p",
+            str(self.port),
+            "-mp",
+            str(self.port + 10000),
+            "-m",
+            str(calls),
+            "-s",
+            service or self.username,
+            "-au",
+            self.username,
+            "-ap",
+            self.password,
+            "-nostdin",
+            "-trace_msg",
+            "-message_file",
+            str(msg),
+            "-trace_err",
+            "-error_file",
+            str(err),
+            "-timeout",
+            f"{int(timeout_s)}s",
+            "-timeout_error",
+            "-recv_timeout",
+            f"{int(timeout_s * 1000)}",
+            "-nd",
+            "-default_behaviors",
+            "all,-bye",
+        ]
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         run = SippRun(name, proc, msg, err, log)
@@ -125,16 +162,27 @@ class Phone:
         return run
 
     def answer(self, *, answer_after_ms: int = 200, calls: int = 1, timeout_s: float = 20) -> SippRun:
-        return self._start(sipp_scenarios.answer(answer_after_ms), "answer", remote=False, calls=calls,
-                           timeout_s=timeout_s)
+        return self._start(
+            sipp_scenarios.answer(answer_after_ms), "answer", remote=False, calls=calls, timeout_s=timeout_s
+        )
 
     def ring(self, *, timeout_s: float = 20) -> SippRun:
         return self._start(sipp_scenarios.ring_only(), "ring", remote=False, timeout_s=timeout_s)
 
-    def call(self, number: str, *, expect: int = 200, hold_ms: int = 500, auth: bool = True,
-             from_user: str | None = None, timeout_s: float = 20, wait: bool = True) -> SippRun:
-        xml = sipp_scenarios.call(number, expect=expect, hold_ms=hold_ms, auth=auth,
-                                  from_user=from_user or "[service]")
+    def call(
+        self,
+        number: str,
+        *,
+        expect: int = 200,
+        hold_ms: int = 500,
+        auth: bool = True,
+        from_user: str | None = None,
+        timeout_s: float = 20,
+        wait: bool = True,
+    ) -> SippRun:
+        xml = sipp_scenarios.call(
+            number, expect=expect, hold_ms=hold_ms, auth=auth, from_user=from_user or "[service]"
+        )
         run = self._start(xml, "call", remote=True, timeout_s=timeout_s)
         if wait:
             run.wait(timeout_s + 10)

@@ -20,7 +20,8 @@ def _cdata(text: str) -> str:
     return "<![CDATA[\n" + text.strip("\n") + "\n\n]]>"
 
 
-_REINVITE_OK = """
+_REINVITE_OK = (
+    """
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -31,7 +32,9 @@ Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Content-Type: application/sdp
 Content-Length: [len]
 
-""" + _SDP
+"""
+    + _SDP
+)
 
 
 def _reinvite_block(back_to: str) -> str:
@@ -44,6 +47,7 @@ def _reinvite_block(back_to: str) -> str:
 
 def register(expires: int = 3600) -> str:
     """REGISTER, answer the 401 digest challenge, expect 200."""
+
     def req(cseq: int, auth: bool) -> str:
         return _cdata(f"""
 REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
@@ -58,6 +62,7 @@ Expires: {expires}
 User-Agent: sipp-phone
 {"[authentication]" + chr(10) if auth else ""}Content-Length: 0
 """)
+
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="register">
   <send retrans="500">{req(1, False)}</send>
@@ -75,7 +80,8 @@ def answer(answer_after_ms: int = 200) -> str:
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="answer">
   <recv request="INVITE" crlf="true"/>
-  <send>{_cdata('''
+  <send>{
+        _cdata('''
 SIP/2.0 180 Ringing
 [last_Via:]
 [last_From:]
@@ -84,9 +90,12 @@ SIP/2.0 180 Ringing
 [last_CSeq:]
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Content-Length: 0
-''')}</send>
+''')
+    }</send>
   <pause milliseconds="{answer_after_ms}"/>
-  <send retrans="500">{_cdata('''
+  <send retrans="500">{
+        _cdata(
+            '''
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -97,12 +106,16 @@ Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Content-Type: application/sdp
 Content-Length: [len]
 
-''' + _SDP)}</send>
+'''
+            + _SDP
+        )
+    }</send>
   <recv request="ACK" rtd="true" crlf="true"/>
   <label id="wait"/>
   <recv request="INVITE" optional="true" next="reinvite"/>
   <recv request="BYE"/>
-  <send>{_cdata('''
+  <send>{
+        _cdata('''
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -110,7 +123,8 @@ SIP/2.0 200 OK
 [last_Call-ID:]
 [last_CSeq:]
 Content-Length: 0
-''')}</send>
+''')
+    }</send>
   <nop next="end"/>
   {_reinvite_block("wait")}
   <label id="end"/>
@@ -124,7 +138,8 @@ def ring_only() -> str:
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="ring-only">
   <recv request="INVITE" crlf="true"/>
-  <send>{_cdata('''
+  <send>{
+        _cdata('''
 SIP/2.0 180 Ringing
 [last_Via:]
 [last_From:]
@@ -133,9 +148,11 @@ SIP/2.0 180 Ringing
 [last_CSeq:]
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Content-Length: 0
-''')}</send>
+''')
+    }</send>
   <recv request="CANCEL"/>
-  <send>{_cdata('''
+  <send>{
+        _cdata('''
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -143,8 +160,10 @@ SIP/2.0 200 OK
 [last_Call-ID:]
 [last_CSeq:]
 Content-Length: 0
-''')}</send>
-  <send>{_cdata('''
+''')
+    }</send>
+  <send>{
+        _cdata('''
 SIP/2.0 487 Request Terminated
 [last_Via:]
 [last_From:]
@@ -152,20 +171,29 @@ SIP/2.0 487 Request Terminated
 [last_Call-ID:]
 CSeq: [cseq] INVITE
 Content-Length: 0
-''')}</send>
+''')
+    }</send>
   <recv request="ACK"/>
   <timewait milliseconds="500"/>
 </scenario>
 """
 
 
-def call(number: str, *, expect: int = 200, hold_ms: int = 500, auth: bool = True,
-         from_user: str = "[service]", from_name: str = "") -> str:
+def call(
+    number: str,
+    *,
+    expect: int = 200,
+    hold_ms: int = 500,
+    auth: bool = True,
+    from_user: str = "[service]",
+    from_name: str = "",
+) -> str:
     """Place a call to number; expect a final response (200: hold, then hang up)."""
     display = f'"{escape(from_name)}" ' if from_name else ""
 
     def invite(cseq: int, with_auth: bool) -> str:
-        return _cdata(f"""
+        return _cdata(
+            f"""
 INVITE sip:{number}@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: {display}<sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -177,7 +205,9 @@ Max-Forwards: 70
 {"[authentication]" + chr(10) if with_auth else ""}Content-Type: application/sdp
 Content-Length: [len]
 
-""" + _SDP)
+"""
+            + _SDP
+        )
 
     ack_error = _cdata("""
 ACK sip:{number}@[remote_ip]:[remote_port] SIP/2.0
@@ -189,24 +219,31 @@ CSeq: {cseq} ACK
 Max-Forwards: 70
 Content-Length: 0
 """)
-    steps = [f'<send retrans="500">{invite(1, False)}</send>',
-             '<recv response="100" optional="true"/>']
+    steps = [f'<send retrans="500">{invite(1, False)}</send>', '<recv response="100" optional="true"/>']
     cseq = 1
     if auth:
-        steps += ['<recv response="401" auth="true"/>',
-                  f"<send>{ack_error.replace('{number}', number).replace('{cseq}', '1')}</send>",
-                  f'<send retrans="500">{invite(2, True)}</send>',
-                  '<recv response="100" optional="true"/>']
+        steps += [
+            '<recv response="401" auth="true"/>',
+            f"<send>{ack_error.replace('{number}', number).replace('{cseq}', '1')}</send>",
+            f'<send retrans="500">{invite(2, True)}</send>',
+            '<recv response="100" optional="true"/>',
+        ]
         cseq = 2
-    steps += ['<recv response="180" optional="true"/>', '<recv response="183" optional="true"/>',
-              '<recv response="180" optional="true"/>']
+    steps += [
+        '<recv response="180" optional="true"/>',
+        '<recv response="183" optional="true"/>',
+        '<recv response="180" optional="true"/>',
+    ]
     if expect == 200:
         steps += [
-            ('<recv response="200" rtd="true" rrs="true"><action>'
-             '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="dialog_to"/>'
-             '<ereg regexp="&lt;(.*)&gt;" search_in="hdr" header="Contact:" assign_to="junk,remote_uri"/>'
-             '</action></recv>'),
-            "<send>" + _cdata(f"""
+            (
+                '<recv response="200" rtd="true" rrs="true"><action>'
+                '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="dialog_to"/>'
+                '<ereg regexp="&lt;(.*)&gt;" search_in="hdr" header="Contact:" assign_to="junk,remote_uri"/>'
+                "</action></recv>"
+            ),
+            "<send>"
+            + _cdata(f"""
 ACK [$remote_uri] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: {display}<sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -216,7 +253,8 @@ Call-ID: [call_id]
 CSeq: {cseq} ACK
 Max-Forwards: 70
 Content-Length: 0
-""") + "</send>",
+""")
+            + "</send>",
             '<label id="hold"/>',
             f'<recv request="INVITE" timeout="{hold_ms}" ontimeout="bye"/>',
             "<send>" + _cdata(_REINVITE_OK) + "</send>",
@@ -224,7 +262,8 @@ Content-Length: 0
             '<nop next="hold"/>',
             '<Reference variables="junk"/>',
             '<label id="bye"/>',
-            '<send retrans="500">' + _cdata(f"""
+            '<send retrans="500">'
+            + _cdata(f"""
 BYE [$remote_uri] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: {display}<sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -234,7 +273,8 @@ Call-ID: [call_id]
 CSeq: {cseq + 1} BYE
 Max-Forwards: 70
 Content-Length: 0
-""") + "</send>",
+""")
+            + "</send>",
             '<recv response="200" crlf="true"/>',
         ]
     else:

@@ -80,8 +80,13 @@ async def test_body_too_large(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/v1/users/me"), ("GET", "/api/v1/users"), ("POST", "/api/v1/auth/logout"),
-     ("DELETE", "/api/v1/devices/1"), ("GET", "/api/v1/organizations")],
+    [
+        ("GET", "/api/v1/users/me"),
+        ("GET", "/api/v1/users"),
+        ("POST", "/api/v1/auth/logout"),
+        ("DELETE", "/api/v1/devices/1"),
+        ("GET", "/api/v1/organizations"),
+    ],
 )
 async def test_protected_routes_need_a_token(client: TestClient, method: str, path: str) -> None:
     resp = await client.request(method, path)

@@ -75,9 +75,7 @@ def test_every_ref_resolves(app: web.Application) -> None:
 
 def test_public_and_protected_operations(app: web.Application) -> None:
     doc = app[OPENAPI]
-    public = {
-        (m, p) for p, ops in doc["paths"].items() for m, op in ops.items() if op.get("security") == []
-    }
+    public = {(m, p) for p, ops in doc["paths"].items() for m, op in ops.items() if op.get("security") == []}
     assert public == {
         ("post", f"{PREFIX}/auth/login"),
         ("get", f"{PREFIX}/health"),

@@ -41,8 +41,14 @@ def test_classify(dialled: str, kind: str, value: str) -> None:
 
 @pytest.mark.parametrize(
     ("number", "e164"),
-    [("+46812345678", "+46812345678"), ("46812345678", "+46812345678"), ("0812345678", "+46812345678"),
-     ("0046812345678", "+46812345678"), ("abc", None), ("12", None)],
+    [
+        ("+46812345678", "+46812345678"),
+        ("46812345678", "+46812345678"),
+        ("0812345678", "+46812345678"),
+        ("0046812345678", "+46812345678"),
+        ("abc", None),
+        ("12", None),
+    ],
 )
 def test_to_e164(number: str, e164: str | None) -> None:
     assert to_e164(number) == e164
@@ -55,7 +61,12 @@ def test_to_e164(number: str, e164: str | None) -> None:
         ("1002", NODEV, OUT, Route("unavailable")),
         ("1003", None, OUT, Route("unknown")),
         ("0701234567", None, OUT, Route("external", "PJSIP/+46701234567@trunk_carrier", 120, "+46812345678")),
-        ("0701234567", None, OUT_DID, Route("external", "PJSIP/+46701234567@trunk_carrier", 120, "+46812345001")),
+        (
+            "0701234567",
+            None,
+            OUT_DID,
+            Route("external", "PJSIP/+46701234567@trunk_carrier", 120, "+46812345001"),
+        ),
         ("0701234567", None, OUT_NOMAIN, Route("external", "PJSIP/+46701234567@trunk_carrier", 120, "")),
         ("0701234567", None, NO_TRUNK, Route("unknown")),
         ("0701234567", None, None, Route("unknown")),
@@ -63,7 +74,9 @@ def test_to_e164(number: str, e164: str | None) -> None:
         ("*99", None, OUT, Route("unknown")),
     ],
 )
-def test_decide_internal(dialled: str, callee: Callee | None, outbound: Outbound | None, expected: Route) -> None:
+def test_decide_internal(
+    dialled: str, callee: Callee | None, outbound: Outbound | None, expected: Route
+) -> None:
     assert decide_internal(classify(dialled), callee, outbound) == expected
 
 

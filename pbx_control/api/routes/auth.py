@@ -16,8 +16,14 @@ log = get_logger("pbx_control.api")
 routes = RouteTable("auth")
 
 
-@routes.route("POST", "/auth/login", summary="Log in; returns a bearer token", roles=PUBLIC,
-              body=LoginIn, response=LoginOut)
+@routes.route(
+    "POST",
+    "/auth/login",
+    summary="Log in; returns a bearer token",
+    roles=PUBLIC,
+    body=LoginIn,
+    response=LoginOut,
+)
 async def login(ctx: Ctx) -> dict[str, Any]:
     """A wrong username and a wrong password give the same 401 and take about the same time."""
     body: LoginIn = ctx.body

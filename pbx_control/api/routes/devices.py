@@ -17,16 +17,24 @@ def _created(ctx: Ctx, device: dict[str, Any], password: str) -> dict[str, Any]:
     return {"device": device, "sip": ctx.app[SIP].account(device["sip_username"], password)}
 
 
-@routes.route("GET", "/users/{user_id}/devices", summary="A user's devices", roles=ADMIN,
-              response=list[DeviceOut])
+@routes.route(
+    "GET", "/users/{user_id}/devices", summary="A user's devices", roles=ADMIN, response=list[DeviceOut]
+)
 async def list_user_devices(ctx: Ctx) -> list[dict[str, Any]]:
     async with ctx.pool.acquire() as conn:
         user = await users.get_user(conn, ctx.org_id, ctx.params["user_id"])
         return await devices.list_devices(conn, ctx.org_id, user_id=user["id"])
 
 
-@routes.route("POST", "/users/{user_id}/devices", summary="Add a device (SIP account) to a user",
-              roles=ADMIN, body=DeviceCreate, response=DeviceCreated, status=201)
+@routes.route(
+    "POST",
+    "/users/{user_id}/devices",
+    summary="Add a device (SIP account) to a user",
+    roles=ADMIN,
+    body=DeviceCreate,
+    response=DeviceCreated,
+    status=201,
+)
 async def create_device(ctx: Ctx) -> dict[str, Any]:
     """The sip_username is generated as <slug>_<extension>_<n> unless given; the password is
     generated unless given. The response holds what a softphone needs to register."""
@@ -42,12 +50,16 @@ async def delete_device(ctx: Ctx) -> None:
     await devices.delete_device(ctx.pool, ctx.org_id, ctx.params["device_id"])
 
 
-@routes.route("POST", "/devices/{device_id}/reset-password", summary="Set a new SIP password",
-              roles=ADMIN, body=PasswordReset, response=DeviceCreated)
+@routes.route(
+    "POST",
+    "/devices/{device_id}/reset-password",
+    summary="Set a new SIP password",
+    roles=ADMIN,
+    body=PasswordReset,
+    response=DeviceCreated,
+)
 async def reset_device_password(ctx: Ctx) -> dict[str, Any]:
     """Generated unless given; the body may be empty."""
     b: PasswordReset = ctx.body
-    device, password = await devices.reset_password(
-        ctx.pool, ctx.org_id, ctx.params["device_id"], b.password
-    )
+    device, password = await devices.reset_password(ctx.pool, ctx.org_id, ctx.params["device_id"], b.password)
     return _created(ctx, device, password)

@@ -41,15 +41,19 @@ async def _components(ctx: Ctx) -> dict[str, Any]:
     return result
 
 
-@routes.route("GET", "/health", summary="Health of the database, AMI and AGI", roles=PUBLIC,
-              response=HealthOut, also=(503,))
+@routes.route(
+    "GET",
+    "/health",
+    summary="Health of the database, AMI and AGI",
+    roles=PUBLIC,
+    response=HealthOut,
+    also=(503,),
+)
 async def health(ctx: Ctx) -> Reply:
     """200 with status "ok", or 503 with status "degraded" when the database does not answer
     within a second or a component reported by the health probe has "ok": false."""
     db_ok = await _database_ok(ctx)
     components = await _components(ctx)
-    degraded = not db_ok or any(
-        isinstance(c, dict) and c.get("ok") is False for c in components.values()
-    )
+    degraded = not db_ok or any(isinstance(c, dict) and c.get("ok") is False for c in components.values())
     body = {"status": "degraded" if degraded else "ok", "database": {"ok": db_ok}, **components}
     return Reply(body, 503 if degraded else 200)

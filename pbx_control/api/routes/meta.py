@@ -10,7 +10,8 @@ from pbx_control.api.registry import PUBLIC, RouteTable
 routes = RouteTable("meta")
 
 
-@routes.route("GET", "/openapi.json", summary="This API's OpenAPI 3.1 document", roles=PUBLIC,
-              response=dict[str, Any])
+@routes.route(
+    "GET", "/openapi.json", summary="This API's OpenAPI 3.1 document", roles=PUBLIC, response=dict[str, Any]
+)
 async def openapi_document(ctx: Ctx) -> dict[str, Any]:
     return ctx.app[OPENAPI]

@@ -12,22 +12,28 @@ from pbx_control.tenancy import numbers
 routes = RouteTable("numbers")
 
 
-@routes.route("GET", "/numbers", summary="The organization's numbers", roles=ADMIN,
-              response=list[NumberOut])
+@routes.route("GET", "/numbers", summary="The organization's numbers", roles=ADMIN, response=list[NumberOut])
 async def list_numbers(ctx: Ctx) -> list[dict[str, Any]]:
     return await numbers.list_numbers(ctx.pool, ctx.org_id)
 
 
-@routes.route("POST", "/numbers", summary="Add a number", roles=ADMIN, body=NumberCreate,
-              response=NumberOut, status=201)
+@routes.route(
+    "POST", "/numbers", summary="Add a number", roles=ADMIN, body=NumberCreate, response=NumberOut, status=201
+)
 async def create_number(ctx: Ctx) -> dict[str, Any]:
     """Accepts E.164 or Swedish national format; stored as E.164. user_id is optional."""
     b: NumberCreate = ctx.body
     return await numbers.create_number(ctx.pool, ctx.org_id, b.number, b.user_id)
 
 
-@routes.route("PATCH", "/numbers/{number_id}", summary="Point a number at a user (or none)",
-              roles=ADMIN, body=NumberUpdate, response=NumberOut)
+@routes.route(
+    "PATCH",
+    "/numbers/{number_id}",
+    summary="Point a number at a user (or none)",
+    roles=ADMIN,
+    body=NumberUpdate,
+    response=NumberOut,
+)
 async def update_number(ctx: Ctx) -> dict[str, Any]:
     return await numbers.assign_number(ctx.pool, ctx.org_id, ctx.params["number_id"], ctx.body.user_id)
 

@@ -31,14 +31,22 @@ async def _create_admin(conn: Any, org_id: int, a: AdminCreate) -> dict[str, Any
     )
 
 
-@routes.route("GET", "/organizations", summary="All organizations", roles=PLATFORM,
-              response=list[OrganizationOut])
+@routes.route(
+    "GET", "/organizations", summary="All organizations", roles=PLATFORM, response=list[OrganizationOut]
+)
 async def list_organizations(ctx: Ctx) -> list[dict[str, Any]]:
     return await organizations.list_organizations(ctx.pool)
 
 
-@routes.route("POST", "/organizations", summary="Create an organization (and its first admin)",
-              roles=PLATFORM, body=OrganizationCreate, response=OrganizationCreated, status=201)
+@routes.route(
+    "POST",
+    "/organizations",
+    summary="Create an organization (and its first admin)",
+    roles=PLATFORM,
+    body=OrganizationCreate,
+    response=OrganizationCreated,
+    status=201,
+)
 async def create_organization(ctx: Ctx) -> dict[str, Any]:
     """The organization and its optional first admin are created in one transaction: if the admin
     is invalid, no organization is created."""
@@ -50,28 +58,43 @@ async def create_organization(ctx: Ctx) -> dict[str, Any]:
     return {**org, "admin": admin}
 
 
-@routes.route("GET", "/organizations/{org_id}", summary="One organization", roles=PLATFORM,
-              response=OrganizationOut)
+@routes.route(
+    "GET", "/organizations/{org_id}", summary="One organization", roles=PLATFORM, response=OrganizationOut
+)
 async def get_organization(ctx: Ctx) -> dict[str, Any]:
     return await organizations.get_organization(ctx.pool, ctx.params["org_id"])
 
 
-@routes.route("PATCH", "/organizations/{org_id}", summary="Change an organization", roles=PLATFORM,
-              body=OrganizationUpdate, response=OrganizationOut)
+@routes.route(
+    "PATCH",
+    "/organizations/{org_id}",
+    summary="Change an organization",
+    roles=PLATFORM,
+    body=OrganizationUpdate,
+    response=OrganizationOut,
+)
 async def update_organization(ctx: Ctx) -> dict[str, Any]:
     """name, main_number (null clears it), timezone, working_hours. The slug is permanent."""
     fields = ctx.body.model_dump(exclude_unset=True)
     return await organizations.update_organization(ctx.pool, ctx.params["org_id"], **fields)
 
 
-@routes.route("DELETE", "/organizations/{org_id}", summary="Delete an organization and all it holds",
-              roles=PLATFORM)
+@routes.route(
+    "DELETE", "/organizations/{org_id}", summary="Delete an organization and all it holds", roles=PLATFORM
+)
 async def delete_organization(ctx: Ctx) -> None:
     await organizations.delete_organization(ctx.pool, ctx.params["org_id"])
     await organizations_changed(ctx.app)
 
 
-@routes.route("POST", "/organizations/{org_id}/admins", summary="Add an admin to an organization",
-              roles=PLATFORM, body=AdminCreate, response=UserOut, status=201)
+@routes.route(
+    "POST",
+    "/organizations/{org_id}/admins",
+    summary="Add an admin to an organization",
+    roles=PLATFORM,
+    body=AdminCreate,
+    response=UserOut,
+    status=201,
+)
 async def create_organization_admin(ctx: Ctx) -> dict[str, Any]:
     return await _create_admin(ctx.pool, ctx.params["org_id"], ctx.body)

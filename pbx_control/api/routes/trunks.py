@@ -17,8 +17,9 @@ async def list_trunks(ctx: Ctx) -> list[dict[str, Any]]:
     return await trunks.list_trunks(ctx.pool)
 
 
-@routes.route("POST", "/trunks", summary="Add a trunk", roles=PLATFORM, body=TrunkCreate,
-              response=TrunkOut, status=201)
+@routes.route(
+    "POST", "/trunks", summary="Add a trunk", roles=PLATFORM, body=TrunkCreate, response=TrunkOut, status=201
+)
 async def create_trunk(ctx: Ctx) -> dict[str, Any]:
     b: TrunkCreate = ctx.body
     return await trunks.create_trunk(ctx.pool, b.name, b.host, b.port, b.match)

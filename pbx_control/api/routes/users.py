@@ -19,8 +19,7 @@ from pbx_control.tenancy import devices, numbers, organizations, users
 routes = RouteTable("users")
 
 
-@routes.route("GET", "/users/me", summary="My profile, devices and numbers", roles=ANYONE,
-              response=MeOut)
+@routes.route("GET", "/users/me", summary="My profile, devices and numbers", roles=ANYONE, response=MeOut)
 async def get_me(ctx: Ctx) -> dict[str, Any]:
     """Devices are listed without secrets; platform admins have no organization, devices or numbers."""
     principal = ctx.principal
@@ -37,8 +36,13 @@ async def get_me(ctx: Ctx) -> dict[str, Any]:
         }
 
 
-@routes.route("GET", "/users", summary="The organization's users (directory for non-admins)",
-              roles=MEMBERS, response=list[UserOut | DirectoryEntry])
+@routes.route(
+    "GET",
+    "/users",
+    summary="The organization's users (directory for non-admins)",
+    roles=MEMBERS,
+    response=list[UserOut | DirectoryEntry],
+)
 async def list_users(ctx: Ctx) -> list[UserOut | DirectoryEntry]:
     """Admins get full records; users and operators get id, extension, name and email."""
     rows = await users.list_users(ctx.pool, ctx.org_id)
@@ -47,13 +51,22 @@ async def list_users(ctx: Ctx) -> list[UserOut | DirectoryEntry]:
     return [DirectoryEntry.model_validate(r) for r in rows]
 
 
-@routes.route("POST", "/users", summary="Create a user", roles=ADMIN, body=UserCreate,
-              response=UserOut, status=201)
+@routes.route(
+    "POST", "/users", summary="Create a user", roles=ADMIN, body=UserCreate, response=UserOut, status=201
+)
 async def create_user(ctx: Ctx) -> dict[str, Any]:
     b: UserCreate = ctx.body
     return await users.create_user(
-        ctx.pool, ctx.org_id, b.extension, b.name, b.username, b.password, b.role, b.language,
-        b.email, b.ring_time,
+        ctx.pool,
+        ctx.org_id,
+        b.extension,
+        b.name,
+        b.username,
+        b.password,
+        b.role,
+        b.language,
+        b.email,
+        b.ring_time,
     )
 
 
@@ -62,8 +75,9 @@ async def get_user(ctx: Ctx) -> dict[str, Any]:
     return await users.get_user(ctx.pool, ctx.org_id, ctx.params["user_id"])
 
 
-@routes.route("PATCH", "/users/{user_id}", summary="Change a user", roles=ADMIN, body=UserUpdate,
-              response=UserOut)
+@routes.route(
+    "PATCH", "/users/{user_id}", summary="Change a user", roles=ADMIN, body=UserUpdate, response=UserOut
+)
 async def update_user(ctx: Ctx) -> dict[str, Any]:
     """Only the fields sent change. A new password also ends the user's sessions (tokens), in the
     same transaction. Demoting or removing the last admin is refused with 409."""
@@ -75,7 +89,6 @@ async def update_user(ctx: Ctx) -> dict[str, Any]:
     return user
 
 
-@routes.route("DELETE", "/users/{user_id}", summary="Delete a user (and their devices)",
-              roles=ADMIN)
+@routes.route("DELETE", "/users/{user_id}", summary="Delete a user (and their devices)", roles=ADMIN)
 async def delete_user(ctx: Ctx) -> None:
     await users.delete_user(ctx.pool, ctx.org_id, ctx.params["user_id"])
