@@ -43,7 +43,8 @@ _UNSAFE_CHAR_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _RESPONSE_RE = re.compile(r"(\d{3})([ -])(.*)", re.DOTALL)
 _RESULT_RE = re.compile(r"result=(-?\d+)(?: \((.*)\))?(?: (.*))?", re.DOTALL)
 _PJSIP_CHANNEL_RE = re.compile(r"PJSIP/(.+)-[0-9a-fA-F]{8,}")
-_ASTERISK_ID_RE = re.compile(r"[0-9][0-9.]{0,63}")
+# An optional systemname prefix (asterisk.conf `systemname`), then digits and dots.
+_ASTERISK_ID_RE = re.compile(r"(?:[A-Za-z0-9_]{1,32}-)?[0-9][0-9.]{0,63}")
 
 # Dialplan functions that may be set or read besides plain variables. Names are constants in our
 # code, never built from caller data; the allow-list keeps it that way.
@@ -225,5 +226,6 @@ def endpoint_from_channel(channel: str) -> str | None:
 
 
 def is_asterisk_id(value: str) -> bool:
-    """Looks like an Asterisk uniqueid/linkedid (digits and dots, e.g. ``1700000000.42``)."""
+    """Looks like an Asterisk uniqueid/linkedid (``1700000000.42``, or ``pbx1-1700000000.42`` with a
+    systemname)."""
     return _ASTERISK_ID_RE.fullmatch(value) is not None

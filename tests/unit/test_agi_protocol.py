@@ -301,6 +301,8 @@ def test_script_name(raw: str, name: str) -> None:
 def test_is_asterisk_id() -> None:
     assert is_asterisk_id("1700000000.42")
     assert is_asterisk_id("1700000000")
+    assert is_asterisk_id("test15000-1795608576.0")
+    assert not is_asterisk_id("a b-1700000000.1")
     assert not is_asterisk_id("")
     assert not is_asterisk_id("abc")
     assert not is_asterisk_id("1.2; DROP")
