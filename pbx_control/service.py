@@ -13,7 +13,8 @@ from aiohttp import web
 
 from pbx_control.agi import AgiServer
 from pbx_control.agi.handlers import build_handlers
-from pbx_control.ami import AmiClient, CallModel
+from pbx_control.agi.handlers.targets import Targets
+from pbx_control.ami import AmiClient, CallModel, EventPublisher
 from pbx_control.api.app import create_app
 from pbx_control.api.sip import SipClientSettings
 from pbx_control.config import Settings
@@ -31,7 +32,8 @@ class ControlService:
         self.pool: asyncpg.Pool | None = None
         self.agi: AgiServer | None = None
         self.ami: AmiClient | None = None
-        self.calls = CallModel()
+        self.events = EventPublisher()
+        self.calls = CallModel(self.events)
         self._runner: web.AppRunner | None = None
         self.api_port: int | None = None
 
@@ -49,7 +51,10 @@ class ControlService:
             await self.ami.start()
         if "agi" in s.components:
             self.agi = AgiServer(
-                build_handlers(self.pool), host=s.agi_host, port=s.agi_port, deadline_s=s.agi_deadline_s
+                build_handlers(self.pool, self._call_targets(), self._extra_agi_handlers()),
+                host=s.agi_host,
+                port=s.agi_port,
+                deadline_s=s.agi_deadline_s,
             )
             await self.agi.start()
         if "api" in s.components:
@@ -59,6 +64,9 @@ class ControlService:
                 health_probe=self.health,
                 on_organizations_changed=self.sync_dialplan,
                 sip=SipClientSettings.from_settings(s),
+                calls=self.calls if self.ami is not None else None,
+                ami=self.ami,
+                events=self.events if self.ami is not None else None,
             )
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
@@ -67,6 +75,16 @@ class ControlService:
             self.api_port = s.api_port
         await self.sync_dialplan()
         log.info("service.started", components=list(s.components), api_port=s.api_port, agi_port=s.agi_port)
+
+    def _call_targets(self) -> Targets:
+        """Non-user call targets asked by the route handlers (features register theirs here)."""
+        assert self.pool is not None
+        return Targets()
+
+    def _extra_agi_handlers(self) -> dict:
+        """FastAGI handlers beyond route/inbound, by name (features register theirs here)."""
+        assert self.pool is not None
+        return {}
 
     async def sync_dialplan(self) -> None:
         """Write org-<slug> contexts from the database; reload Asterisk's dialplan when changed."""

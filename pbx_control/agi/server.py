@@ -24,6 +24,9 @@ from pbx_control.config import Settings
 from pbx_control.logs import get_logger
 
 Handler = Callable[[AgiSession], Awaitable[None]]
+# Called once per connection with its outcome ("ok", "rejected", ...) and the seconds from accept to
+# the handler's end (the decision time as the server sees it, before the close). Keep it cheap.
+SessionObserver = Callable[[str, float], None]
 
 DEFAULT_HEADER_TIMEOUT_S = 2.0
 DEFAULT_BACKLOG = 1024
@@ -75,6 +78,7 @@ class AgiServer:
         backlog: int = DEFAULT_BACKLOG,
         stop_grace_s: float | None = None,
         verify_stream: bool = True,
+        on_session_end: SessionObserver | None = None,
     ) -> None:
         self._handlers: dict[str, Handler] = {}
         for name, handler in handlers.items():
@@ -87,6 +91,8 @@ class AgiServer:
         self._command_timeout_s = command_timeout_s
         self._backlog = backlog
         self._verify_stream = verify_stream
+        self.on_session_end = on_session_end
+        """Per-connection hook (benchmarks, metrics): ``(outcome, seconds)``; may be set later."""
         self._stop_grace_s = deadline_s + 1.0 if stop_grace_s is None else stop_grace_s
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -239,6 +245,11 @@ class AgiServer:
             self._note_error()
             self._log.exception("agi.server.bug")
         finally:
+            if self.on_session_end is not None:
+                try:
+                    self.on_session_end(outcome, loop.time() - started)
+                except Exception:
+                    self._log.exception("agi.observer.error")
             self._sessions_active -= 1
             if task is not None:
                 self._tasks.discard(task)

@@ -27,6 +27,9 @@ def create_app(
     health_probe: Callable[[], Awaitable[dict]] | None = None,
     on_organizations_changed: Callable[[], Awaitable[None]] | None = None,
     sip: SipClientSettings | None = None,
+    calls: object | None = None,
+    ami: object | None = None,
+    events: object | None = None,
 ) -> web.Application:
     """Build the API app.
 
@@ -34,6 +37,7 @@ def create_app(
     with "ok": False makes the status "degraded" (503).
     on_organizations_changed: awaited after an organization is created or deleted; failures are
     logged. sip: where softphones register (default: PBX_SIP_DOMAIN / PBX_SIP_PORT).
+    calls / ami / events: the CallModel, AmiClient and EventPublisher when this process runs AMI.
     """
     app = web.Application(
         middlewares=[request_log_middleware, error_middleware, auth_middleware],
@@ -44,6 +48,9 @@ def create_app(
     app[context.SIP] = sip or SipClientSettings.from_env()
     app[context.HEALTH_PROBE] = health_probe
     app[context.ORGS_CHANGED] = on_organizations_changed
+    app[context.CALLS] = calls
+    app[context.AMI] = ami
+    app[context.EVENTS] = events
     routes = all_routes()
     install(app, PREFIX, routes)
     app[context.OPENAPI] = build_document(routes, PREFIX)

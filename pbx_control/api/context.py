@@ -26,6 +26,10 @@ SIP = web.AppKey("sip", SipClientSettings)
 HEALTH_PROBE = web.AppKey("health_probe", object)
 ORGS_CHANGED = web.AppKey("on_organizations_changed", object)
 OPENAPI = web.AppKey("openapi", dict)
+# The AMI side, when this process runs it (None otherwise): live calls, AMI actions, pushed events.
+CALLS = web.AppKey("calls", object)  # pbx_control.ami.CallModel | None
+AMI = web.AppKey("ami", object)  # pbx_control.ami.AmiClient | None
+EVENTS = web.AppKey("events", object)  # pbx_control.ami.EventPublisher | None
 
 
 def _request_key(name: str, kind: type) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,8 +62,18 @@ class ControlProcess:
             time.sleep(0.2)
         raise RuntimeError(f"control service not healthy within {timeout_s}s; see {self.log_path}")
 
+    def freeze(self) -> None:
+        """SIGSTOP: the listening sockets still accept connections, but nothing answers."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)

@@ -190,3 +190,23 @@ def test_calls_still_ring_when_the_control_service_is_down(e2e: E2E, platform: A
         assert_ok(caller.call("1999", expect=404))  # unknown numbers still get a clear answer
     finally:
         e2e.control.start()
+
+
+def test_calls_still_ring_when_the_control_service_is_frozen(e2e: E2E, platform: Api) -> None:
+    """The service accepts the FastAGI connection but never answers: the dialplan's guard gives up
+    after PBX_AGI_GUARD_S and rings from the database."""
+    org = new_org(platform)
+    anna, bo = org.add_user("1001", "Anna"), org.add_user("1002", "Bo")
+    callee = e2e.phone(anna.devices[0].sip_username, anna.devices[0].sip_password)
+    caller = e2e.phone(bo.devices[0].sip_username, bo.devices[0].sip_password)
+    callee.register()
+    caller.register()
+    answering = callee.answer()
+    time.sleep(SETTLE_S)
+    e2e.control.freeze()
+    try:
+        call = caller.call("1001")
+    finally:
+        e2e.control.thaw()
+    assert_ok(call)
+    assert answering.wait(10) == 0, answering.explain()

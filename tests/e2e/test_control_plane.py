@@ -18,7 +18,7 @@ def health(e2e: E2E) -> dict:
     return Api(e2e.control.api).request("GET", "/health", check=False)
 
 
-def wait_for(predicate, timeout_s: float = 30, what: str = "condition") -> None:  # noqa: ANN001
+def wait_for(predicate, timeout_s: float = 30, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():

@@ -8,15 +8,21 @@ import asyncpg
 
 from pbx_control.agi.handlers.inbound import make_inbound_handler
 from pbx_control.agi.handlers.route import make_route_handler
+from pbx_control.agi.handlers.targets import Targets
 from pbx_control.agi.session import AgiSession
 from pbx_control.routing.repository import RoutingRepository
 
 Handler = Callable[[AgiSession], Awaitable[None]]
 
 
-def build_handlers(pool: asyncpg.Pool) -> dict[str, Handler]:
+def build_handlers(
+    pool: asyncpg.Pool, targets: Targets | None = None, extra: dict[str, Handler] | None = None
+) -> dict[str, Handler]:
+    """targets: non-user call targets (answer groups...); extra: further handlers by route name."""
     repo = RoutingRepository(pool)
+    targets = targets or Targets()
     return {
-        "route": make_route_handler(repo),
-        "inbound": make_inbound_handler(repo),
+        "route": make_route_handler(repo, targets),
+        "inbound": make_inbound_handler(repo, targets),
+        **(extra or {}),
     }

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import structlog
 
+from pbx_control.agi.handlers.targets import Decision
 from pbx_control.agi.session import AgiSession
-from pbx_control.routing.decision import Route
 
 log = structlog.get_logger("pbx_control.agi.route")
 
 
-async def apply_route(session: AgiSession, route: Route) -> None:
+async def apply_route(session: AgiSession, route: Decision) -> None:
     """Set the route's variables, PBX_ROUTE last: the dialplan only trusts a route once it is set,
     so a handler cut off half way leaves the call to the fallback, never to half a decision."""
     variables = route.variables()

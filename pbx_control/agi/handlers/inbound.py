@@ -7,13 +7,18 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from pbx_control.agi.handlers.apply import apply_route
+from pbx_control.agi.handlers.targets import Targets
 from pbx_control.agi.session import AgiSession
 from pbx_control.routing.decision import Route, decide_inbound
 from pbx_control.routing.dialled import to_e164
 from pbx_control.routing.repository import RoutingRepository
 
 
-def make_inbound_handler(repo: RoutingRepository) -> Callable[[AgiSession], Awaitable[None]]:
+def make_inbound_handler(
+    repo: RoutingRepository, targets: Targets | None = None
+) -> Callable[[AgiSession], Awaitable[None]]:
+    targets = targets or Targets()
+
     async def inbound(session: AgiSession) -> None:
         number = to_e164(session.extension)
         if number is None:
@@ -22,6 +27,11 @@ def make_inbound_handler(repo: RoutingRepository) -> Callable[[AgiSession], Awai
         organization, callee = await repo.by_number(number)
         if organization:
             structlog.contextvars.bind_contextvars(organization=organization)
+            if callee is None:
+                other = await targets.by_number(organization, number)
+                if other is not None:
+                    await apply_route(session, other)
+                    return
         await apply_route(session, decide_inbound(organization, callee))
 
     return inbound

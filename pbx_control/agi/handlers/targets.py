@@ -1,0 +1,51 @@
+"""Call targets other than users (answer groups, later others), plugged into the route handlers.
+
+The user path is the route handlers' own. When a dialled extension or a called DID is not a user,
+each registered target is asked in turn; the first that claims it returns the decision to apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Decision(Protocol):
+    """What a handler hands to the dialplan (routing.decision.Route is one)."""
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    def variables(self) -> dict[str, str]:
+        """Channel variables, PBX_ROUTE among them; every value already checked for safety."""
+        ...
+
+
+# (organization slug, extension) -> a decision, or None when the extension is not this target's.
+ExtensionTarget = Callable[[str, str], Awaitable[Decision | None]]
+# (organization slug, E.164 number) -> a decision, or None when the number is not this target's.
+NumberTarget = Callable[[str, str], Awaitable[Decision | None]]
+
+
+@dataclass
+class Targets:
+    extensions: list[ExtensionTarget] = field(default_factory=list)
+    numbers: list[NumberTarget] = field(default_factory=list)
+
+    async def by_extension(self, organization: str, extension: str) -> Decision | None:
+        for target in self.extensions:
+            decision = await target(organization, extension)
+            if decision is not None:
+                return decision
+        return None
+
+    async def by_number(self, organization: str, number: str) -> Decision | None:
+        for target in self.numbers:
+            decision = await target(organization, number)
+            if decision is not None:
+                return decision
+        return None
