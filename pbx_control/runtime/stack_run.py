@@ -9,7 +9,7 @@ from typing import Any
 
 from pbx_control import demo, logs
 from pbx_control.db.pool import create_pool
-from pbx_control.runtime.stack import RUN_PORTS, Stack, asterisk_root_from_env
+from pbx_control.runtime.stack import RUN_PORTS, Ports, Stack, asterisk_root_from_env
 from pbx_control.service import ControlService
 
 
@@ -42,10 +42,19 @@ def _print_banner(stack: Stack, creds: dict[str, Any]) -> None:
     print("\n".join(lines), flush=True)
 
 
+def _name_and_ports() -> tuple[str, Ports]:
+    """The standard ports, or (PBX_RUN_PORT_BASE) a second stack beside them, as the tests start one."""
+    base = os.environ.get("PBX_RUN_PORT_BASE", "")
+    if not base:
+        return "run", RUN_PORTS
+    return f"run{int(base)}", Ports.for_tests(int(base))
+
+
 def run_stack(verbose: int = 0) -> int:
+    name, ports = _name_and_ports()
     stack = Stack(
-        "run",
-        RUN_PORTS,
+        name,
+        ports,
         asterisk_root=asterisk_root_from_env(),
         database_url=os.environ.get("PBX_DATABASE_URL"),
         verbose=verbose,
@@ -60,7 +69,7 @@ def run_stack(verbose: int = 0) -> int:
         logs.configure(settings.log_level)
 
         async def main() -> None:
-            creds_file = stack.state_dir / "run-demo-credentials.json"
+            creds_file = stack.state_dir / f"{stack.name}-demo-credentials.json"
             pool = await create_pool(stack.database_url, min_size=1, max_size=2)
             try:
                 creds, new = await demo.seed(pool, demo.load_credentials(creds_file))
