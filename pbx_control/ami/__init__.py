@@ -1,8 +1,9 @@
 """The AMI side: one long-lived AMI login (AmiClient), the live channel model (CallModel) and the
 in-process publisher its changes go out through (EventPublisher)."""
 
+from pbx_control.ami.actions import PendingAction, prepare_action
 from pbx_control.ami.calls import CallModel, Channel, endpoint_of
-from pbx_control.ami.client import AmiClient, PendingAction, backoff_delay, prepare_action
+from pbx_control.ami.client import AmiClient, backoff_delay
 from pbx_control.ami.errors import AmiError, AmiLoginFailed, AmiTimeout, AmiUnavailable
 from pbx_control.ami.events import EventPublisher, Subscription
 

@@ -28,7 +28,8 @@ from pbx_control.ami.events import EventPublisher
 from pbx_control.logs import get_logger
 
 if TYPE_CHECKING:
-    from pbx_control.ami.client import AmiClient, PendingAction
+    from pbx_control.ami.actions import PendingAction
+    from pbx_control.ami.client import AmiClient
 
 log = get_logger("pbx_control.ami.calls")
 

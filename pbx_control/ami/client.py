@@ -31,17 +31,16 @@ import structlog
 from panoramisk.message import Message
 
 from pbx_control.ami._panoramisk import PANORAMISK_LOG, ClientProtocol, PassiveManager, SafeAction
+from pbx_control.ami.actions import PendingAction, Response, command_output, first_message, prepare_action
 from pbx_control.ami.errors import AmiError, AmiLoginFailed, AmiTimeout, AmiUnavailable
 from pbx_control.config import Settings
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.ami.client")
 
-Response = Message | list[Message]
 EventCallback = Callable[[Message], Awaitable[None] | None]
 ReadyCallback = Callable[[], Awaitable[None] | None]
 
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _ASYNC_TRUE = frozenset({"yes", "true", "y", "t", "1", "on"})
 _DEFAULT_ORIGINATE_TIMEOUT_MS = 30000  # Asterisk's default for Originate's Timeout header
 
@@ -57,67 +56,6 @@ def backoff_delay(
     """Delay before reconnect attempt `attempt` (0-based): initial * 2**attempt, capped, jittered."""
     base = min(maximum, initial * 2 ** min(attempt, 32))
     return min(maximum, base * (1 + jitter * (2 * rand() - 1)))
-
-
-def _header_value(key: str, value: Any) -> str:
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str | int | float):
-        text = str(value)
-    else:
-        raise TypeError(f"AMI header {key} must be a string or a number, not {type(value).__name__}")
-    if "\r" in text or "\n" in text:
-        raise ValueError(f"AMI header {key} contains a line break")
-    return text
-
-
-def prepare_action(action: Mapping[str, Any]) -> dict[str, str | list[str]]:
-    """Validate an action's headers and add `Async` unless the caller chose.
-
-    Without an Async key panoramisk 1.4 crashes on a "successfully queued" response (see
-    _panoramisk.py), so every action gets `Async: false`, except Originate which gets `Async: true`:
-    a synchronous Originate holds the whole AMI session until the call is answered or times out.
-    Header names and values are checked so that no value can inject extra headers.
-    """
-    fields: dict[str, str | list[str]] = {}
-    name = ""
-    for key, value in action.items():
-        if not isinstance(key, str) or not _HEADER_NAME.match(key):
-            raise ValueError(f"invalid AMI header name {key!r}")
-        if isinstance(value, list | tuple):
-            fields[key] = [_header_value(key, item) for item in value]
-        else:
-            fields[key] = _header_value(key, value)
-            if key.lower() == "action":
-                name = fields[key]
-    if not name:
-        raise ValueError("an AMI action needs an Action header")
-    if not any(key.lower() == "async" for key in fields):
-        fields["Async"] = "true" if name.lower() == "originate" else "false"
-    return fields
-
-
-def _first(response: Response) -> Message:
-    return response[0] if isinstance(response, list) else response
-
-
-def command_output(response: Message) -> str:
-    """The text of a Command response: Asterisk 22 sends one `Output:` header per line."""
-    output = response.get("Output")
-    if output is None:
-        return ""
-    if isinstance(output, list):
-        return "\n".join(output)
-    return str(output)
-
-
-def _raise_for_error(name: str, response: Response) -> None:
-    first = _first(response)
-    if first.success:
-        return
-    message = str(first.get("Message") or first.get("Response") or "error")
-    output = command_output(first)
-    raise AmiError(f"{message}: {output}" if output else message, action=name, response=response)
 
 
 def _describe_loss(exc: Any) -> str:
@@ -137,58 +75,6 @@ def _call_ids(event: Message) -> dict[str, str]:
         "organization": event.get("AccountCode"),
     }
     return {key: value for key, value in ids.items() if isinstance(value, str) and value}
-
-
-class PendingAction:
-    """An action sent on one connection. `await result()` for its response.
-
-    `done` turns true inside the socket reader, at the very message that completes the response,
-    before any later message is handled (the CallModel relies on this to order a snapshot against
-    the events around it).
-    """
-
-    def __init__(
-        self, action: SafeAction, protocol: ClientProtocol, lost: asyncio.Future[str], timeout_s: float
-    ) -> None:
-        self._action = action
-        self._protocol = protocol
-        self._lost = lost
-        self.timeout_s = timeout_s
-        self.name = str(action.get("Action", ""))
-
-    @property
-    def done(self) -> bool:
-        return self._action.future.done()
-
-    async def result(self, timeout_s: float | None = None, *, check: bool = True) -> Response:
-        """The response: a Message, or a list of Messages for a list action (the Response first,
-        the Complete event last) or an async Originate (Response, OriginateResponse).
-
-        Raises AmiUnavailable if the connection goes first, AmiTimeout after `timeout_s` seconds and,
-        when `check`, AmiError for an error response.
-        """
-        future = self._action.future
-        limit = self.timeout_s if timeout_s is None else timeout_s
-        try:
-            if not future.done():
-                await asyncio.wait({future, self._lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not future.done():
-                future.cancel()
-                self._forget()
-        if future.cancelled():
-            if self._lost.done():
-                raise AmiUnavailable("the AMI connection was lost before the response came", action=self.name)
-            raise AmiTimeout(f"no response within {limit:g} s", action=self.name)
-        response: Response = future.result()
-        if check:
-            _raise_for_error(self.name, response)
-        return response
-
-    def _forget(self) -> None:
-        # A late answer must not find it (panoramisk would keep the entry forever).
-        self._protocol.responses.pop(self._action.id, None)
-        self._protocol.responses.pop(self._action.action_id, None)
 
 
 class _EventSubscription:
@@ -372,7 +258,7 @@ class AmiClient:
         )
         protocol.send(action, as_list=False)
         response = await PendingAction(action, protocol, lost, self._action_timeout).result(check=False)
-        first = _first(response)
+        first = first_message(response)
         if not first.success:
             raise AmiLoginFailed(str(first.get("Message") or "Authentication failed"), action="Login")
 
@@ -494,7 +380,7 @@ class AmiClient:
         A command Asterisk reports as failed raises AmiError with the output in its message.
         """
         response = await self.send({"Action": "Command", "Command": cli}, timeout_s=timeout_s)
-        return command_output(_first(response))
+        return command_output(first_message(response))
 
     # -- subscriptions ---------------------------------------------------------------------------
 
