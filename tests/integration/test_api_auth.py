@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.api.testing import PASSWORD, World, api_client, bearer, login, seed_world
+from pbx_control.api.testing import PASSWORD, World, api_client, bearer, login
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "4")
-
-
-@pytest.fixture
-async def world(db_pool: asyncpg.Pool) -> World:
-    return await seed_world(db_pool)
-
-
-@pytest.fixture
-async def client(db_pool: asyncpg.Pool, world: World) -> AsyncIterator[TestClient]:
-    async with api_client(db_pool) as c:
-        yield c
 
 
 async def test_login_ok(client: TestClient, world: World, db_pool: asyncpg.Pool) -> None:

@@ -5,7 +5,6 @@ and nothing in the other organization changes."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -13,26 +12,10 @@ from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
 from pbx_control.api.routes import all_routes
-from pbx_control.api.testing import World, api_client, bearer, login, seed_world, snapshot
+from pbx_control.api.testing import World, bearer, login, snapshot
 
 pytestmark = pytest.mark.integration
 PROTECTED = [r for r in all_routes() if r.roles is not None]
-
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "4")
-
-
-@pytest.fixture
-async def world(db_pool: asyncpg.Pool) -> World:
-    return await seed_world(db_pool)
-
-
-@pytest.fixture
-async def client(db_pool: asyncpg.Pool, world: World) -> AsyncIterator[TestClient]:
-    async with api_client(db_pool) as c:
-        yield c
 
 
 def _beta_path(path: str, world: World) -> str:
@@ -44,7 +27,7 @@ def _beta_path(path: str, world: World) -> str:
         "org_id": world.orgs["beta"],
         "trunk_id": 1,
     }
-    return PREFIX + re.sub(r"\{([a-z_]+)\}", lambda m: str(ids[m.group(1)]), path)
+    return PREFIX + re.sub(r"\{([a-z_]+)\}", lambda m: str(ids.get(m.group(1), 1)), path)
 
 
 async def test_every_protected_route_needs_a_token(client: TestClient, world: World) -> None:

@@ -4,37 +4,15 @@ endpoint at once with md5_cred = md5(username:pbx-control:password)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.testing import World, api_client, bearer, login, seed_world, snapshot
+from pbx_control.api.testing import World, snapshot
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "4")
-
-
-@pytest.fixture
-async def world(db_pool: asyncpg.Pool) -> World:
-    return await seed_world(db_pool)
-
-
-@pytest.fixture
-async def client(db_pool: asyncpg.Pool, world: World) -> AsyncIterator[TestClient]:
-    async with api_client(db_pool) as c:
-        yield c
-
-
-@pytest.fixture
-async def admin(client: TestClient) -> dict[str, str]:
-    return bearer(await login(client, "alpha-admin"))
 
 
 def _md5(user: str, password: str) -> str:

@@ -10,20 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.testing import World, api_client, bearer, login, seed_world, snapshot
+from pbx_control.api.testing import World, api_client, bearer, login, snapshot
 
 pytestmark = pytest.mark.integration
 ADMIN = {"extension": "100", "name": "Första Admin", "username": "gamma-admin", "password": "long enough"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "4")
-
-
-@pytest.fixture
-async def world(db_pool: asyncpg.Pool) -> World:
-    return await seed_world(db_pool)
 
 
 @pytest.fixture

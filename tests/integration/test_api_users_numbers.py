@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -10,32 +9,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.testing import World, api_client, bearer, login, seed_world, snapshot
+from pbx_control.api.testing import World, login, snapshot
 
 pytestmark = pytest.mark.integration
 
 NEW_USER = {"extension": "1010", "name": "Ny Användare", "username": "ny", "password": "long enough"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "4")
-
-
-@pytest.fixture
-async def world(db_pool: asyncpg.Pool) -> World:
-    return await seed_world(db_pool)
-
-
-@pytest.fixture
-async def client(db_pool: asyncpg.Pool, world: World) -> AsyncIterator[TestClient]:
-    async with api_client(db_pool) as c:
-        yield c
-
-
-@pytest.fixture
-async def admin(client: TestClient) -> dict[str, str]:
-    return bearer(await login(client, "alpha-admin"))
 
 
 async def _refused(
