@@ -41,7 +41,7 @@ def prepare_action(action: Mapping[str, Any]) -> dict[str, str | list[str]]:
     fields: dict[str, str | list[str]] = {}
     name = ""
     for key, value in action.items():
-        if not isinstance(key, str) or not _HEADER_NAME.match(key):
+        if not isinstance(key, str) or not _HEADER_NAME.fullmatch(key):
             raise ValueError(f"invalid AMI header name {key!r}")
         if isinstance(value, list | tuple):
             fields[key] = [_header_value(key, item) for item in value]

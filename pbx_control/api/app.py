@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiohttp import web
 
+from pbx_control.ami import AmiClient, CallModel, EventPublisher
 from pbx_control.api import context
 from pbx_control.api.errors import error_middleware
 from pbx_control.api.middlewares import auth_middleware, request_log_middleware
@@ -14,6 +15,7 @@ from pbx_control.api.openapi import build_document
 from pbx_control.api.registry import install
 from pbx_control.api.routes import all_routes
 from pbx_control.api.sip import SipClientSettings
+from pbx_control.callcontrol.actions import CallControl
 from pbx_control.config import Settings
 
 PREFIX = "/api/v1"
@@ -27,9 +29,9 @@ def create_app(
     health_probe: Callable[[], Awaitable[dict]] | None = None,
     on_organizations_changed: Callable[[], Awaitable[None]] | None = None,
     sip: SipClientSettings | None = None,
-    calls: object | None = None,
-    ami: object | None = None,
-    events: object | None = None,
+    calls: CallModel | None = None,
+    ami: AmiClient | None = None,
+    events: EventPublisher | None = None,
 ) -> web.Application:
     """Build the API app.
 
@@ -51,6 +53,7 @@ def create_app(
     app[context.CALLS] = calls
     app[context.AMI] = ami
     app[context.EVENTS] = events
+    app[context.CALL_CONTROL] = CallControl(ami, calls) if ami is not None and calls is not None else None
     routes = all_routes()
     install(app, PREFIX, routes)
     app[context.OPENAPI] = build_document(routes, PREFIX)

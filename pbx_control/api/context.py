@@ -30,6 +30,7 @@ OPENAPI = web.AppKey("openapi", dict)
 CALLS = web.AppKey("calls", object)  # pbx_control.ami.CallModel | None
 AMI = web.AppKey("ami", object)  # pbx_control.ami.AmiClient | None
 EVENTS = web.AppKey("events", object)  # pbx_control.ami.EventPublisher | None
+CALL_CONTROL = web.AppKey("call_control", object)  # pbx_control.callcontrol.actions.CallControl | None
 
 
 def _request_key(name: str, kind: type) -> Any:

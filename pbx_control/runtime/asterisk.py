@@ -103,6 +103,11 @@ class AsteriskInstance:
                 if src.exists():
                     shutil.copyfile(src, self.root / "etc" / name)
 
+    def forget_registrations(self) -> None:
+        """Drop the registrations Asterisk kept (astdb): they belong to an earlier database's
+        devices, and a stale contact with a reused port would ring the wrong phone."""
+        (self.host_path(f"{self.base}/lib") / "astdb.sqlite3").unlink(missing_ok=True)
+
     def _cmd(self, *args: str) -> list[str]:
         conf = f"{self.base}/etc/asterisk.conf"
         inner = ["/usr/sbin/asterisk", "-C", conf, *args]

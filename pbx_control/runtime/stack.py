@@ -139,6 +139,8 @@ class Stack:
 
     def start_asterisk(self) -> AsteriskInstance:
         inst = self.asterisk_instance()
+        if self.fresh_database:
+            inst.forget_registrations()
         inst.start()
         return inst
 

@@ -53,6 +53,7 @@ class RunningStack:
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
+            start_new_session=True,  # as in a terminal: Ctrl-C reaches the stack's own group
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -68,7 +69,8 @@ class RunningStack:
         while True:
             line = self.lines.get(timeout=timeout_s)
             if line == "<eof>":
-                raise AssertionError(f"stack exited before {pattern!r}: {seen}")
+                code = self.proc.wait(timeout=30)
+                raise AssertionError(f"stack exited ({code}) before {pattern!r}: {seen}")
             seen.append(line)
             if re.search(pattern, line):
                 return seen

@@ -179,9 +179,15 @@ class Phone:
         from_user: str | None = None,
         timeout_s: float = 20,
         wait: bool = True,
+        remote_may_hang_up: bool = False,
     ) -> SippRun:
         xml = sipp_scenarios.call(
-            number, expect=expect, hold_ms=hold_ms, auth=auth, from_user=from_user or "[service]"
+            number,
+            expect=expect,
+            hold_ms=hold_ms,
+            auth=auth,
+            from_user=from_user or "[service]",
+            remote_may_hang_up=remote_may_hang_up,
         )
         run = self._start(xml, "call", remote=True, timeout_s=timeout_s)
         if wait:

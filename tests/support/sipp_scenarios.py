@@ -187,8 +187,10 @@ def call(
     auth: bool = True,
     from_user: str = "[service]",
     from_name: str = "",
+    remote_may_hang_up: bool = False,
 ) -> str:
-    """Place a call to number; expect a final response (200: hold, then hang up)."""
+    """Place a call to number; expect a final response (200: hold, then hang up). With
+    remote_may_hang_up, a BYE from the other side during the hold ends the call as well."""
     display = f'"{escape(from_name)}" ' if from_name else ""
 
     def invite(cseq: int, with_auth: bool) -> str:
@@ -256,6 +258,14 @@ Content-Length: 0
 """)
             + "</send>",
             '<label id="hold"/>',
+            *(
+                [
+                    f'<recv request="BYE" optional="true" next="remotebye" timeout="{hold_ms}" '
+                    'ontimeout="bye"/>'
+                ]
+                if remote_may_hang_up
+                else []
+            ),
             f'<recv request="INVITE" timeout="{hold_ms}" ontimeout="bye"/>',
             "<send>" + _cdata(_REINVITE_OK) + "</send>",
             '<recv request="ACK"/>',
@@ -277,6 +287,23 @@ Content-Length: 0
             + "</send>",
             '<recv response="200" crlf="true"/>',
         ]
+        if remote_may_hang_up:
+            steps += [
+                '<nop next="end"/>',
+                '<label id="remotebye"/>',
+                "<send>"
+                + _cdata("""
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+""")
+                + "</send>",
+                '<label id="end"/>',
+            ]
     else:
         steps += [
             f'<recv response="{expect}"/>',

@@ -110,6 +110,8 @@ def test_prepare_action_adds_async_and_rejects_injection() -> None:
         prepare_action({"Action": "Ping", "X": "a\r\nAction: Logoff"})
     with pytest.raises(ValueError, match="header name"):
         prepare_action({"Action": "Ping", "Bad: Name": "x"})
+    with pytest.raises(ValueError, match="header name"):
+        prepare_action({"Action": "Ping", "Name\n": "x"})  # `$` alone would let the newline in
     with pytest.raises(ValueError, match="Action"):
         prepare_action({"Channel": "x"})
 

@@ -1,0 +1,181 @@
+"""Call control for apps: my calls, hang up, blind transfer, park, and the parked calls.
+
+A user acts on the calls of their own devices; operators and admins on any device's call in their
+organization. A call is named by the uniqueid of the device's channel (the `id` of GET /calls).
+Everything goes through the live call model and the one AMI login; without AMI: 503.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from pbx_control.ami.calls import CallModel, Channel
+from pbx_control.ami.errors import AmiError, AmiTimeout, AmiUnavailable
+from pbx_control.api.context import CALL_CONTROL, CALLS, Ctx
+from pbx_control.api.errors import ApiError
+from pbx_control.api.registry import MEMBERS, RouteTable
+from pbx_control.api.schemas import Input
+from pbx_control.callcontrol.actions import MAX_PARK_S, MIN_PARK_S, CallControl, is_uniqueid
+from pbx_control.callcontrol.views import CallView, calls_of, peer_of
+
+routes = RouteTable("calls")
+
+CallId = Annotated[str, Field(max_length=80, description="the `id` of a call in GET /calls")]
+Extension = Annotated[
+    str, Field(pattern=r"^[1-9][0-9]{1,7}$", description="an extension of the organization")
+]
+
+_ASKER = """
+SELECT o.slug, u.extension,
+       coalesce(array_agg(d.sip_username) FILTER (WHERE d.id IS NOT NULL), '{}') AS endpoints
+  FROM users u
+  JOIN organizations o ON o.id = u.organization_id
+  LEFT JOIN devices d ON d.user_id = u.id
+ WHERE u.id = $1 AND u.organization_id = $2
+ GROUP BY o.slug, u.extension
+"""
+_ORG_ENDPOINTS = "SELECT sip_username FROM devices WHERE organization_id = $1"
+
+
+class CallOut(BaseModel):
+    id: str
+    endpoint: str = Field(description="the device (SIP account) the call is on")
+    state: str = Field(description="Asterisk's channel state: Ringing, Ring (dialling), Up, ...")
+    peer_number: str
+    peer_name: str
+    bridged: bool = Field(description="talking to the other party (not ringing, not parked)")
+    since: Any = None
+
+
+class CallRef(Input):
+    call: CallId
+
+
+class TransferIn(Input):
+    call: CallId
+    to: Extension
+
+
+class ParkIn(Input):
+    call: CallId
+    timeout_s: int = Field(120, ge=MIN_PARK_S, le=MAX_PARK_S, description="seconds before it rings you again")
+
+
+class ParkOut(BaseModel):
+    slot: str = Field(description="dial *8<slot> from any phone of the organization to pick it up")
+    timeout_s: int = Field(description="seconds before it rings the one who parked it again")
+
+
+class ParkedOut(BaseModel):
+    slot: str
+    caller_number: str
+    caller_name: str
+    timeout_s: int
+
+
+def _control(ctx: Ctx) -> tuple[CallControl, CallModel]:
+    control, calls = ctx.app.get(CALL_CONTROL), ctx.app.get(CALLS)
+    if control is None or calls is None:
+        raise ApiError(503, "call_control_unavailable", "this service does not run the AMI bridge")
+    return control, calls
+
+
+async def _asker(ctx: Ctx) -> tuple[str, str | None, set[str]]:
+    """The asker's organization slug, own extension, and the endpoints whose calls they may act on."""
+    principal = ctx.principal
+    async with ctx.pool.acquire() as conn:
+        row = await conn.fetchrow(_ASKER, principal.user_id, ctx.org_id)
+        if row is None:
+            raise ApiError(404, "not_found", "user not found")
+        endpoints = set(row["endpoints"])
+        if principal.role in ("operator", "admin"):
+            endpoints |= {r["sip_username"] for r in await conn.fetch(_ORG_ENDPOINTS, ctx.org_id)}
+    return row["slug"], row["extension"], endpoints
+
+
+def _out(v: CallView) -> dict[str, Any]:
+    return {**v.__dict__, "since": v.since.isoformat() if v.since else None}
+
+
+async def _channel(ctx: Ctx, call_id: str) -> tuple[CallControl, CallModel, Channel, str, str | None]:
+    control, calls = _control(ctx)
+    slug, extension, endpoints = await _asker(ctx)
+    channel = calls.get(call_id) if is_uniqueid(call_id) else None
+    # Another organization's call, or a colleague's for a plain user: the same 404 as none at all.
+    if channel is None or channel.endpoint not in endpoints:
+        raise ApiError(404, "call_not_found", "no such call on your devices")
+    return control, calls, channel, slug, extension
+
+
+def _ami_failed(exc: AmiError) -> ApiError:
+    if isinstance(exc, AmiUnavailable | AmiTimeout):
+        return ApiError(503, "ami_unavailable", "Asterisk did not answer; try again")
+    return ApiError(409, "call_changed", f"Asterisk refused: {exc.message}")
+
+
+@routes.route("GET", "/calls", summary="My calls now", roles=MEMBERS, response=list[CallOut])
+async def list_calls(ctx: Ctx) -> list[dict[str, Any]]:
+    """Operators and admins see every device's call in their organization."""
+    _, calls = _control(ctx)
+    _, _, endpoints = await _asker(ctx)
+    return [_out(v) for v in calls_of(calls, sorted(endpoints))]
+
+
+@routes.route("POST", "/calls/hangup", summary="Hang up a call", roles=MEMBERS, body=CallRef)
+async def hangup_call(ctx: Ctx) -> None:
+    control, _, channel, _, _ = await _channel(ctx, ctx.body.call)
+    try:
+        await control.hangup(channel)
+    except AmiError as exc:
+        raise _ami_failed(exc) from None
+
+
+@routes.route(
+    "POST", "/calls/transfer", summary="Blind transfer to an extension", roles=MEMBERS, body=TransferIn
+)
+async def transfer_call(ctx: Ctx) -> None:
+    """The other party goes to `to` as if it had dialled it, with everything that applies there
+    (activity, forwards, groups); the device that transferred is free at once."""
+    control, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
+    if peer_of(calls, channel) is None:
+        raise ApiError(409, "not_connected", "only an answered call can be transferred")
+    try:
+        await control.blind_transfer(channel, slug, ctx.body.to)
+    except AmiError as exc:
+        raise _ami_failed(exc) from None
+
+
+@routes.route(
+    "POST", "/calls/park", summary="Park the other party", roles=MEMBERS, body=ParkIn, response=ParkOut
+)
+async def park_call(ctx: Ctx) -> dict[str, Any]:
+    """The other party waits in the organization's parking lot; anyone in the organization picks it
+    up by dialling *8<slot>. Unpicked, it rings the extension of the one who parked it."""
+    control, calls, channel, slug, extension = await _channel(ctx, ctx.body.call)
+    peer = peer_of(calls, channel)
+    if peer is None:
+        raise ApiError(409, "not_connected", "only an answered call can be parked")
+    if extension is None:
+        raise ApiError(409, "no_extension", "you have no extension for the call to come back to")
+    try:
+        event = await control.park(peer, slug, extension, ctx.body.timeout_s)
+    except TimeoutError:
+        raise ApiError(503, "park_failed", "the call was not parked in time") from None
+    except AmiError as exc:
+        raise _ami_failed(exc) from None
+    return {"slot": event.get("ParkingSpace", ""), "timeout_s": int(event.get("ParkingTimeout", "0") or 0)}
+
+
+@routes.route(
+    "GET", "/calls/parked", summary="Calls parked in my organization", roles=MEMBERS, response=list[ParkedOut]
+)
+async def list_parked(ctx: Ctx) -> list[dict[str, Any]]:
+    control, _ = _control(ctx)
+    slug, _, _ = await _asker(ctx)
+    try:
+        parked = await control.parked(slug)
+    except AmiError as exc:
+        raise _ami_failed(exc) from None
+    return [p.__dict__ for p in parked]

@@ -1,0 +1,52 @@
+"""Which live channels are a user's calls, as an app shows them. Pure: reads a CallModel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pbx_control.ami.calls import CallModel, Channel
+
+
+@dataclass(frozen=True)
+class CallView:
+    id: str  # the uniqueid of the user's own channel
+    endpoint: str  # the device it is on
+    state: str  # Ringing, Ring (dialling out), Up, ...
+    peer_number: str
+    peer_name: str
+    bridged: bool
+    since: datetime | None
+
+
+def peer_of(calls: CallModel, channel: Channel) -> Channel | None:
+    """The other party of a two-party call: the other channel in the same bridge."""
+    if channel.bridge_id is None:
+        return None
+    for other in calls.channels():
+        if other.uniqueid != channel.uniqueid and other.bridge_id == channel.bridge_id:
+            return other
+    return None
+
+
+def view(calls: CallModel, channel: Channel) -> CallView:
+    peer = peer_of(calls, channel)
+    number = channel.connected_line_num or (peer.caller_id_num if peer else "")
+    name = channel.connected_line_name or (peer.caller_id_name if peer else "")
+    return CallView(
+        id=channel.uniqueid,
+        endpoint=channel.endpoint or "",
+        state=channel.state,
+        peer_number=number,
+        peer_name=name,
+        bridged=peer is not None,
+        since=channel.created_at,
+    )
+
+
+def calls_of(calls: CallModel, endpoints: Iterable[str]) -> list[CallView]:
+    """The calls on these devices, oldest first."""
+    channels = [c for e in endpoints for c in calls.by_endpoint(e)]
+    channels.sort(key=lambda c: (c.created_at is None, c.created_at or datetime.min, c.uniqueid))
+    return [view(calls, c) for c in channels]
