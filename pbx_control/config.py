@@ -37,6 +37,9 @@ class Settings:
     ami_secret: str = field(default="", repr=False)
     # Where the Asterisk configuration we render lives (as this process sees it).
     asterisk_etc: Path = Path("/etc/asterisk")
+    # Where announcements are written (as this process sees it); Asterisk plays them from
+    # {base}/prompts of its instance (PBX_PROMPTS in extensions.conf). Default: next to etc.
+    prompts_dir: Path | None = None
     # How long an API token lives.
     token_ttl_s: int = 12 * 3600
     # Which components this process runs: any of api, agi, ami.
@@ -59,9 +62,15 @@ class Settings:
             ami_username=_env("PBX_AMI_USERNAME", cls.ami_username),
             ami_secret=_env("PBX_AMI_SECRET", ""),
             asterisk_etc=Path(_env("PBX_ASTERISK_ETC", str(cls.asterisk_etc))),
+            prompts_dir=Path(os.environ["PBX_PROMPTS_DIR"]) if os.environ.get("PBX_PROMPTS_DIR") else None,
             token_ttl_s=_env_int("PBX_TOKEN_TTL_S", cls.token_ttl_s),
             components=tuple(
                 c.strip() for c in _env("PBX_COMPONENTS", "api,agi,ami").split(",") if c.strip()
             ),
             log_level=_env("PBX_LOG_LEVEL", cls.log_level),
         )
+
+    @property
+    def prompts(self) -> Path:
+        """The announcements directory: PBX_PROMPTS_DIR, else <instance>/prompts beside etc."""
+        return self.prompts_dir or self.asterisk_etc.parent / "prompts"

@@ -21,7 +21,9 @@ from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import create_pool
 from pbx_control.dialplan.sync import sync_org_contexts
+from pbx_control.groups import wiring as groups_wiring
 from pbx_control.logs import get_logger
+from pbx_control.reachability.worker import PromptWorker
 
 log = get_logger(__name__)
 
@@ -36,6 +38,7 @@ class ControlService:
         self.calls = CallModel(self.events)
         self._runner: web.AppRunner | None = None
         self.api_port: int | None = None
+        self.prompts: PromptWorker | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -48,6 +51,7 @@ class ControlService:
             self.ami = AmiClient(s)
             self.calls.attach(self.ami)
             self.ami.on_ready(self._on_ami_ready)
+            groups_wiring.attach_ami(self.pool, self.ami, s.asterisk_etc)
             await self.ami.start()
         if "agi" in s.components:
             self.agi = AgiServer(
@@ -73,18 +77,21 @@ class ControlService:
             site = web.TCPSite(self._runner, s.api_host, s.api_port, backlog=1024)
             await site.start()
             self.api_port = s.api_port
+            # Announcements of activities set through the API, made in the background.
+            self.prompts = PromptWorker(self.pool, s.prompts, listen_dsn=s.database_url)
+            await self.prompts.start()
         await self.sync_dialplan()
         log.info("service.started", components=list(s.components), api_port=s.api_port, agi_port=s.agi_port)
 
     def _call_targets(self) -> Targets:
         """Non-user call targets asked by the route handlers (features register theirs here)."""
         assert self.pool is not None
-        return Targets()
+        return groups_wiring.add_targets(self.pool, Targets())
 
     def _extra_agi_handlers(self) -> dict:
         """FastAGI handlers beyond route/inbound, by name (features register theirs here)."""
         assert self.pool is not None
-        return {}
+        return {**groups_wiring.agi_handlers(self.pool)}
 
     async def sync_dialplan(self) -> None:
         """Write org-<slug> contexts from the database; reload Asterisk's dialplan when changed."""
@@ -128,6 +135,8 @@ class ControlService:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        if self.prompts is not None:
+            await self.prompts.stop()
         if self.agi is not None:
             await self.agi.stop()
         if self.ami is not None:

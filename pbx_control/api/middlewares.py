@@ -60,6 +60,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     challenge = {"WWW-Authenticate": "Bearer"}
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
+    if not scheme and request.headers.get("Upgrade", "").lower() == "websocket":
+        # Browsers cannot set headers on a WebSocket: the token may come as ?token= instead.
+        scheme, token = "bearer", request.query.get("token", "").strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(
             401, "unauthorized", "a bearer token is required (Authorization: Bearer <token>)", challenge

@@ -107,6 +107,8 @@ def _make_handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamR
                     raise ApiError(400, "malformed_json", "the request body is not valid JSON") from None
                 raise ApiError(400, "validation_error", validation_message(exc)) from None
         result = await route.handler(Ctx(request, body, params))
+        if isinstance(result, web.StreamResponse):  # the handler answered itself (a WebSocket)
+            return result
         status = route.status
         if isinstance(result, Reply):
             result, status = result.value, result.status

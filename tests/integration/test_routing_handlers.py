@@ -71,6 +71,7 @@ async def test_internal_call_rings_all_devices_of_the_callee(world: dict, agi: i
     assert r.variables == {
         "PBX_DIAL": f"PJSIP/{a1}&PJSIP/{a2}",
         "PBX_DIAL_TIMEOUT": "30",
+        "PBX_VOICEMAIL": "1001@acme",  # no answer or busy: the callee's voicemail
         "PBX_ROUTE": "dial",
     }
 
@@ -123,6 +124,7 @@ async def test_inbound_did_reaches_its_user(world: dict, agi: int) -> None:
             "PBX_DIAL": f"PJSIP/{a1}&PJSIP/{a2}",
             "PBX_DIAL_TIMEOUT": "30",
             "PBX_ORG": "acme",
+            "PBX_VOICEMAIL": "1001@acme",
             "PBX_ROUTE": "dial",
         }, dialled
 

@@ -166,6 +166,9 @@ class Phone:
             sipp_scenarios.answer(answer_after_ms), "answer", remote=False, calls=calls, timeout_s=timeout_s
         )
 
+    def busy(self, *, timeout_s: float = 20) -> SippRun:
+        return self._start(sipp_scenarios.busy_here(), "busy", remote=False, timeout_s=timeout_s)
+
     def ring(self, *, timeout_s: float = 20) -> SippRun:
         return self._start(sipp_scenarios.ring_only(), "ring", remote=False, timeout_s=timeout_s)
 
@@ -179,6 +182,7 @@ class Phone:
         from_user: str | None = None,
         timeout_s: float = 20,
         wait: bool = True,
+        media_port: int | None = None,
         remote_may_hang_up: bool = False,
     ) -> SippRun:
         xml = sipp_scenarios.call(
@@ -187,6 +191,7 @@ class Phone:
             hold_ms=hold_ms,
             auth=auth,
             from_user=from_user or "[service]",
+            media_port=media_port,
             remote_may_hang_up=remote_may_hang_up,
         )
         run = self._start(xml, "call", remote=True, timeout_s=timeout_s)

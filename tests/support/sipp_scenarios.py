@@ -133,6 +133,28 @@ Content-Length: 0
 """
 
 
+def busy_here() -> str:
+    """A phone already on a call: it answers an INVITE with 486 Busy Here."""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="busy">
+  <recv request="INVITE" crlf="true"/>
+  <send>{
+        _cdata('''
+SIP/2.0 486 Busy Here
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+''')
+    }</send>
+  <recv request="ACK"/>
+  <timewait milliseconds="500"/>
+</scenario>
+"""
+
+
 def ring_only() -> str:
     """A phone that rings and never answers: it expects the call to be cancelled."""
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -187,11 +209,16 @@ def call(
     auth: bool = True,
     from_user: str = "[service]",
     from_name: str = "",
+    media_port: int | None = None,
     remote_may_hang_up: bool = False,
 ) -> str:
-    """Place a call to number; expect a final response (200: hold, then hang up). With
-    remote_may_hang_up, a BYE from the other side during the hold ends the call as well."""
+    """Place a call to number; expect a final response (200: hold, then hang up).
+
+    media_port: where the offer asks for audio (default SIPp's own media port), so a test can
+    listen there for the RTP Asterisk sends. With remote_may_hang_up, a BYE from the other side
+    during the hold ends the call as well."""
     display = f'"{escape(from_name)}" ' if from_name else ""
+    sdp = _SDP if media_port is None else _SDP.replace("[media_port]", str(int(media_port)))
 
     def invite(cseq: int, with_auth: bool) -> str:
         return _cdata(
@@ -208,7 +235,7 @@ Max-Forwards: 70
 Content-Length: [len]
 
 """
-            + _SDP
+            + sdp
         )
 
     ack_error = _cdata("""

@@ -10,19 +10,26 @@ from pbx_control.agi.handlers.inbound import make_inbound_handler
 from pbx_control.agi.handlers.route import make_route_handler
 from pbx_control.agi.handlers.targets import Targets
 from pbx_control.agi.session import AgiSession
+from pbx_control.directory.caller_names import caller_name as directory_caller_name
+from pbx_control.routing.calls import CallerNameLookup
 from pbx_control.routing.repository import RoutingRepository
 
 Handler = Callable[[AgiSession], Awaitable[None]]
 
 
 def build_handlers(
-    pool: asyncpg.Pool, targets: Targets | None = None, extra: dict[str, Handler] | None = None
+    pool: asyncpg.Pool,
+    targets: Targets | None = None,
+    extra: dict[str, Handler] | None = None,
+    caller_name: CallerNameLookup | None = None,
 ) -> dict[str, Handler]:
-    """targets: non-user call targets (answer groups...); extra: further handlers by route name."""
+    """targets: non-user call targets (answer groups...); extra: further handlers by route name;
+    caller_name: how inbound callers are named (default: the directory's phonebook lookup)."""
     repo = RoutingRepository(pool)
     targets = targets or Targets()
+    names = caller_name or directory_caller_name
     return {
-        "route": make_route_handler(repo, targets),
-        "inbound": make_inbound_handler(repo, targets),
+        "route": make_route_handler(repo, targets, names),
+        "inbound": make_inbound_handler(repo, targets, names),
         **(extra or {}),
     }

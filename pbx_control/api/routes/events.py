@@ -1,0 +1,145 @@
+"""GET /events: a WebSocket that pushes the asker's organization's live events as JSON.
+
+Authentication is the usual bearer token: an ``Authorization: Bearer`` header, or, because browsers
+cannot set headers on a WebSocket, ``?token=<token>`` on the upgrade request (api.middlewares). The
+token is checked again every ``RECHECK_TOKEN_S``: after a logout or password change the socket is
+closed with 4001. A client that does not keep up (more than the hub's ``max_buffer`` unsent) is
+closed with 4008; it should reconnect and start again from the ``hello`` snapshot.
+
+Events are written by the EventHub straight to the connection as prebuilt frames, so the socket is
+made without per-message compression (which would need a frame per client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ConfigDict, Field
+
+from pbx_control.ami.calls import CallModel
+from pbx_control.ami.events import EventPublisher
+from pbx_control.api.context import CALLS, EVENTS, TOKEN, Ctx
+from pbx_control.api.errors import ApiError
+from pbx_control.api.registry import MEMBERS, RouteTable
+from pbx_control.auth.tokens import lookup_token
+from pbx_control.events.frames import text_frame
+from pbx_control.events.hub import encode, hub_for
+from pbx_control.logs import get_logger
+
+log = get_logger("pbx_control.api.events")
+routes = RouteTable("events")
+
+HEARTBEAT_S = 30.0
+RECHECK_TOKEN_S = 60.0
+CLOSE_TIMEOUT_S = 1.0
+CLOSE_TOKEN_INVALID = 4001
+CLOSE_TOO_SLOW = 4008
+
+
+class EventMessage(BaseModel):
+    """One pushed message. ``hello`` first (``organization`` and its current ``channels``), then
+    ``channel.updated`` (``channel``), ``channel.removed`` (``uniqueid``, ``cause``),
+    ``model.reset`` (``channels``: the whole live model again) and ``events.lost`` (resynchronise)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(examples=["channel.updated"])
+    organization: str | None = Field(default=None, description="the organization's slug")
+
+
+@routes.route(
+    "GET",
+    "/events",
+    summary="Live events of my organization (WebSocket)",
+    roles=MEMBERS,
+    response=EventMessage,
+    status=101,
+)
+async def event_stream(ctx: Ctx) -> web.StreamResponse:
+    """Upgrade to a WebSocket (token in the Authorization header or `?token=`). Messages are JSON
+    objects with a `type`; only events of the asker's organization are sent. Close codes: 4001
+    token no longer valid, 4008 client too slow (reconnect). 503 when this process runs no AMI."""
+    publisher = ctx.app.get(EVENTS)
+    if not isinstance(publisher, EventPublisher):
+        raise ApiError(503, "unavailable", "this process runs no AMI bridge: no live events here")
+    org_id = ctx.org_id
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096, compress=False)
+    if not ws.can_prepare(ctx.request).ok:
+        raise ApiError(400, "websocket_required", "this endpoint speaks WebSocket only (Upgrade: websocket)")
+    slug = await ctx.pool.fetchval("SELECT slug FROM organizations WHERE id = $1", org_id)
+    if slug is None:
+        raise ApiError(404, "not_found", "organization not found")
+    await ws.prepare(ctx.request)
+    transport = ctx.request.transport
+    if transport is None:  # the client went away during the handshake
+        return ws
+    too_slow = asyncio.Event()
+    hub = hub_for(publisher)
+    # Join and write the snapshot with no await between them: no event is missed or comes first.
+    feed = hub.join(slug, org_id, transport, on_overflow=too_slow.set)
+    transport.write(text_frame(encode(_hello(ctx.app.get(CALLS), slug))))
+    log.info("events.client_joined", organization=slug, clients=hub.client_count)
+    code, reason = 1000, "bye"
+    try:
+        code, reason = await _serve(ctx, ws, too_slow)
+    except (ConnectionError, asyncio.CancelledError):
+        code, reason = 1001, "going away"
+        raise
+    finally:
+        hub.leave(feed)
+        await _close(ctx.request, ws, code, reason)
+        log.info("events.client_left", organization=slug, code=code, reason=reason)
+    return ws
+
+
+def _hello(calls: object, slug: str) -> dict[str, Any]:
+    channels = calls.by_organization(slug) if isinstance(calls, CallModel) else []
+    return {"type": "hello", "organization": slug, "channels": [c.to_dict() for c in channels]}
+
+
+async def _serve(ctx: Ctx, ws: web.WebSocketResponse, too_slow: asyncio.Event) -> tuple[int, str]:
+    tasks = {
+        asyncio.ensure_future(_drain_incoming(ws)): (1000, "closed by client"),
+        asyncio.ensure_future(too_slow.wait()): (CLOSE_TOO_SLOW, "too slow"),
+        asyncio.ensure_future(_token_still_valid(ctx)): (CLOSE_TOKEN_INVALID, "token no longer valid"),
+    }
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if too_slow.is_set():
+        return CLOSE_TOO_SLOW, "too slow"
+    return tasks[next(iter(done))]
+
+
+async def _drain_incoming(ws: web.WebSocketResponse) -> None:
+    """Clients have nothing to say; read (and ignore) until they close."""
+    async for msg in ws:
+        if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+            return
+
+
+async def _token_still_valid(ctx: Ctx) -> None:
+    """Returns once the token stopped being valid (logout, expiry, password change)."""
+    token = ctx.request[TOKEN]
+    while True:
+        await asyncio.sleep(RECHECK_TOKEN_S)
+        if await lookup_token(ctx.pool, token) is None:
+            return
+
+
+async def _close(request: web.Request, ws: web.WebSocketResponse, code: int, reason: str) -> None:
+    if ws.closed:
+        return
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            await ws.close(code=code, message=reason.encode())
+    except (TimeoutError, ConnectionError):
+        # A client that stopped reading cannot take the close frame either: drop the connection.
+        if request.transport is not None:
+            with contextlib.suppress(Exception):
+                request.transport.abort()

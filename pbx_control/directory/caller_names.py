@@ -1,0 +1,58 @@
+"""The name to show for an incoming caller (CALLERID(name)), looked up on every call's path.
+
+Order: the callee's personal phonebook, then colleagues (a user's extension, a user's DID), then
+the organization's shared phonebook. Within one source, the alphabetically first name wins. One
+query, each branch on an index: contact_numbers_lookup (organization_id, number), users
+(organization_id, extension) and numbers (number).
+
+The returned name is display-safe (pbx_control.directory.text.safe_display_name): no control or
+format characters, at most 64 characters. Quotes and non-Latin letters stay; the AGI layer quotes.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from pbx_control.directory.numbers import caller_number
+from pbx_control.directory.text import safe_display_name
+
+_LOOKUP = """
+WITH org AS (SELECT id FROM organizations WHERE slug = $1)
+SELECT name FROM (
+    SELECT 1 AS source, c.name
+      FROM contact_numbers cn JOIN contacts c ON c.id = cn.contact_id
+     WHERE cn.organization_id = (SELECT id FROM org) AND cn.number = $3 AND cn.owner_user_id = $2
+    UNION ALL
+    SELECT 2, u.name
+      FROM users u
+     WHERE u.organization_id = (SELECT id FROM org) AND u.extension = $3
+    UNION ALL
+    SELECT 3, u.name
+      FROM numbers n JOIN users u ON u.id = n.user_id
+     WHERE n.number = $3 AND n.organization_id = (SELECT id FROM org)
+    UNION ALL
+    SELECT 4, c.name
+      FROM contact_numbers cn JOIN contacts c ON c.id = cn.contact_id
+     WHERE cn.organization_id = (SELECT id FROM org) AND cn.number = $3 AND cn.owner_user_id IS NULL
+) found
+ORDER BY source, name
+LIMIT 1
+"""
+
+
+async def caller_name(
+    db: asyncpg.Pool | asyncpg.Connection,
+    organization: str,
+    callee_user_id: int | None,
+    number: str,
+) -> str | None:
+    """The caller's name for the callee, or None (unknown, anonymous or no number at all).
+
+    organization: the organization's slug; number: E.164 or an extension as the caller presents it
+    (national "070..." and carriers' "4670..." are normalized here).
+    """
+    stored = caller_number(number)
+    if stored is None:
+        return None
+    name = await db.fetchval(_LOOKUP, organization, callee_user_id, stored)
+    return safe_display_name(name)

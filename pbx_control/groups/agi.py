@@ -1,0 +1,78 @@
+"""Answer groups on the FastAGI path: call targets for the route handlers, `group` (overflow from
+one group to another) and `group_feature` (the *45/*46 feature codes)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+
+from pbx_control.agi.handlers.apply import apply_route
+from pbx_control.agi.session import AgiSession
+from pbx_control.groups.decision import GroupRoute, decide_group
+from pbx_control.groups.membership import feature_code
+from pbx_control.groups.repository import GroupRepository
+
+log = structlog.get_logger("pbx_control.groups")
+_SLUG = re.compile(r"^[a-z][a-z0-9]{1,23}$")
+_EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
+Handler = Callable[[AgiSession], Awaitable[None]]
+
+
+class GroupTargets:
+    """What the route/inbound handlers ask when an extension or a number is not a user."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.repo = GroupRepository(pool)
+        self.pool = pool
+
+    async def by_extension(self, organization: str, extension: str, hops: int = 0) -> GroupRoute | None:
+        facts = await self.repo.by_extension(organization, extension)
+        return decide_group(facts, datetime.now(UTC), hops) if facts else None
+
+    async def by_number(self, organization: str, number: str) -> GroupRoute | None:
+        facts = await self.repo.by_number(organization, number)
+        return decide_group(facts, datetime.now(UTC)) if facts else None
+
+    def group_handler(self) -> Handler:
+        async def group(session: AgiSession) -> None:
+            """AGI(group,<extension>,<hops>): overflow or night destination is another group."""
+            org = session.accountcode
+            args = session.args
+            ext = args[0] if args else ""
+            hops = int(args[1]) if len(args) > 1 and args[1].isdigit() and len(args[1]) < 4 else 99
+            if not _SLUG.match(org) or not _EXTENSION.match(ext):
+                await apply_route(session, GroupRoute("unavailable", reason="bad group goto"))
+                return
+            structlog.contextvars.bind_contextvars(organization=org)
+            route = await self.by_extension(org, ext, hops)
+            await apply_route(session, route or GroupRoute("unavailable", reason="no such group"))
+
+        return group
+
+    def feature_handler(self) -> Handler:
+        async def group_feature(session: AgiSession) -> None:
+            """AGI(group_feature,login|night,<extension>) from one of the organization's devices."""
+            org, endpoint = session.accountcode, session.endpoint
+            args = session.args
+            feature = args[0] if args else ""
+            ext = args[1] if len(args) > 1 else ""
+            if not (
+                _SLUG.match(org) and endpoint and feature in ("login", "night") and _EXTENSION.match(ext)
+            ):
+                await session.set_variable("PBX_ROUTE", "feature-refused")
+                return
+            structlog.contextvars.bind_contextvars(organization=org)
+            result = await feature_code(self.pool, org, endpoint, feature, ext)
+            if result is None:
+                log.info("group.feature.refused", feature=feature, extension=ext)
+                await session.set_variable("PBX_ROUTE", "feature-refused")
+                return
+            await session.set_variable("PBX_GROUP_ID", str(int(result.group_id)))  # the lamp's name
+            log.info("group.feature", feature=feature, extension=ext, on=result.on)
+            await session.set_variable("PBX_ROUTE", "feature-on" if result.on else "feature-off")
+
+        return group_feature

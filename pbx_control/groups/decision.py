@@ -1,0 +1,185 @@
+"""Where a call to an answer group goes: facts in, a GroupRoute out. Pure; tested as tables.
+
+    night (manual switch, or outside the weekly schedule, or a holiday) -> the night destination
+    nobody logged in                                                   -> the overflow destination
+    otherwise                                                          -> the queue, with max wait,
+                                                                          then the overflow destination
+
+A destination that does not resolve (deleted user, no trunk...) falls back: night -> overflow ->
+unavailable (SIP 480). The dialplan (asterisk-config/extensions_groups.conf) acts on the variables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pbx_control.groups.model import DAYS, Holiday, OpenHours, minutes
+
+GroupAction = Literal["queue", "dial", "external", "group-voicemail", "group-goto", "unavailable"]
+
+_ENDPOINT = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
+_NUMBER = re.compile(r"^\+?[0-9]{2,16}$")
+_EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
+_SLUG = re.compile(r"^[a-z][a-z0-9]{1,23}$")
+_QUEUE = re.compile(r"^g[0-9]{1,18}v[0-9]{1,9}$")
+_DIAL = re.compile(r"PJSIP/[a-z][a-z0-9_]{2,63}|PJSIP/\+?[0-9]{2,16}@[a-z][a-z0-9_]{2,63}")
+MAX_GROUP_HOPS = 3  # overflow from group to group to group... then unavailable
+
+
+@dataclass(frozen=True)
+class Target:
+    """A destination resolved from the database (None where it does not apply)."""
+
+    kind: Literal["user", "group", "voicemail", "external", "answering_service"]
+    extension: str = ""  # user, voicemail, group
+    endpoints: tuple[str, ...] = ()  # user
+    ring_time: int = 30  # user
+    number: str = ""  # external, answering_service
+    trunk: str | None = None  # external, answering_service
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    id: int
+    extension: str
+    organization: str
+    queue_name: str
+    max_wait: int
+    logged_in: int  # logged-in members that have a device
+    night_manual: bool
+    schedule: tuple[OpenHours, ...]
+    holidays: tuple[Holiday, ...]
+    timezone: str
+    overflow: Target | None
+    night: Target | None
+    callerid_num: str = ""  # presented when a destination is outside (caller's own number, else main)
+
+
+@dataclass(frozen=True)
+class GroupRoute:
+    action: GroupAction
+    dial: str = ""
+    timeout: int = 0
+    callerid_num: str = ""
+    queue: str = ""
+    voicemail: str = ""  # <extension>@<organization>
+    goto: str = ""  # a group extension
+    overflow: GroupRoute | None = None
+    organization: str = ""  # PBX_ORG: a call from the carrier takes its organization from here
+    reason: str = field(default="", compare=False)
+
+    def variables(self, prefix: str = "PBX_") -> dict[str, str]:
+        """Channel variables; every value is checked so none can inject (PBX_ROUTE is the action,
+        the overflow's go under PBX_OVERFLOW_*)."""
+        out = {f"{prefix}ROUTE": self.action}
+        if self.organization:
+            if not _SLUG.match(self.organization):
+                raise ValueError(f"unsafe organization {self.organization!r}")
+            out["PBX_ORG"] = self.organization
+        if self.dial:
+            if not all(_DIAL.fullmatch(t) for t in self.dial.split("&")):
+                raise ValueError(f"unsafe dial string {self.dial!r}")
+            out[f"{prefix}DIAL"] = self.dial
+            out[f"{prefix}DIAL_TIMEOUT"] = str(int(self.timeout))
+        if self.callerid_num:
+            if not _NUMBER.match(self.callerid_num):
+                raise ValueError(f"unsafe caller id {self.callerid_num!r}")
+            out[f"{prefix}CALLERID_NUM"] = self.callerid_num
+        if self.queue:
+            if not _QUEUE.match(self.queue):
+                raise ValueError(f"unsafe queue name {self.queue!r}")
+            out[f"{prefix}QUEUE"] = self.queue
+            out[f"{prefix}QUEUE_TIMEOUT"] = str(int(self.timeout))
+        if self.voicemail:
+            ext, _, org = self.voicemail.partition("@")
+            if not (_EXTENSION.match(ext) and _SLUG.match(org)):
+                raise ValueError(f"unsafe mailbox {self.voicemail!r}")
+            out[f"{prefix}VOICEMAIL"] = self.voicemail
+        if self.goto:
+            if not _EXTENSION.match(self.goto):
+                raise ValueError(f"unsafe group extension {self.goto!r}")
+            out[f"{prefix}GROUP_GOTO"] = self.goto
+        if self.overflow is not None:
+            out.update(self.overflow.variables("PBX_OVERFLOW_"))
+        return out
+
+
+UNAVAILABLE = GroupRoute("unavailable", reason="no destination")
+
+
+def is_night(
+    manual: bool,
+    schedule: tuple[OpenHours, ...],
+    holidays: tuple[Holiday, ...],
+    timezone: str,
+    now: datetime,
+) -> bool:
+    """Night by the switch, or (with a schedule) on a holiday or outside every open interval, all
+    in the group's timezone. Without a schedule the group is open whenever it is not switched."""
+    if manual:
+        return True
+    if not schedule:
+        return False
+    local = now.astimezone(ZoneInfo(timezone))
+    if any(h.date == local.date() for h in holidays):
+        return True
+    day = DAYS[local.weekday()]
+    minute = local.hour * 60 + local.minute
+    return not any(s.day == day and minutes(s.open) <= minute < minutes(s.close) for s in schedule)
+
+
+def route_to(target: Target | None, organization: str, callerid_num: str, hops: int) -> GroupRoute | None:
+    """A resolved destination as a route; None when it cannot be reached."""
+    if target is None:
+        return None
+    if target.kind == "user":
+        endpoints = tuple(e for e in target.endpoints if _ENDPOINT.match(e))
+        if not endpoints:
+            return None
+        dial = "&".join(f"PJSIP/{e}" for e in endpoints)
+        return GroupRoute("dial", dial, target.ring_time, reason="to a user")
+    if target.kind == "voicemail":
+        if not _EXTENSION.match(target.extension):
+            return None
+        return GroupRoute(
+            "group-voicemail", voicemail=f"{target.extension}@{organization}", reason="voicemail"
+        )
+    if target.kind == "group":
+        if hops >= MAX_GROUP_HOPS or not _EXTENSION.match(target.extension):
+            return None
+        return GroupRoute("group-goto", goto=target.extension, reason="to another group")
+    # external number or external answering service: out through the trunk
+    if not target.trunk or not _ENDPOINT.match(target.trunk) or not _NUMBER.match(target.number):
+        return None
+    callerid = callerid_num if _NUMBER.match(callerid_num or "") else ""
+    return GroupRoute("external", f"PJSIP/{target.number}@{target.trunk}", 120, callerid, reason=target.kind)
+
+
+def decide_group(facts: GroupFacts, now: datetime, hops: int = 0) -> GroupRoute:
+    """Where a call to the group goes now; `hops` counts the groups it went through already."""
+    return replace(_decide(facts, now, hops), organization=facts.organization)
+
+
+def _decide(facts: GroupFacts, now: datetime, hops: int) -> GroupRoute:
+    org, cid = facts.organization, facts.callerid_num
+    overflow = route_to(facts.overflow, org, cid, hops)
+    if is_night(facts.night_manual, facts.schedule, facts.holidays, facts.timezone, now):
+        night = route_to(facts.night, org, cid, hops) or overflow
+        if night is None:
+            return GroupRoute("unavailable", reason="night, no destination")
+        return replace(night, reason=f"night: {night.reason}")
+    if facts.logged_in == 0:
+        if overflow is None:
+            return GroupRoute("unavailable", reason="nobody logged in, no overflow")
+        return replace(overflow, reason=f"nobody logged in: {overflow.reason}")
+    return GroupRoute(
+        "queue",
+        queue=facts.queue_name,
+        timeout=facts.max_wait,
+        overflow=overflow or UNAVAILABLE,
+        reason="queue",
+    )

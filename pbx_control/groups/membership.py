@@ -1,0 +1,147 @@
+"""Logging in and out of answer groups, pausing, and the night switch: who may, and the change.
+
+Used by the API (a user or a colleague) and by the feature codes (`*45<group>`, `*46<group>` from a
+device). Every change is one transaction on PostgreSQL; app_queue reads the result at the next
+call (realtime views), so nothing has to be pushed to Asterisk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pbx_control.tenancy._db import Db, transaction
+from pbx_control.tenancy.errors import Invalid, NotFound, TenancyError
+
+
+class Forbidden(TenancyError):
+    """The asker may not do this (the API answers 403)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    organization_id: int
+    role: str  # user | operator | admin
+
+
+_GROUP = (
+    "SELECT id, strategy, night_manual FROM answer_groups WHERE id = $2 AND organization_id = $1 FOR UPDATE"
+)
+_MEMBER = (
+    "SELECT logged_in, paused, group_admin FROM answer_group_members WHERE group_id = $1 AND user_id = $2"
+)
+# An in-order queue fixes its ring order when app_queue builds it: a membership change makes a
+# new generation (new queue name) for the next call; callers already waiting keep the old one.
+_BUMP_LINEAR = "UPDATE answer_groups SET generation = generation + 1 WHERE id = $1 AND strategy = 'linear'"
+
+
+async def _group(conn: Any, org_id: int, group_id: int) -> Any:
+    row = await conn.fetchrow(_GROUP, org_id, group_id)
+    if row is None:
+        raise NotFound("group not found")
+    return row
+
+
+async def may_manage(conn: Any, actor: Actor, group_id: int) -> bool:
+    """Operators and admins manage every group of their organization; a group admin theirs."""
+    if actor.role in ("operator", "admin"):
+        return True
+    row = await conn.fetchrow(_MEMBER, group_id, actor.user_id)
+    return bool(row and row["group_admin"])
+
+
+async def set_login(db: Db, actor: Actor, group_id: int, user_id: int, logged_in: bool) -> bool:
+    """Log user_id in or out of the group; return whether anything changed."""
+    async with transaction(db) as conn:
+        await _group(conn, actor.organization_id, group_id)
+        if user_id != actor.user_id and not await may_manage(conn, actor, group_id):
+            raise Forbidden("you may not log colleagues in or out of this group")
+        member = await conn.fetchrow(_MEMBER, group_id, user_id)
+        if member is None:
+            if user_id == actor.user_id:
+                raise Forbidden("you may not answer this group")
+            raise Invalid("user_id: this user may not answer this group")
+        if member["logged_in"] == logged_in:
+            return False
+        await conn.execute(
+            "UPDATE answer_group_members SET logged_in = $3, paused = false, pause_reason = '',"
+            " changed_at = now() WHERE group_id = $1 AND user_id = $2",
+            group_id,
+            user_id,
+            logged_in,
+        )
+        await conn.execute(_BUMP_LINEAR, group_id)
+        return True
+
+
+async def set_pause(db: Db, actor: Actor, group_id: int, user_id: int, paused: bool, reason: str) -> None:
+    """Pause (with a reason) or unpause a logged-in member; a paused member stays logged in."""
+    async with transaction(db) as conn:
+        await _group(conn, actor.organization_id, group_id)
+        if user_id != actor.user_id and not await may_manage(conn, actor, group_id):
+            raise Forbidden("you may not pause colleagues in this group")
+        member = await conn.fetchrow(_MEMBER, group_id, user_id)
+        if member is None:
+            raise (Forbidden if user_id == actor.user_id else Invalid)("this user may not answer this group")
+        if not member["logged_in"]:
+            raise Invalid("paused: log in first (a pause is not a logout)")
+        await conn.execute(
+            "UPDATE answer_group_members SET paused = $3, pause_reason = $4, changed_at = now()"
+            " WHERE group_id = $1 AND user_id = $2",
+            group_id,
+            user_id,
+            paused,
+            reason if paused else "",
+        )
+
+
+async def set_night(db: Db, actor: Actor, group_id: int, on: bool) -> None:
+    async with transaction(db) as conn:
+        await _group(conn, actor.organization_id, group_id)
+        if not await may_manage(conn, actor, group_id):
+            raise Forbidden("you may not switch this group's night mode")
+        await conn.execute("UPDATE answer_groups SET night_manual = $2 WHERE id = $1", group_id, on)
+
+
+@dataclass(frozen=True)
+class FeatureResult:
+    group_id: int
+    on: bool
+
+
+_BY_DEVICE = """
+SELECT u.id AS user_id, u.organization_id, u.role, g.id AS group_id
+  FROM devices d
+  JOIN organizations o ON o.id = d.organization_id AND o.slug = $1
+  JOIN users u ON u.id = d.user_id
+  JOIN answer_groups g ON g.organization_id = o.id AND g.extension = $3
+ WHERE d.sip_username = $2
+"""
+
+
+async def feature_code(
+    db: Db, organization: str, endpoint: str, feature: str, extension: str
+) -> FeatureResult | None:
+    """`*45<group>` toggles the device owner's login, `*46<group>` the night switch. None: no such
+    group, or the owner may not (the caller hears a refusal, nothing changes)."""
+    row = await db.fetchrow(_BY_DEVICE, organization, endpoint, extension)
+    if row is None:
+        return None
+    actor = Actor(row["user_id"], row["organization_id"], row["role"])
+    group_id = row["group_id"]
+    try:
+        if feature == "login":
+            member = await db.fetchrow(_MEMBER, group_id, actor.user_id)
+            if member is None:
+                return None
+            on = not member["logged_in"]
+            await set_login(db, actor, group_id, actor.user_id, on)
+            return FeatureResult(group_id, on)
+        if feature == "night":
+            on = not await db.fetchval("SELECT night_manual FROM answer_groups WHERE id = $1", group_id)
+            await set_night(db, actor, group_id, on)
+            return FeatureResult(group_id, on)
+    except TenancyError:
+        return None
+    return None

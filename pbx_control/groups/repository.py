@@ -1,0 +1,99 @@
+"""The facts a call to an answer group needs, read on the FastAGI path (indexed lookups only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from pbx_control.groups.decision import GroupFacts, Target
+from pbx_control.groups.model import Destination, Holiday, OpenHours, destination_from_row
+
+_GROUP_COLUMNS = """
+SELECT g.id, g.extension, g.queue_name, g.max_wait, g.night_manual, g.schedule, g.holidays,
+       coalesce(g.timezone, o.timezone) AS timezone, g.overflow, g.night_destination,
+       o.slug, o.id AS organization_id, coalesce(o.main_number, '') AS main_number,
+       (SELECT count(*) FROM answer_group_members m
+         WHERE m.group_id = g.id AND m.logged_in
+           AND EXISTS (SELECT 1 FROM devices d WHERE d.user_id = m.user_id)) AS logged_in
+  FROM answer_groups g
+  JOIN organizations o ON o.id = g.organization_id
+"""
+_BY_EXTENSION = _GROUP_COLUMNS + " WHERE o.slug = $1 AND g.extension = $2"
+_BY_NUMBER = _GROUP_COLUMNS + " JOIN numbers n ON n.group_id = g.id WHERE o.slug = $1 AND n.number = $2"
+
+_USER_TARGET = """
+SELECT u.extension, u.ring_time,
+       coalesce(array_agg(d.sip_username ORDER BY d.id) FILTER (WHERE d.id IS NOT NULL), '{}') AS endpoints
+  FROM users u
+  LEFT JOIN devices d ON d.user_id = u.id
+ WHERE u.id = $2 AND u.organization_id = $1
+ GROUP BY u.id
+"""
+_GROUP_EXTENSION = "SELECT extension FROM answer_groups WHERE id = $2 AND organization_id = $1"
+_TRUNK = "SELECT 'trunk_' || name FROM trunks ORDER BY id LIMIT 1"
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _schedule(value: Any) -> tuple[OpenHours, ...]:
+    try:
+        return tuple(OpenHours.model_validate(v) for v in _json(value) or [])
+    except ValueError:
+        return ()
+
+
+def _holidays(value: Any) -> tuple[Holiday, ...]:
+    try:
+        return tuple(Holiday.model_validate(v) for v in _json(value) or [])
+    except ValueError:
+        return ()
+
+
+class GroupRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def by_extension(self, organization: str, extension: str) -> GroupFacts | None:
+        row = await self._pool.fetchrow(_BY_EXTENSION, organization, extension)
+        return await self._facts(row) if row else None
+
+    async def by_number(self, organization: str, number: str) -> GroupFacts | None:
+        row = await self._pool.fetchrow(_BY_NUMBER, organization, number)
+        return await self._facts(row) if row else None
+
+    async def _facts(self, row: asyncpg.Record) -> GroupFacts:
+        org_id = row["organization_id"]
+        return GroupFacts(
+            id=row["id"],
+            extension=row["extension"],
+            organization=row["slug"],
+            queue_name=row["queue_name"],
+            max_wait=row["max_wait"],
+            logged_in=row["logged_in"],
+            night_manual=row["night_manual"],
+            schedule=_schedule(row["schedule"]),
+            holidays=_holidays(row["holidays"]),
+            timezone=row["timezone"],
+            overflow=await self._target(org_id, destination_from_row(_json(row["overflow"]))),
+            night=await self._target(org_id, destination_from_row(_json(row["night_destination"]))),
+            callerid_num=row["main_number"],
+        )
+
+    async def _target(self, org_id: int, dest: Destination | None) -> Target | None:
+        """A stored destination resolved now; None when it no longer exists."""
+        if dest is None:
+            return None
+        if dest.kind in ("user", "voicemail"):
+            row = await self._pool.fetchrow(_USER_TARGET, org_id, dest.user_id)
+            if row is None:
+                return None
+            return Target(dest.kind, row["extension"], tuple(row["endpoints"]), row["ring_time"])
+        if dest.kind == "group":
+            ext = await self._pool.fetchval(_GROUP_EXTENSION, org_id, dest.group_id)
+            return Target("group", ext) if ext else None
+        trunk = await self._pool.fetchval(_TRUNK)
+        return Target(dest.kind, number=dest.number or "", trunk=trunk)

@@ -1,0 +1,220 @@
+"""GET /api/v1/events: the WebSocket event stream (auth, organization filter, slow clients)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from pbx_control.ami import CallModel, EventPublisher
+from pbx_control.api.app import PREFIX, create_app
+from pbx_control.api.routes import events as events_route
+from pbx_control.api.testing import SIP_TEST, api_client, bearer, login, seed_world
+from pbx_control.config import Settings
+from pbx_control.events.hub import hub_for
+
+pytestmark = pytest.mark.integration
+URL = f"{PREFIX}/events"
+
+
+@asynccontextmanager
+async def events_client(pool: asyncpg.Pool, publisher: EventPublisher) -> AsyncIterator[TestClient]:
+    calls = CallModel(publisher)
+    app = create_app(Settings(), pool, sip=SIP_TEST, calls=calls, events=publisher)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def channel_event(org: str | None, uniqueid: str, **extra: object) -> dict:
+    return {"type": "channel.updated", "organization": org, "channel": {"uniqueid": uniqueid}, **extra}
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict:
+    msg = await asyncio.wait_for(ws.receive(), 10)
+    assert msg.type == aiohttp.WSMsgType.TEXT, msg
+    return json.loads(msg.data)
+
+
+async def wait_until(predicate, what: str) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(1000):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_members_get_a_hello_then_only_their_organizations_events(db_pool: asyncpg.Pool) -> None:
+    await seed_world(db_pool)
+    publisher = EventPublisher()
+    async with events_client(db_pool, publisher) as client:
+        alpha_token = await login(client, "alpha-user")
+        beta_token = await login(client, "beta-operator")
+        async with (
+            client.ws_connect(URL, headers=bearer(alpha_token)) as alpha,
+            client.ws_connect(URL, headers=bearer(beta_token)) as beta,
+        ):
+            assert await receive(alpha) == {"type": "hello", "organization": "alpha", "channels": []}
+            assert (await receive(beta))["organization"] == "beta"
+            publisher.publish(channel_event("beta", "b1"))
+            publisher.publish(channel_event("alpha", "a1"))
+            publisher.publish(channel_event(None, "nobody"))
+            publisher.publish({"type": "channel.removed", "organization": "alpha", "uniqueid": "a1"})
+            assert (await receive(alpha))["channel"]["uniqueid"] == "a1"
+            assert await receive(alpha) == {
+                "type": "channel.removed",
+                "organization": "alpha",
+                "uniqueid": "a1",
+            }
+            assert (await receive(beta))["channel"]["uniqueid"] == "b1"
+            publisher.publish(channel_event("beta", "b2"))
+            assert (await receive(beta))["channel"]["uniqueid"] == "b2"
+            # alpha got nothing of beta's (nor the event without organization)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(alpha.receive(), 0.2)
+
+
+async def test_hello_carries_the_current_channels_of_the_organization(db_pool: asyncpg.Pool) -> None:
+    await seed_world(db_pool)
+    publisher = EventPublisher()
+    async with events_client(db_pool, publisher) as client:
+        calls = client.app[events_route.CALLS]
+        for uid, org in (("1.1", "alpha"), ("1.2", "beta")):
+            calls.apply(
+                {
+                    "Event": "Newchannel",
+                    "Uniqueid": uid,
+                    "Channel": f"PJSIP/{org}_1001_1-00000001",
+                    "AccountCode": org,
+                }
+            )
+        token = await login(client, "alpha-user")
+        async with client.ws_connect(URL, headers=bearer(token)) as ws:
+            hello = await receive(ws)
+            assert [c["uniqueid"] for c in hello["channels"]] == ["1.1"]
+
+
+async def test_token_in_the_query_for_browsers(db_pool: asyncpg.Pool) -> None:
+    await seed_world(db_pool)
+    publisher = EventPublisher()
+    async with events_client(db_pool, publisher) as client:
+        token = await login(client, "beta-admin")
+        async with client.ws_connect(f"{URL}?token={token}") as ws:
+            assert (await receive(ws))["organization"] == "beta"
+        # only on a WebSocket upgrade: a plain request with ?token= is still unauthenticated
+        resp = await client.get(f"{PREFIX}/users/me?token={token}")
+        assert resp.status == 401
+
+
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [({}, ""), ({"Authorization": "Bearer nope"}, ""), ({}, "?token=nope"), ({}, "?token=")],
+)
+async def test_without_a_valid_token_401_before_any_upgrade(
+    db_pool: asyncpg.Pool, headers: dict, query: str
+) -> None:
+    async with events_client(db_pool, EventPublisher()) as client:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await client.ws_connect(URL + query, headers=headers)
+        assert err.value.status == 401
+
+
+async def test_platform_admins_have_no_organization_stream(db_pool: asyncpg.Pool) -> None:
+    await seed_world(db_pool)
+    async with events_client(db_pool, EventPublisher()) as client:
+        token = await login(client, "root")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await client.ws_connect(URL, headers=bearer(token))
+        assert err.value.status == 403
+
+
+async def test_plain_http_and_processes_without_ami_get_json_errors(db_pool: asyncpg.Pool) -> None:
+    await seed_world(db_pool)
+    async with events_client(db_pool, EventPublisher()) as client:
+        token = await login(client, "alpha-user")
+        resp = await client.get(URL, headers=bearer(token))
+        assert resp.status == 400
+        assert (await resp.json())["error"]["code"] == "websocket_required"
+    async with api_client(db_pool) as client:  # no AMI in this process
+        token = await login(client, "alpha-user")
+        resp = await client.get(URL, headers=bearer(token))
+        assert resp.status == 503
+        assert (await resp.json())["error"]["code"] == "unavailable"
+
+
+async def test_a_revoked_token_closes_the_stream(
+    db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events_route, "RECHECK_TOKEN_S", 0.05)
+    await seed_world(db_pool)
+    async with events_client(db_pool, EventPublisher()) as client:
+        token = await login(client, "alpha-user")
+        async with client.ws_connect(URL, headers=bearer(token)) as ws:
+            await receive(ws)
+            resp = await client.post(f"{PREFIX}/auth/logout", headers=bearer(token))
+            assert resp.status in (200, 204)
+            msg = await asyncio.wait_for(ws.receive(), 10)
+            assert msg.type == aiohttp.WSMsgType.CLOSE
+            assert ws.close_code == events_route.CLOSE_TOKEN_INVALID
+
+
+async def _raw_upgrade(port: int, token: str) -> socket.socket:
+    """A client that upgrades and then never reads again (tiny receive buffer)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET {URL} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    await loop.sock_sendall(sock, request.encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += await loop.sock_recv(sock, 1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_everything(
+    db_pool: asyncpg.Pool,
+) -> None:
+    await seed_world(db_pool)
+    publisher = EventPublisher()
+    async with events_client(db_pool, publisher) as client:
+        token = await login(client, "alpha-user")
+        hub = hub_for(publisher)
+        async with client.ws_connect(URL, headers=bearer(token)) as reader:
+            await receive(reader)
+            stuck = await _raw_upgrade(client.port, token)  # type: ignore[arg-type]
+            try:
+                await wait_until(lambda: hub.client_count == 2, "second client joined")
+                padding = "x" * 4000
+                sent = 0
+                while hub.client_count == 2 and sent < 20_000:
+                    for _ in range(20):
+                        publisher.publish(channel_event("alpha", str(sent), padding=padding))
+                        sent += 1
+                    # the reader keeps up: read what was just published
+                    for n in range(sent - 20, sent):
+                        assert (await receive(reader))["channel"]["uniqueid"] == str(n)
+                assert hub.client_count == 1, "the stuck client was never dropped"
+                assert not reader.closed
+                publisher.publish(channel_event("alpha", "after"))
+                assert (await receive(reader))["channel"]["uniqueid"] == "after"
+            finally:
+                stuck.close()

@@ -1,0 +1,284 @@
+"""The answer-group API against real PostgreSQL: who may do what, bad input changes nothing, and
+what app_queue will read (the realtime views) follows every change."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from pbx_control.api.testing import World, api_client, bearer, login, seed_world
+from pbx_control.tenancy import users
+
+pytestmark = [pytest.mark.integration, pytest.mark.groups]
+G = "/api/v1/groups"
+
+
+@pytest.fixture(autouse=True)
+def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "4")
+
+
+@pytest.fixture
+async def world(db_pool: asyncpg.Pool) -> World:
+    w = await seed_world(db_pool)
+    for slug in ("alpha", "beta"):
+        u = await users.create_user(
+            db_pool,
+            w.orgs[slug],
+            "1003",
+            f"{slug} other",
+            f"{slug}-other",
+            "correct horse battery",
+            "user",
+            "sv",
+        )
+        w.users[f"{slug}-other"] = u["id"]
+    return w
+
+
+@pytest.fixture
+async def client(db_pool: asyncpg.Pool, world: World) -> AsyncIterator[TestClient]:
+    async with api_client(db_pool) as c:
+        yield c
+
+
+async def call(client: TestClient, who: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    token = await login(client, who)
+    resp = await client.request(method, path, json=body, headers=bearer(token))
+    return resp.status, (await resp.json() if resp.status != 204 else None)
+
+
+async def group_rows(pool: asyncpg.Pool) -> list[dict]:
+    groups = [dict(r) for r in await pool.fetch("SELECT * FROM answer_groups ORDER BY id")]
+    members = [
+        dict(r) for r in await pool.fetch("SELECT * FROM answer_group_members ORDER BY group_id, user_id")
+    ]
+    return groups + members
+
+
+@pytest.fixture
+async def group(client: TestClient, world: World) -> dict:
+    status, body = await call(
+        client,
+        "alpha-admin",
+        "POST",
+        G,
+        {
+            "extension": "20",
+            "name": "Support",
+            "strategy": "linear",
+            "members": [{"user_id": world.users["alpha-user"]}, {"user_id": world.users["alpha-other"]}],
+            "timezone": "Europe/Stockholm",
+        },
+    )
+    assert status == 201, body
+    return body
+
+
+async def test_members_log_in_and_out_and_the_queue_view_follows(
+    client: TestClient, world: World, group: dict, db_pool: asyncpg.Pool
+) -> None:
+    gid = group["id"]
+    assert group["state"] == "grey" and group["members"][0]["logged_in"] is False
+    status, body = await call(client, "alpha-user", "POST", f"{G}/{gid}/login", {})
+    assert status == 200 and body["state"] == "green"
+    queue = await db_pool.fetchval("SELECT queue_name FROM answer_groups WHERE id = $1", gid)
+    rows = await db_pool.fetch("SELECT * FROM pbx_queue_members WHERE queue_name = $1", queue)
+    assert [r["interface"] for r in rows] == [f"Local/0001-{world.users['alpha-user']}@pbx-group-member/n"]
+    assert rows[0]["paused"] == 0
+    assert await db_pool.fetchval("SELECT count(*) FROM pbx_queues WHERE name = $1", queue) == 1
+
+    # an activity other than Available pauses, it does not log out
+    await db_pool.execute(
+        "INSERT INTO user_activities (user_id, kind) VALUES ($1, 'lunch')", world.users["alpha-user"]
+    )
+    row = await db_pool.fetchrow("SELECT * FROM pbx_queue_members WHERE queue_name = $1", queue)
+    assert (row["paused"], row["reason_paused"]) == (1, "activity:lunch")
+    await db_pool.execute("UPDATE user_activities SET until = now() - interval '1 minute'")
+    row = await db_pool.fetchrow("SELECT * FROM pbx_queue_members WHERE queue_name = $1", queue)
+    assert row["paused"] == 0
+
+    # app_queue writes a pause made in Asterisk into the view: it lands on the member's row
+    await db_pool.execute(
+        "UPDATE pbx_queue_members SET paused = '1', reason_paused = 'coffee' WHERE uniqueid = $1",
+        row["uniqueid"],
+    )
+    status, body = await call(client, "alpha-user", "GET", f"{G}/{gid}")
+    me = body["members"][0]
+    assert (me["logged_in"], me["paused"], me["pause_reason"]) == (True, True, "coffee")
+
+    # the dialplan's fallback (control service down) rings the logged-in members directly
+    fallback = await db_pool.fetchval("SELECT dial FROM pbx_dial_targets WHERE id = 'alpha-20'")
+    device = await db_pool.fetchval(
+        "SELECT sip_username FROM devices WHERE user_id = $1", world.users["alpha-user"]
+    )
+    assert fallback == f"PJSIP/{device}"
+
+    status, body = await call(client, "alpha-user", "POST", f"{G}/{gid}/logout", {})
+    assert status == 200 and body["state"] == "grey"
+    new_queue = await db_pool.fetchval("SELECT queue_name FROM answer_groups WHERE id = $1", gid)
+    assert await db_pool.fetch("SELECT * FROM pbx_queue_members WHERE queue_name = $1", new_queue) == []
+
+
+async def test_colleagues_with_the_right_log_others_in(
+    client: TestClient, world: World, group: dict, db_pool: asyncpg.Pool
+) -> None:
+    gid, target = group["id"], world.users["alpha-other"]
+    for who in ("alpha-operator", "alpha-admin"):
+        status, body = await call(client, who, "POST", f"{G}/{gid}/login", {"user_id": target})
+        assert status == 200, body
+        await call(client, who, "POST", f"{G}/{gid}/logout", {"user_id": target})
+    before = await group_rows(db_pool)
+    status, body = await call(client, "alpha-user", "POST", f"{G}/{gid}/login", {"user_id": target})
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    status, body = await call(client, "alpha-user", "POST", f"{G}/{gid}/night", {"on": True})
+    assert status == 403
+    assert await group_rows(db_pool) == before
+
+    # a group admin may
+    await call(
+        client,
+        "alpha-admin",
+        "PATCH",
+        f"{G}/{gid}",
+        {"members": [{"user_id": world.users["alpha-user"], "group_admin": True}, {"user_id": target}]},
+    )
+    status, body = await call(client, "alpha-user", "POST", f"{G}/{gid}/login", {"user_id": target})
+    assert status == 200 and [m["logged_in"] for m in body["members"]] == [False, True]
+    status, body = await call(client, "alpha-user", "POST", f"{G}/{gid}/night", {"on": True})
+    assert status == 200 and body["state"] == "padlock"
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body", "status"),
+    [
+        ("alpha-operator", "POST", "/{gid}/login", {}, 403),  # may not answer the group itself
+        ("alpha-admin", "POST", "/{gid}/login", {"user_id": "{operator}"}, 400),  # not a member
+        ("alpha-user", "POST", "/9999/login", {}, 404),
+        ("beta-user", "POST", "/{gid}/login", {}, 404),  # another organization's group
+        ("beta-admin", "PATCH", "/{gid}", {"name": "x"}, 404),
+        ("alpha-user", "PATCH", "/{gid}", {"name": "x"}, 403),  # admins only
+        ("alpha-operator", "DELETE", "/{gid}", None, 403),
+        (
+            "alpha-admin",
+            "PATCH",
+            "/{gid}",
+            {
+                "schedule": [
+                    {"day": "mon", "open": "08:00", "close": "12:00"},
+                    {"day": "mon", "open": "11:00", "close": "17:00"},
+                ]
+            },
+            400,
+        ),
+        (
+            "alpha-admin",
+            "PATCH",
+            "/{gid}",
+            {"schedule": [{"day": "mon", "open": "17:00", "close": "08:00"}]},
+            400,
+        ),
+        ("alpha-admin", "PATCH", "/{gid}", {"timezone": "Mars/Olympus"}, 400),
+        ("alpha-admin", "PATCH", "/{gid}", {"strategy": "loudest"}, 400),
+        ("alpha-admin", "PATCH", "/{gid}", {"ring_time": 1}, 400),
+        ("alpha-admin", "PATCH", "/{gid}", {"members": [{"user_id": "{beta}"}]}, 400),
+        ("alpha-admin", "PATCH", "/{gid}", {"overflow": {"kind": "user", "user_id": "{beta}"}}, 400),
+        ("alpha-admin", "PATCH", "/{gid}", {"overflow": {"kind": "group", "group_id": "{gid}"}}, 400),
+        ("alpha-admin", "PATCH", "/{gid}", {"overflow": {"kind": "external"}}, 400),
+        ("alpha-admin", "PATCH", "/{gid}", {"extension": "1001"}, 409),  # a user's extension
+        ("alpha-admin", "POST", "", {"extension": "20", "name": "Twice"}, 409),
+        ("alpha-admin", "PATCH", "/{gid}", {"number": "+46870000001"}, 409),  # beta's number
+        ("alpha-user", "POST", "/{gid}/pause", {"paused": True, "reason": "x"}, 400),  # not logged in
+    ],
+)
+async def test_bad_input_gets_4xx_and_changes_nothing(
+    client: TestClient,
+    world: World,
+    group: dict,
+    db_pool: asyncpg.Pool,
+    who: str,
+    method: str,
+    path: str,
+    body: Any,
+    status: int,
+) -> None:
+    ids = {
+        "{gid}": group["id"],
+        "{operator}": world.users["alpha-operator"],
+        "{beta}": world.users["beta-user"],
+    }
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return ids.get(value, value) if isinstance(value, str) else value
+
+    for key, value in ids.items():
+        path = path.replace(key, str(value))
+    before = await group_rows(db_pool)
+    numbers_before = await db_pool.fetch("SELECT * FROM numbers ORDER BY id")
+    got, reply = await call(client, who, method, G + path, fill(body))
+    assert got == status, reply
+    assert set(reply) == {"error"} and reply["error"]["code"] and reply["error"]["message"]
+    assert await group_rows(db_pool) == before
+    assert await db_pool.fetch("SELECT * FROM numbers ORDER BY id") == numbers_before
+
+
+async def test_a_group_number_and_changes_take_effect_for_the_next_call(
+    client: TestClient, world: World, group: dict, db_pool: asyncpg.Pool
+) -> None:
+    gid = group["id"]
+    status, body = await call(
+        client,
+        "alpha-admin",
+        "PATCH",
+        f"{G}/{gid}",
+        {
+            "number": "08-555 000 20",
+            "strategy": "rrmemory",
+            "overflow": {"kind": "voicemail", "user_id": world.users["alpha-user"]},
+        },
+    )
+    assert status == 200, body
+    assert body["number"] == "+46855500020" and body["strategy"] == "rrmemory"
+    queue = await db_pool.fetchrow(
+        "SELECT q.* FROM pbx_queues q JOIN answer_groups g ON g.queue_name = q.name WHERE g.id = $1", gid
+    )
+    assert queue["strategy"] == "rrmemory"
+    # everyone in the organization sees the groups; another organization does not
+    status, listed = await call(client, "alpha-operator", "GET", G)
+    assert status == 200 and [g["extension"] for g in listed] == ["20"]
+    status, listed = await call(client, "beta-admin", "GET", G)
+    assert status == 200 and listed == []
+    status, _ = await call(client, "alpha-admin", "DELETE", f"{G}/{gid}")
+    assert status == 204
+    assert await db_pool.fetchval("SELECT group_id FROM numbers WHERE number = '+46855500020'") is None
+
+
+async def test_pause_with_a_reason_is_not_a_logout(
+    client: TestClient, world: World, group: dict, db_pool: asyncpg.Pool
+) -> None:
+    gid, me = group["id"], world.users["alpha-user"]
+    await call(client, "alpha-user", "POST", f"{G}/{gid}/login", {})
+    status, body = await call(
+        client, "alpha-user", "POST", f"{G}/{gid}/pause", {"paused": True, "reason": "fika"}
+    )
+    assert status == 200, body
+    member = body["members"][0]
+    assert (member["logged_in"], member["paused"], member["pause_reason"]) == (True, True, "fika")
+    row = await db_pool.fetchrow(
+        "SELECT paused, reason_paused FROM pbx_queue_members WHERE uniqueid LIKE $1", f"{gid}-{me}-%"
+    )
+    assert (row["paused"], row["reason_paused"]) == (1, "fika")
+    status, body = await call(client, "alpha-user", "POST", f"{G}/{gid}/pause", {"paused": False})
+    assert body["members"][0]["paused"] is False and body["members"][0]["logged_in"] is True
+    status, body = await call(
+        client, "alpha-user", "POST", f"{G}/{gid}/pause", {"paused": True, "reason": "a\nb"}
+    )
+    assert status == 400

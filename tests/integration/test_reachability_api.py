@@ -1,0 +1,323 @@
+"""The reachability API (/users/me/activity, /users/me/activities, /users/me/settings) and the
+prompt worker that makes announcements in the background. Bad input is a 400 that changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from pbx_control.api.testing import World, api_client, bearer, login, seed_world
+from pbx_control.reachability.worker import PromptWorker
+
+pytestmark = [pytest.mark.integration, pytest.mark.routing]
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+TABLES = ("user_activities", "custom_activities", "user_settings", "users")
+
+
+@pytest.fixture
+async def env(db_pool: asyncpg.Pool) -> AsyncIterator[tuple[TestClient, World, dict[str, str]]]:
+    async with api_client(db_pool) as client:
+        world = await seed_world(db_pool)
+        tokens = {
+            name: await login(client, name) for name in ("alpha-user", "alpha-operator", "beta-user", "root")
+        }
+        yield client, world, tokens
+
+
+async def snapshot(pool: asyncpg.Pool) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        return {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY 1")] for t in TABLES}  # noqa: S608
+
+
+async def req(
+    client: TestClient, method: str, path: str, token: str, body: Any = None, expect: int = 200
+) -> Any:
+    resp = await client.request(method, f"/api/v1{path}", json=body, headers=bearer(token))
+    data = await resp.json() if resp.status != 204 else None
+    assert resp.status == expect, data
+    return data
+
+
+async def test_set_and_read_an_activity(env: tuple, db_pool: asyncpg.Pool) -> None:
+    client, _, tok = env
+    before = datetime.now(UTC)
+    a = await req(
+        client,
+        "PUT",
+        "/users/me/activity",
+        tok["alpha-user"],
+        {"activity": "meeting", "duration_minutes": 120, "note": "Styrelsemöte, rum 3"},
+    )
+    until = datetime.fromisoformat(a["until"])
+    assert timedelta(minutes=119) < until - before < timedelta(minutes=121)
+    local = until.astimezone(STOCKHOLM)
+    assert a["announcement"] == f"alpha user är på möte till klockan {local.hour}.{local.minute:02d}."
+    assert a == {
+        **a,
+        "activity": "meeting",
+        "label": "Möte",
+        "until_further_notice": False,
+        "destination": "voicemail",
+        "note": "Styrelsemöte, rum 3",
+        "announcement_ready": False,
+    }
+    assert await req(client, "GET", "/users/me/activity", tok["alpha-user"]) == a
+    # until further notice, and the note is kept when not sent
+    b = await req(
+        client,
+        "PUT",
+        "/users/me/activity",
+        tok["alpha-user"],
+        {"activity": "busy", "until_further_notice": True},
+    )
+    assert (b["until"], b["until_further_notice"], b["note"]) == (None, True, "Styrelsemöte, rum 3")
+    assert b["announcement"] == "alpha user är upptagen tills vidare."
+    c = await req(
+        client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "available", "note": ""}
+    )
+    assert (c["activity"], c["announcement"], c["note"]) == ("available", None, "")
+    # an activity past its end time reads as available
+    await req(client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "lunch"})
+    await db_pool.execute("UPDATE user_activities SET until = now() - interval '1 second'")
+    assert (await req(client, "GET", "/users/me/activity", tok["alpha-user"]))["activity"] == "available"
+
+
+async def test_a_name_with_quotes_newlines_and_any_script_is_safe_in_the_announcement(
+    env: tuple, db_pool: asyncpg.Pool
+) -> None:
+    client, world, tok = env
+    # names are stored as given (the foundation accepts them): the sentence is what must be safe
+    name = 'Eve "the boss"\nДмитрий <x>'  # noqa: RUF001 - Cyrillic on purpose
+    await db_pool.execute("UPDATE users SET name = $2 WHERE id = $1", world.users["alpha-user"], name)
+    body = {"activity": "busy", "until_further_notice": True}
+    a = await req(client, "PUT", "/users/me/activity", tok["alpha-user"], body)
+    assert a["announcement"] == "Eve the boss Дмитрий x är upptagen tills vidare."
+
+
+async def test_gone_for_the_day_ends_at_the_next_working_day(env: tuple) -> None:
+    client, _, tok = env
+    a = await req(client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "gone"})
+    local = datetime.fromisoformat(a["until"]).astimezone(STOCKHOLM)
+    assert (local.hour, local.minute) == (8, 0) and local.weekday() < 5
+    assert "har gått för dagen och är tillbaka" in a["announcement"]
+
+
+async def test_custom_activities(env: tuple, db_pool: asyncpg.Pool) -> None:
+    client, _, tok = env
+    t = tok["alpha-user"]
+    body = {
+        "label": 'Kundbesök "Ö"',
+        "spoken_text": 'är på kundbesök hos "Åkesson & Дмитрий"',
+        "default_minutes": 90,
+    }
+    made = await req(client, "POST", "/users/me/activities", t, body, expect=201)
+    assert made["destination"] == "voicemail"
+    choices = await req(client, "GET", "/users/me/activities", t)
+    assert [b["activity"] for b in choices["builtin"]] == ["available", "busy", "meeting", "lunch", "gone"]
+    assert choices["custom"] == [made]
+    a = await req(
+        client, "PUT", "/users/me/activity", t, {"activity": "custom", "custom_activity_id": made["id"]}
+    )
+    assert a["label"] == 'Kundbesök "Ö"'
+    # quotes never reach the prompt; letters of any script do
+    assert a["announcement"].startswith("alpha user är på kundbesök hos Åkesson Дмитрий till klockan ")
+    assert '"' not in a["announcement"]
+    # changing the active activity changes what callers hear
+    changed = await req(client, "PATCH", f"/users/me/activities/{made['id']}", t, {
+        "spoken_text": "är på kurs", "destination": "forward", "forward_to": "1002",
+    })  # fmt: skip
+    assert (changed["destination"], changed["forward_to"]) == ("forward", "1002")
+    a = await req(client, "GET", "/users/me/activity", t)
+    assert a["announcement"].startswith("alpha user är på kurs till") and a["forward_to"] == "1002"
+    # another user cannot see or use it
+    await req(client, "GET", f"/users/me/activities/{made['id']}", tok["beta-user"], expect=404)
+    await req(client, "PUT", "/users/me/activity", tok["beta-user"],
+              {"activity": "custom", "custom_activity_id": made["id"]}, expect=400)  # fmt: skip
+    # deleting the current activity makes the user available
+    await req(client, "DELETE", f"/users/me/activities/{made['id']}", t, expect=204)
+    assert (await req(client, "GET", "/users/me/activity", t))["activity"] == "available"
+    assert (await req(client, "GET", "/users/me/activities", t))["custom"] == []
+
+
+async def test_settings(env: tuple, db_pool: asyncpg.Pool) -> None:
+    client, _, tok = env
+    t = tok["alpha-user"]
+    s = await req(client, "GET", "/users/me/settings", t)
+    assert s == {
+        "closed": False, "closed_until": None, "forward_all": None, "forward_all_until": None,
+        "forward_busy": None, "forward_no_answer": None, "forward_no_answer_seconds": 20,
+        "outgoing_callerid": None, "outgoing_callerid_until": None, "block_anonymous": False,
+    }  # fmt: skip
+    end = (datetime.now(UTC) + timedelta(days=14)).replace(microsecond=0)
+    s = await req(client, "PUT", "/users/me/settings", t, {
+        "closed": True, "closed_until": end.isoformat(), "forward_busy": "0046 8 123 456 78",
+        "forward_no_answer": "1002", "forward_no_answer_seconds": 15, "outgoing_callerid": "own",
+        "block_anonymous": True,
+    })  # fmt: skip
+    assert datetime.fromisoformat(s["closed_until"]) == end
+    assert (s["closed"], s["forward_busy"], s["forward_no_answer"], s["forward_no_answer_seconds"]) == (
+        True, "+46812345678", "1002", 15,
+    )  # fmt: skip
+    assert (s["outgoing_callerid"], s["block_anonymous"]) == ("own", True)
+    # only the fields sent change; null switches off (and clears the end time)
+    s2 = await req(client, "PUT", "/users/me/settings", t, {"closed": False, "forward_all": "+46701234567"})
+    assert (s2["closed"], s2["closed_until"], s2["forward_all"], s2["forward_busy"]) == (
+        False, None, "+46701234567", "+46812345678",
+    )  # fmt: skip
+    # a setting past its end time reads as off
+    await db_pool.execute("UPDATE user_settings SET forward_all_until = now() - interval '1 second'")
+    assert (await req(client, "GET", "/users/me/settings", t))["forward_all"] is None
+
+
+BAD_ACTIVITY = [
+    ({"activity": "vacation"}, "unknown activity"),
+    ({"activity": "meeting", "until": "2020-01-01T10:00:00+01:00"}, "in the past"),
+    ({"activity": "meeting", "until": "2099-01-01T10:00"}, "timezone offset"),
+    ({"activity": "meeting", "until": "not a time"}, "until"),
+    ({"activity": "meeting", "duration_minutes": 45}, "must be one of 60, 120, 180"),
+    ({"activity": "busy", "duration_minutes": 100000}, "must be one of 15, 30, 45"),
+    ({"activity": "lunch", "duration_minutes": -1}, "must be one of 60"),
+    ({"activity": "meeting", "duration_minutes": 60, "until_further_notice": True}, "at most one"),
+    ({"activity": "custom"}, "needs custom_activity_id"),
+    ({"activity": "custom", "custom_activity_id": 999999}, "unknown custom activity"),
+    ({"activity": "busy", "custom_activity_id": 1}, "only for activity custom"),
+    ({"activity": "busy", "note": "two\nlines"}, "control characters"),
+    ({"activity": "busy", "note": "x" * 201}, "at most 200"),
+    ({"activity": "busy", "colour": "red"}, "not a known field"),
+]
+BAD_CUSTOM = [
+    ({"label": "Kurs\n", "spoken_text": "är på kurs"}, "control characters"),
+    ({"label": "", "spoken_text": "är på kurs"}, "blank"),
+    ({"label": "Kurs", "spoken_text": "är på\x00 kurs"}, "control characters"),
+    ({"label": "Kurs", "spoken_text": '"""'}, "nothing that can be spoken"),
+    ({"label": "x" * 61, "spoken_text": "är på kurs"}, "at most 60"),
+    ({"label": "Kurs", "spoken_text": "är på kurs", "default_minutes": 0}, "default_minutes"),
+    ({"label": "Kurs", "spoken_text": "är på kurs", "default_minutes": 43201}, "default_minutes"),
+    ({"label": "Kurs", "spoken_text": "är på kurs", "destination": "forward"}, "needs forward_to"),
+    (
+        {"label": "Kurs", "spoken_text": "är på kurs", "destination": "forward", "forward_to": "12ab"},
+        "forward_to",
+    ),
+    (
+        {"label": "Kurs", "spoken_text": "är på kurs", "destination": "voicemail", "forward_to": "1002"},
+        "only for",
+    ),
+    ({"label": "Kurs", "spoken_text": "är på kurs", "destination": "pager"}, "destination"),
+]
+BAD_SETTINGS = [
+    ({"forward_all": "12ab"}, "forward_all"),
+    ({"forward_all": "+46 70 12"}, "forward_all"),
+    ({"forward_all": "9999"}, "no user or group has extension 9999"),
+    ({"forward_all": "1001"}, "own extension"),
+    ({"forward_busy": "07-0123-4567-8901-2345"}, "forward_busy"),
+    ({"forward_all": "+46701234567", "forward_all_until": "2020-01-01T00:00:00Z"}, "in the past"),
+    ({"closed": True, "closed_until": "2099-01-01T00:00:00Z"}, "days ahead"),
+    ({"closed_until": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, "needs closed"),
+    ({"forward_no_answer_seconds": 200}, "5 to 120"),
+    ({"outgoing_callerid": "boss"}, "outgoing_callerid"),
+    ({}, "nothing to update"),
+    ({"closed": "maybe"}, "closed"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "why"), [
+    *[("PUT", "/users/me/activity", b, w) for b, w in BAD_ACTIVITY],
+    *[("POST", "/users/me/activities", b, w) for b, w in BAD_CUSTOM],
+    *[("PUT", "/users/me/settings", b, w) for b, w in BAD_SETTINGS],
+])  # fmt: skip
+async def test_bad_input_is_a_400_that_changes_nothing(
+    env: tuple, db_pool: asyncpg.Pool, method: str, path: str, body: dict, why: str
+) -> None:
+    client, _, tok = env
+    # some state to keep
+    await req(client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "meeting", "note": "keep"})
+    await req(client, "PUT", "/users/me/settings", tok["alpha-user"], {"forward_busy": "1002"})
+    before = await snapshot(db_pool)
+    err = await req(client, method, path, tok["alpha-user"], body, expect=400)
+    assert why in err["error"]["message"], err
+    assert await snapshot(db_pool) == before
+
+
+async def test_own_caller_id_needs_an_own_number(env: tuple) -> None:
+    client, _, tok = env
+    err = await req(
+        client, "PUT", "/users/me/settings", tok["alpha-operator"], {"outgoing_callerid": "own"}, expect=400
+    )
+    assert "no number of your own" in err["error"]["message"]
+
+
+async def test_platform_admins_have_no_activity(env: tuple) -> None:
+    client, _, tok = env
+    await req(client, "GET", "/users/me/activity", tok["root"], expect=403)
+    await req(client, "PUT", "/users/me/settings", tok["root"], {"closed": True}, expect=403)
+
+
+async def test_endpoints_are_in_the_openapi_document(env: tuple) -> None:
+    client, _, _ = env
+    doc = await (await client.get("/api/v1/openapi.json")).json()
+    for path in ("/users/me/activity", "/users/me/activities", "/users/me/activities/{activity_id}",
+                 "/users/me/settings"):  # fmt: skip
+        assert f"/api/v1{path}" in doc["paths"], path
+
+
+# --- the prompt worker -----------------------------------------------------------------------------
+
+
+async def test_the_worker_makes_the_announcement_and_remakes_it_after_a_rename(
+    env: tuple, db_pool: asyncpg.Pool, db_url: str, tmp_path: Path
+) -> None:
+    client, world, tok = env
+    t = tok["alpha-user"]
+    # woken by NOTIFY on a connection of its own, not by the timer
+    worker = PromptWorker(db_pool, tmp_path, interval_s=60, listen_dsn=db_url)
+    await worker.start()
+    try:
+        a = await req(
+            client, "PUT", "/users/me/activity", t, {"activity": "meeting", "until_further_notice": True}
+        )
+        assert a["announcement_ready"] is False  # the API does not wait for the audio
+        first = await _ready(client, t)
+        key = await db_pool.fetchval("SELECT prompt FROM user_activities")
+        assert (tmp_path / f"{key}.wav").is_file()
+        assert first["announcement"] == "alpha user är på möte tills vidare."
+        # a rename makes the prompt stale (calls skip it) until the worker makes it again
+        await db_pool.execute("UPDATE users SET name = 'Åsa Öberg' WHERE id = $1", world.users["alpha-user"])
+        again = await _ready(client, t)
+        assert again["announcement"] == "Åsa Öberg är på möte tills vidare."
+        new_key = await db_pool.fetchval("SELECT prompt FROM user_activities")
+        assert new_key != key and (tmp_path / f"{new_key}.wav").is_file()
+        # the same sentence again: the cached file is reused
+        assert worker.made == 2
+    finally:
+        await worker.stop()
+
+
+async def _ready(client: TestClient, token: str, timeout_s: float = 15) -> dict:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            a = await req(client, "GET", "/users/me/activity", token)
+            if a["announcement_ready"]:
+                return a
+            await asyncio.sleep(0.1)
+
+
+async def test_the_worker_sweeps_unused_files(db_pool: asyncpg.Pool, tmp_path: Path) -> None:
+    old = tmp_path / ("f" * 32 + ".wav")
+    old.write_bytes(b"RIFF")
+    os.utime(old, (0, 0))
+    fresh = tmp_path / ("e" * 32 + ".wav")
+    fresh.write_bytes(b"RIFF")
+    other = tmp_path / "keep.txt"
+    other.write_text("not ours")
+    worker = PromptWorker(db_pool, tmp_path)
+    assert await worker.sweep() == 1
+    assert not old.exists() and fresh.exists() and other.exists()
