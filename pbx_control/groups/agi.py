@@ -44,7 +44,7 @@ class GroupTargets:
             args = session.args
             ext = args[0] if args else ""
             hops = int(args[1]) if len(args) > 1 and args[1].isdigit() and len(args[1]) < 4 else 99
-            if not _SLUG.match(org) or not _EXTENSION.match(ext):
+            if not _SLUG.fullmatch(org) or not _EXTENSION.fullmatch(ext):
                 await apply_route(session, GroupRoute("unavailable", reason="bad group goto"))
                 return
             structlog.contextvars.bind_contextvars(organization=org)
@@ -61,7 +61,10 @@ class GroupTargets:
             feature = args[0] if args else ""
             ext = args[1] if len(args) > 1 else ""
             if not (
-                _SLUG.match(org) and endpoint and feature in ("login", "night") and _EXTENSION.match(ext)
+                _SLUG.fullmatch(org)
+                and endpoint
+                and feature in ("login", "night")
+                and _EXTENSION.fullmatch(ext)
             ):
                 await session.set_variable("PBX_ROUTE", "feature-refused")
                 return

@@ -77,7 +77,7 @@ class GroupRoute:
         the overflow's go under PBX_OVERFLOW_*)."""
         out = {f"{prefix}ROUTE": self.action}
         if self.organization:
-            if not _SLUG.match(self.organization):
+            if not _SLUG.fullmatch(self.organization):
                 raise ValueError(f"unsafe organization {self.organization!r}")
             out["PBX_ORG"] = self.organization
         if self.dial:
@@ -86,21 +86,21 @@ class GroupRoute:
             out[f"{prefix}DIAL"] = self.dial
             out[f"{prefix}DIAL_TIMEOUT"] = str(int(self.timeout))
         if self.callerid_num:
-            if not _NUMBER.match(self.callerid_num):
+            if not _NUMBER.fullmatch(self.callerid_num):
                 raise ValueError(f"unsafe caller id {self.callerid_num!r}")
             out[f"{prefix}CALLERID_NUM"] = self.callerid_num
         if self.queue:
-            if not _QUEUE.match(self.queue):
+            if not _QUEUE.fullmatch(self.queue):
                 raise ValueError(f"unsafe queue name {self.queue!r}")
             out[f"{prefix}QUEUE"] = self.queue
             out[f"{prefix}QUEUE_TIMEOUT"] = str(int(self.timeout))
         if self.voicemail:
             ext, _, org = self.voicemail.partition("@")
-            if not (_EXTENSION.match(ext) and _SLUG.match(org)):
+            if not (_EXTENSION.fullmatch(ext) and _SLUG.fullmatch(org)):
                 raise ValueError(f"unsafe mailbox {self.voicemail!r}")
             out[f"{prefix}VOICEMAIL"] = self.voicemail
         if self.goto:
-            if not _EXTENSION.match(self.goto):
+            if not _EXTENSION.fullmatch(self.goto):
                 raise ValueError(f"unsafe group extension {self.goto!r}")
             out[f"{prefix}GROUP_GOTO"] = self.goto
         if self.overflow is not None:
@@ -137,25 +137,25 @@ def route_to(target: Target | None, organization: str, callerid_num: str, hops: 
     if target is None:
         return None
     if target.kind == "user":
-        endpoints = tuple(e for e in target.endpoints if _ENDPOINT.match(e))
+        endpoints = tuple(e for e in target.endpoints if _ENDPOINT.fullmatch(e))
         if not endpoints:
             return None
         dial = "&".join(f"PJSIP/{e}" for e in endpoints)
         return GroupRoute("dial", dial, target.ring_time, reason="to a user")
     if target.kind == "voicemail":
-        if not _EXTENSION.match(target.extension):
+        if not _EXTENSION.fullmatch(target.extension):
             return None
         return GroupRoute(
             "group-voicemail", voicemail=f"{target.extension}@{organization}", reason="voicemail"
         )
     if target.kind == "group":
-        if hops >= MAX_GROUP_HOPS or not _EXTENSION.match(target.extension):
+        if hops >= MAX_GROUP_HOPS or not _EXTENSION.fullmatch(target.extension):
             return None
         return GroupRoute("group-goto", goto=target.extension, reason="to another group")
     # external number or external answering service: out through the trunk
-    if not target.trunk or not _ENDPOINT.match(target.trunk) or not _NUMBER.match(target.number):
+    if not target.trunk or not _ENDPOINT.fullmatch(target.trunk) or not _NUMBER.fullmatch(target.number):
         return None
-    callerid = callerid_num if _NUMBER.match(callerid_num or "") else ""
+    callerid = callerid_num if _NUMBER.fullmatch(callerid_num or "") else ""
     return GroupRoute("external", f"PJSIP/{target.number}@{target.trunk}", 120, callerid, reason=target.kind)
 
 

@@ -182,7 +182,7 @@ class CallRouter:
         """Where a forward (forward-all, or an activity's) leads: that user's own decision, an
         answer group, or out through the trunk with the forwarding user's caller id."""
         org = callee.organization
-        if not _EXTENSION.match(target):
+        if not _EXTENSION.fullmatch(target):
             return external_route(target, callee.outbound, organization)
         nxt = await self._callee(org, target, caller, now)
         if nxt is None:
@@ -195,7 +195,7 @@ class CallRouter:
 
     async def _leg(self, callee: Callee, target: str, caller: Caller, now: datetime) -> Route | None:
         """The target of a forward on busy / no answer: that user's phones, or the number outside."""
-        if not _EXTENSION.match(target):
+        if not _EXTENSION.fullmatch(target):
             return external_route(target, callee.outbound)
         nxt = await self._callee(callee.organization, target, caller, now)
         return ring_user(nxt) if nxt is not None and nxt.user_id != callee.user_id else None

@@ -188,16 +188,16 @@ class Route:
                 raise ValueError(f"unsafe caller name {self.callerid_name!r}")
             out["PBX_CALLERID_NAME"] = self.callerid_name
         if self.organization:
-            if not _SLUG.match(self.organization):
+            if not _SLUG.fullmatch(self.organization):
                 raise ValueError(f"unsafe organization {self.organization!r}")
             out["PBX_ORG"] = self.organization
         if self.prompt:
-            if not _PROMPT.match(self.prompt):
+            if not _PROMPT.fullmatch(self.prompt):
                 raise ValueError(f"unsafe prompt {self.prompt!r}")
             out["PBX_PROMPT"] = self.prompt
         if self.voicemail:
             ext, _, org = self.voicemail.partition("@")
-            if not (_EXTENSION.match(ext) and _SLUG.match(org)):
+            if not (_EXTENSION.fullmatch(ext) and _SLUG.fullmatch(org)):
                 raise ValueError(f"unsafe mailbox {self.voicemail!r}")
             out["PBX_VOICEMAIL"] = self.voicemail
         for name, leg in (("BUSY", self.on_busy), ("NOANSWER", self.on_noanswer)):
@@ -215,12 +215,12 @@ class Route:
 
 
 def _check_dial(dial: str) -> None:
-    if not _DIAL.match(dial):
+    if not _DIAL.fullmatch(dial):
         raise ValueError(f"unsafe dial string {dial!r}")
 
 
 def _check_number(number: str) -> None:
-    if not _NUMBER.match(number):
+    if not _NUMBER.fullmatch(number):
         raise ValueError(f"unsafe caller id {number!r}")
 
 
@@ -249,7 +249,7 @@ class Outbound:
         """A Dial to `number` (E.164 or emergency) through the trunk; None without a trunk."""
         if self.trunk is None:
             return None
-        if not _ENDPOINT.match(self.trunk) or not _NUMBER.match(number):
+        if not _ENDPOINT.fullmatch(self.trunk) or not _NUMBER.fullmatch(number):
             raise ValueError("unsafe trunk or number")
         num, hidden = self.callerid()
         return Leg(f"PJSIP/{number}@{self.trunk}", EXTERNAL_RING_S, num, hidden)
@@ -276,7 +276,7 @@ class Callee:
 
 def dial_string(endpoints: tuple[str, ...]) -> str:
     for e in endpoints:
-        if not _ENDPOINT.match(e):
+        if not _ENDPOINT.fullmatch(e):
             raise ValueError(f"unsafe endpoint name {e!r}")
     return "&".join(f"PJSIP/{e}" for e in endpoints)
 

@@ -20,6 +20,8 @@ _UNIQUE_MESSAGES = {
     "numbers_number_key": "number is already in use",
     "organizations_slug_key": "slug is already taken",
     "trunks_name_key": "trunk name is already taken",
+    "extension_used_by_group": "extension is already taken in this organization (by an answer group)",
+    "extension_used_by_user": "extension is already taken in this organization (by a user)",
 }
 
 
