@@ -12,11 +12,16 @@ test: setup
 setup:
 	@bash scripts/setup.sh
 
+# The full benchmark (about 10 minutes; its own stack on ports 38000..45999, PBX_BENCH_PORT_BASE).
+# `make test` runs it in smoke mode (tests/bench, marker `bench`), as does `make bench-smoke`.
 bench: setup
-	$(PY) -m pytest -m bench -p no:cacheprovider -q bench
+	$(PY) -m bench
+
+bench-smoke: setup
+	$(PY) -m bench --smoke
 
 lint: setup
-	.venv/bin/ruff check pbx_control tests
+	.venv/bin/ruff check pbx_control tests bench
 
 fmt: setup
 	.venv/bin/ruff format pbx_control tests

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(debootstrap sip-tester postgresql-15 postgresql-client-15 espeak-ng sox make
-              python3-venv ca-certificates procps iproute2)
+              python3-venv ca-certificates procps iproute2
+              wrk)  # wrk: make bench's HTTP load
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,147 @@
+"""api_latency: queue login (with its AMI round trip), park, transfer and GET /presence, 50 clients.
+
+Every feature is looked up in the running service's OpenAPI document first; a missing one is
+reported as not available instead of a number. GET /users/me is measured too, as the API's own
+baseline (token lookup plus three small queries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import urllib.request
+from collections import Counter
+from typing import Any
+
+import aiohttp
+
+from bench import callcontrol
+from bench.env import BenchEnv
+from bench.http_load import wrk_get
+from bench.params import Params
+from bench.results import Result, summary_ms
+from bench.seed import FIRST_EXTENSION, Seeded
+
+GOAL = "p99 <= 20 ms; presence >= 2,000 requests/s (50 clients)"
+_LOGIN_PATH = re.compile(r"/groups/\{group_id\}/(.*/)?log(in|ged_in)$")
+
+
+def openapi(env: BenchEnv) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{env.control.api}/openapi.json", timeout=5) as r:  # noqa: S310
+        return dict(json.loads(r.read()))
+
+
+def find(doc: dict[str, Any], pattern: re.Pattern[str], methods: tuple[str, ...]) -> tuple[str, str] | None:
+    for path, ops in doc.get("paths", {}).items():
+        if pattern.search(path):
+            for method in methods:
+                if method in ops:
+                    return method, path
+    return None
+
+
+def _login_body(doc: dict[str, Any], method: str, path: str, on: bool) -> dict[str, Any]:
+    """A body for the login operation: its boolean property set to `on`, if it has one."""
+    schema = doc["paths"][path][method].get("requestBody", {}).get("content", {})
+    schema = schema.get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = doc["components"]["schemas"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("type") == "boolean":
+            return {name: on}
+    return {}
+
+
+async def _queue_login_load(
+    base: str, doc: dict[str, Any], op: tuple[str, str], seeded: Seeded, p: Params
+) -> dict[str, Any]:
+    """Each client logs one member in and out of one group, back to back, for the duration."""
+    method, path = op
+    has_delete = "delete" in doc["paths"][path]
+    logout = path.replace("login", "logout")
+    has_logout = logout != path and method in doc["paths"].get(logout, {})
+    members = seeded.group_members[: p.api_clients]
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    deadline = time.perf_counter() + p.api_duration_s
+
+    async def client(http: aiohttp.ClientSession, group_id: int, user_id: int, ext: int) -> None:
+        def url(p: str) -> str:
+            return base + p.replace("{group_id}", str(group_id)).replace("{user_id}", str(user_id))
+
+        headers = {"Authorization": f"Bearer {seeded.tokens[ext]}"}
+        on = True
+        while time.perf_counter() < deadline:  # log in, log out, log in...
+            verb = method if on or not has_delete else "delete"
+            target = url(logout if not on and has_logout else path)
+            body = _login_body(doc, method, path, on) if verb != "delete" else None
+            started = time.perf_counter()
+            async with http.request(verb.upper(), target, json=body, headers=headers) as resp:
+                await resp.read()
+                statuses[resp.status] += 1
+            latencies.append(time.perf_counter() - started)
+            on = not on
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        await asyncio.gather(*(client(http, g, u, e) for g, u, e in members))
+    ok = sum(n for s, n in statuses.items() if s < 400)
+    figures = summary_ms(latencies) | {"statuses": dict(statuses), "ok": ok, "errors": len(latencies) - ok}
+    return figures | {"clients": len(members)}
+
+
+def run(env: BenchEnv, p: Params, seeded: Seeded) -> Result:
+    result = Result("api_latency", GOAL)
+    doc = openapi(env)
+    base = env.control.api.removesuffix("/api/v1")
+    token = seeded.tokens[FIRST_EXTENSION + 1]
+    figures: dict[str, Any] = {}
+    met: list[bool] = []
+
+    if find(doc, re.compile(r"^/api/v1/presence$"), ("get",)):
+        wrk_get(f"{env.control.api}/presence", token, p.api_clients, 1)  # warm up
+        with env.profiling("api_latency:presence"):
+            presence = wrk_get(f"{env.control.api}/presence", token, p.api_clients, p.api_duration_s)
+        figures["presence"] = presence | {"organization_users": seeded.sizes[0]}
+        met.append(
+            presence.get("errors", 1) == 0
+            and presence.get("p99_ms", 1e9) <= 20
+            and presence.get("requests_per_s", 0) >= 2000
+        )
+    else:
+        figures["presence"] = "not yet: no GET /api/v1/presence"
+
+    login = find(doc, _LOGIN_PATH, ("post", "put", "patch"))
+    if login is None:
+        figures["queue_login"] = "not yet: no answer group login endpoint"
+    elif not seeded.group_members:
+        figures["queue_login"] = f"not measured: groups not seeded ({seeded.counts.get('groups')})"
+    else:
+        with env.profiling("api_latency:queue_login"):
+            q = asyncio.run(_queue_login_load(base, doc, login, seeded, p))
+        figures["queue_login"] = q | {"endpoint": f"{login[0].upper()} {login[1]}"}
+        met.append(q["ok"] == q["count"] and q.get("p99_ms", 1e9) <= 20)
+
+    has_park = find(doc, re.compile(r"^/api/v1/calls/park$"), ("post",)) is not None
+    has_transfer = find(doc, re.compile(r"^/api/v1/calls/transfer$"), ("post",)) is not None
+    if has_park and has_transfer:
+        with env.profiling("api_latency:park_transfer"):
+            live = callcontrol.run(env, p, seeded)
+        figures["live_calls"] = live["live_calls"]
+        for name in ("park", "transfer"):
+            figures[name] = live[name]
+            met.append(live[name].get("errors", 1) == 0 and live[name].get("p99_ms", 1e9) <= 20)
+    else:
+        figures["park"] = "feature not available" if not has_park else "not measured without transfer"
+        figures["transfer"] = "feature not available" if not has_transfer else "not measured without park"
+
+    with env.profiling("api_latency:users_me"):
+        me = wrk_get(f"{env.control.api}/users/me", token, p.api_clients, p.api_duration_s)
+    figures["baseline_users_me"] = me
+    result.figures = figures
+    if not met:
+        result.status = "not yet"
+        result.notes.append("no measured feature exists yet; baseline GET /users/me shown for scale")
+        return result
+    return result.judge(None if p.smoke else all(met))

@@ -1,0 +1,139 @@
+"""Park and blind transfer requests of api_latency, each with its AMI round trip, on live calls.
+
+SIPp places long calls inside the first organization (a device calls a colleague whose phone, a
+SIPp UAS, answers at once). Then the clients, as the organization's admin, park the other party of
+a call (POST /calls/park, rounds of one call per client: the lot has 50 places and a parked call
+stays at least 5 s) or transfer it to a colleague (POST /calls/transfer). Every request takes its
+own call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench import seed as names
+from bench.cps import CALLEE, CALLER, callee_endpoint
+from bench.env import BenchEnv
+from bench.params import Params
+from bench.results import summary_ms
+from bench.seed import FIRST_EXTENSION, Seeded
+from bench.sipp_load import Uas, start_calls
+
+PARK_TIMEOUT_S = 5
+TRANSFER_TO = str(FIRST_EXTENSION + 3)
+HOLD_MS = 90_000
+
+
+async def _live_calls(
+    http: aiohttp.ClientSession, api: str, headers: dict[str, str], want: int, seen: Path
+) -> list[str]:
+    """Ids of the caller's answered calls, once `want` of them are up (or after 60 s)."""
+    deadline = time.monotonic() + 60
+    ids: list[str] = []
+    while time.monotonic() < deadline:
+        async with http.get(f"{api}/calls", headers=headers) as resp:
+            calls = await resp.json() if resp.status == 200 else []
+        seen.write_text(json.dumps(calls, indent=1))  # noqa: ASYNC240 (small, for debugging)
+        ids = [c["id"] for c in calls if c.get("endpoint") == names.device(*CALLER) and c.get("bridged")]
+        if len(ids) >= want:
+            break
+        await asyncio.sleep(1.0)
+    return ids
+
+
+class Requests:
+    """Latencies and statuses of one kind of request, over any number of rounds."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: Counter[int] = Counter()
+
+    async def post(
+        self, http: aiohttp.ClientSession, url: str, headers: dict[str, str], bodies: list[Any], clients: int
+    ) -> None:
+        todo = list(bodies)
+
+        async def client() -> None:
+            while todo:
+                body = todo.pop()
+                started = time.perf_counter()
+                async with http.post(url, json=body, headers=headers) as resp:
+                    await resp.read()
+                    self.statuses[resp.status] += 1
+                self.latencies.append(time.perf_counter() - started)
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+
+    def figures(self) -> dict[str, Any]:
+        ok = sum(n for s, n in self.statuses.items() if s < 400)
+        return summary_ms(self.latencies) | {
+            "statuses": dict(self.statuses),
+            "errors": len(self.latencies) - ok,
+        }
+
+
+async def _load(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
+    api = env.control.api
+    headers = {"Authorization": f"Bearer {seeded.tokens[FIRST_EXTENSION]}"}  # the organization's admin
+    rounds, clients = p.park_rounds, p.api_clients
+    wanted = rounds * clients + p.transfers
+    park, transfer = Requests(), Requests()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        ids = await _live_calls(http, api, headers, wanted, env.workdir / "calls.json")
+        for r in range(rounds):
+            batch = [{"call": i, "timeout_s": PARK_TIMEOUT_S} for i in ids[r * clients : (r + 1) * clients]]
+            await park.post(http, f"{api}/calls/park", headers, batch, clients)
+            if r + 1 < rounds:
+                await asyncio.sleep(PARK_TIMEOUT_S + 2)  # the lot empties
+        rest = [{"call": i, "to": TRANSFER_TO} for i in ids[rounds * clients :]]
+        await transfer.post(http, f"{api}/calls/transfer", headers, rest, clients)
+        left = await _hang_up_all(http, api, headers)
+    return {"live_calls": len(ids), "park": park.figures(), "transfer": transfer.figures(), "left_up": left}
+
+
+async def _hang_up_all(http: aiohttp.ClientSession, api: str, headers: dict[str, str]) -> int:
+    """Hang up what is still up (so that later measurements start clean); how many were."""
+    left = 0
+    for _ in range(10):
+        async with http.get(f"{api}/calls", headers=headers) as resp:
+            calls = await resp.json() if resp.status == 200 else []
+        if not calls:
+            break
+        left = max(left, len(calls))
+        for call in calls:
+            async with http.post(f"{api}/calls/hangup", json={"call": call["id"]}, headers=headers) as resp:
+                await resp.read()
+        await asyncio.sleep(1.0)
+    return left
+
+
+def run(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
+    uas = Uas(env.workdir, env.sip, env.sipp_port(0), callee_endpoint(), names.SIP_PASSWORD)
+    uas.register()
+    uas.start()
+    wanted = p.park_rounds * p.api_clients + p.transfers
+    rate = max(5, min(40, wanted // 5))
+    calls = start_calls(
+        env.workdir,
+        env.sip,
+        env.sipp_port(1),
+        names.device(*CALLER),
+        names.SIP_PASSWORD,
+        str(CALLEE[1]),
+        rate,
+        wanted,
+        HOLD_MS,
+    )
+    try:
+        return asyncio.run(_load(env, p, seeded))
+    finally:
+        calls.kill()
+        calls.wait()
+        uas.stop()

@@ -1,0 +1,65 @@
+"""memory: the control service's resident memory (VmRSS), sampled all through the run, per phase."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from bench.results import Result
+
+GOAL = "peak RSS under load <= 150 MB"
+LIMIT_MB = 150.0
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RssSampler:
+    """Samples a process's RSS every `period_s` in a thread; the peak per named phase."""
+
+    def __init__(self, pid: int, period_s: float = 0.2) -> None:
+        self.pid = pid
+        self.period_s = period_s
+        self.phase = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+
+    def start(self) -> RssSampler:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def sample(self) -> float:
+        try:
+            value = rss_mib(self.pid)
+        except OSError:
+            return 0.0
+        self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), value)
+        return value
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.period_s):
+            self.sample()
+
+    def enter(self, phase: str) -> None:
+        self.sample()
+        self.phase = phase
+        self.sample()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+
+def result(sampler: RssSampler, smoke: bool, load_phases: tuple[str, ...]) -> Result:
+    peaks = {k: round(v, 1) for k, v in sampler.peaks.items()}
+    under_load = [v for k, v in peaks.items() if k in load_phases]
+    peak = max(under_load or peaks.values() or [0.0])
+    out = Result("memory", GOAL, {"peak_mib": peak, "idle_mib": peaks.get("start"), "peak_by_phase": peaks})
+    out.notes.append(f"peak over: {', '.join(p for p in load_phases if p in peaks)}")
+    return out.judge(None if smoke else peak * 1.048576 <= LIMIT_MB)

@@ -1,0 +1,102 @@
+"""How big and how long: the full run (`make bench`) and the smoke run (inside `make test`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Params:
+    smoke: bool
+    # seed
+    organizations: int
+    users: int
+    big_org_users: int  # the first organization is this big (GET /users of a 1,000-user org)
+    groups: int
+    caller_list_rows: int
+    contacts: int
+    # cps_ratio: offered rates tried in turn, seconds per step, call hold time
+    cps_rates: tuple[int, ...]
+    cps_step_s: float
+    cps_resolution: int  # after the coarse steps, bisect down to this many calls per second
+    call_hold_ms: int
+    # agi_latency
+    agi_concurrency: int
+    agi_duration_s: float
+    agi_open_rate: int  # sessions per second, open loop (the rate Asterisk would offer)
+    # agi_burst
+    burst_rate: int
+    burst_duration_s: float
+    # process_agi_ratio
+    process_calls: int
+    # api_latency
+    api_clients: int
+    api_duration_s: float
+    park_rounds: int  # api_latency: rounds of one park per client (the lot has 50 places)
+    transfers: int  # api_latency: blind transfers in all
+    # event_fanout
+    fanout_clients: int
+    fanout_processes: int
+    fanout_calls: int
+    fanout_call_rate: int
+    # Asterisk's RTP port range (two ports per call leg; SIPp's short calls leave many in use)
+    rtp_ports: int
+
+
+FULL = Params(
+    smoke=False,
+    organizations=100,
+    users=10_000,
+    big_org_users=1_000,
+    groups=1_000,
+    caller_list_rows=100_000,
+    contacts=100_000,
+    cps_rates=(40, 60, 80, 100, 120, 140, 160, 200, 250, 300, 350, 400),
+    cps_step_s=8.0,
+    cps_resolution=5,
+    call_hold_ms=200,
+    agi_concurrency=200,
+    agi_duration_s=10.0,
+    agi_open_rate=200,
+    burst_rate=500,
+    burst_duration_s=10.0,
+    process_calls=100,
+    api_clients=50,
+    api_duration_s=10.0,
+    park_rounds=3,
+    transfers=300,
+    fanout_clients=1000,
+    fanout_processes=2,
+    fanout_calls=30,
+    fanout_call_rate=3,
+    rtp_ports=4000,
+)
+
+SMOKE = Params(
+    smoke=True,
+    organizations=3,
+    users=60,
+    big_org_users=30,
+    groups=5,
+    caller_list_rows=200,
+    contacts=200,
+    cps_rates=(5,),
+    cps_step_s=2.0,
+    cps_resolution=5,
+    call_hold_ms=200,
+    agi_concurrency=10,
+    agi_duration_s=1.0,
+    agi_open_rate=50,
+    burst_rate=50,
+    burst_duration_s=1.0,
+    process_calls=3,
+    api_clients=5,
+    api_duration_s=1.0,
+    park_rounds=1,
+    transfers=5,
+    fanout_clients=20,
+    fanout_processes=1,
+    fanout_calls=4,
+    fanout_call_rate=2,
+    rtp_ports=1000,
+)

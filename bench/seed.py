@@ -1,0 +1,159 @@
+"""The large data set: organizations, users with one SIP device and a DID each, caller lists (VIP and
+blocked), and, when their tables exist, answer groups and contacts. Written with COPY.
+
+Names are deterministic (``bench000``, extension 1000 + n, device ``bench000_1000``) so every
+measurement can pick callers and callees without asking the database.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from bench.params import Params
+from bench.seed_optional import seed_contacts, seed_groups
+from pbx_control.auth.passwords import hash_password_sync
+from pbx_control.auth.tokens import digest
+from pbx_control.tenancy.devices import md5_cred
+
+PASSWORD = "bench-password-123"  # noqa: S105 (bench data)
+SIP_PASSWORD = "bench-sip-password"  # noqa: S105
+FIRST_EXTENSION = 1000
+TRUNK_NAME = "carrier"
+
+
+def slug(org: int) -> str:
+    return f"bench{org:03d}"
+
+
+def device(org: int, extension: int) -> str:
+    return f"{slug(org)}_{extension}"
+
+
+def username(org: int, extension: int) -> str:
+    return f"u{extension}@{slug(org)}"
+
+
+def users_per_org(p: Params) -> list[int]:
+    rest = p.users - p.big_org_users
+    others = p.organizations - 1
+    return [p.big_org_users] + [rest // others + (1 if i < rest % others else 0) for i in range(others)]
+
+
+@dataclass
+class Seeded:
+    sizes: list[int]  # users per organization, index = organization number
+    counts: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    # API tokens of the first organization's users, by extension (API and WebSocket clients)
+    tokens: dict[int, str] = field(default_factory=dict)
+    user_ids: dict[tuple[int, int], int] = field(default_factory=dict)  # (org, extension) -> id
+    # (group id, user id, extension) of the answer group members of the first organization
+    group_members: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def random_user(self, rng: random.Random) -> tuple[int, int]:
+        org = rng.randrange(len(self.sizes))
+        return org, FIRST_EXTENSION + rng.randrange(self.sizes[org])
+
+
+async def seed(database_url: str, p: Params, trunk_host: str, trunk_port: int) -> Seeded:
+    started = time.monotonic()
+    out = Seeded(users_per_org(p))
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            await _seed(conn, p, out, trunk_host, trunk_port)
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    out.seconds = round(time.monotonic() - started, 1)
+    return out
+
+
+async def _seed(conn: asyncpg.Connection, p: Params, out: Seeded, trunk_host: str, trunk_port: int) -> None:
+    await conn.execute(
+        "INSERT INTO trunks (name, host, port, match) VALUES ($1, $2, $3, $4)",
+        TRUNK_NAME,
+        trunk_host,
+        trunk_port,
+        trunk_host,
+    )
+    await conn.copy_records_to_table(
+        "organizations",
+        columns=["slug", "name", "main_number"],
+        records=[(slug(o), f"Bench {o}", f"+46810{o:03d}000") for o in range(p.organizations)],
+    )
+    org_ids = {r["slug"]: r["id"] for r in await conn.fetch("SELECT id, slug FROM organizations")}
+    pw_hash = hash_password_sync(PASSWORD, cost=4)  # logins are not measured: cheapest cost
+    users = []
+    for o, size in enumerate(out.sizes):
+        for n in range(size):
+            ext = FIRST_EXTENSION + n
+            role = "admin" if n == 0 else "user"
+            users.append((org_ids[slug(o)], str(ext), f"User {o}-{ext}", username(o, ext), pw_hash, role))
+    await conn.copy_records_to_table(
+        "users",
+        columns=["organization_id", "extension", "name", "username", "password_hash", "role"],
+        records=users,
+    )
+    rows = await conn.fetch(
+        "SELECT u.id, u.organization_id, u.extension, o.slug FROM users u"
+        " JOIN organizations o ON o.id = u.organization_id"
+    )
+    user_rows = [(r["id"], r["organization_id"], r["slug"], r["extension"]) for r in rows]
+    out.user_ids = {(int(s[5:]), int(ext)): uid for uid, _oid, s, ext in user_rows}
+    await _tokens(conn, out)
+    await conn.copy_records_to_table(
+        "devices",
+        columns=["user_id", "organization_id", "kind", "sip_username", "sip_md5_cred"],
+        records=[
+            (uid, oid, "desk", f"{s}_{ext}", md5_cred(f"{s}_{ext}", SIP_PASSWORD))
+            for uid, oid, s, ext in user_rows
+        ],
+    )
+    await conn.copy_records_to_table(
+        "numbers",
+        columns=["number", "organization_id", "user_id"],
+        records=[(f"+4682{s[5:]}{ext}", oid, uid) for uid, oid, s, ext in user_rows],
+    )
+    rng = random.Random(5)
+    await conn.copy_records_to_table(
+        "caller_lists",
+        columns=["user_id", "number", "kind"],
+        records=[
+            (rng.choice(user_rows)[0], f"+4670{k:07d}", "vip" if k % 2 else "blocked")
+            for k in range(p.caller_list_rows)
+        ],
+    )
+    out.counts = {
+        "organizations": p.organizations,
+        "users": len(user_rows),
+        "devices": len(user_rows),
+        "numbers": len(user_rows),
+        "caller_lists": p.caller_list_rows,
+    }
+    rows4 = [(uid, oid, int(s[5:]), int(ext)) for uid, oid, s, ext in user_rows]
+    out.counts["groups"], members = await seed_groups(conn, p.groups, rows4, p.organizations)
+    first_org = {uid for uid, _oid, n, _e in rows4 if n == 0}
+    out.group_members = [m for m in members if m[1] in first_org]
+    out.counts["contacts"] = await seed_contacts(conn, p.contacts, rows4)
+
+
+async def _tokens(conn: asyncpg.Connection, out: Seeded) -> None:
+    """A valid API token for every user of the first organization (logins are not measured)."""
+    for ext in range(FIRST_EXTENSION, FIRST_EXTENSION + out.sizes[0]):
+        out.tokens[ext] = secrets.token_urlsafe(32)
+    await conn.copy_records_to_table(
+        "api_tokens",
+        columns=["token_sha256", "user_id", "expires_at"],
+        records=[
+            (digest(tok), out.user_ids[(0, ext)], datetime.now(UTC) + timedelta(days=1))
+            for ext, tok in out.tokens.items()
+        ],
+    )

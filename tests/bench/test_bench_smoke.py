@@ -1,0 +1,77 @@
+"""`make bench` kept working: the whole bench in smoke mode (a few seconds per measurement, its own
+stack on its own ports), checking that every measurement ran and measured something. No goal and
+no speed is checked here: the figures are only looked at by `make bench`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.runner import NAMES
+
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(600)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def smoke_port_base() -> int:
+    """Apart from the test suites' ports (15000..34999), the full bench's (38000..45999) and
+    `make run`'s; one of four slots (46000..54799) by PBX_TEST_PORT_BASE, so parallel suites
+    (bases 5000 apart) get their own."""
+    test_base = int(os.environ.get("PBX_TEST_PORT_BASE", "15000"))
+    return 46000 + (max(0, test_base - 15000) // 5000 % 4) * 2200
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("bench") / "smoke.json"
+    cmd = [sys.executable, "-m", "bench", "--smoke", "--out", str(out), "--port-base", str(smoke_port_base())]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=540, check=False)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    return {m["name"]: m for m in json.loads(out.read_text())["measurements"]}
+
+
+def test_every_measurement_reports_without_judging(smoke: dict) -> None:
+    assert list(smoke) == list(NAMES)
+    for m in smoke.values():
+        assert m["status"] in ("info", "not yet"), m
+        assert m["figures"], m
+
+
+def test_agi_sessions_were_all_routed(smoke: dict) -> None:
+    for name in ("agi_latency", "agi_burst"):
+        f = smoke[name]["figures"]
+        outcomes = f["at_rate"]["outcomes"] if name == "agi_latency" else f["outcomes"]
+        assert set(outcomes) == {"routed"}, (name, outcomes)
+    assert smoke["agi_latency"]["figures"]["at_rate"]["server"]["count"] > 0
+
+
+def test_process_agi_routed_every_call(smoke: dict) -> None:
+    process = smoke["process_agi_ratio"]["figures"]["process"]
+    assert process["count"] > 0 and process["unrouted"] == 0
+
+
+def test_calls_went_through_both_paths(smoke: dict) -> None:
+    f = smoke["cps_ratio"]["figures"]
+    assert f["bare_cps"] > 0 and f["routed_cps"] > 0, f["steps"]
+
+
+def test_every_websocket_client_got_the_calls_events(smoke: dict) -> None:
+    f = smoke["event_fanout"]["figures"]
+    assert f["clients"] > 0 and not f["clients_dropped"] and f["client_errors"] == 0
+    assert f["calls"]["successful"] > 0
+    # every client saw at least the caller's channel of every call
+    assert f["deliveries"]["count"] >= f["clients"] * f["calls"]["successful"]
+
+
+def test_api_and_memory_figures(smoke: dict) -> None:
+    api = smoke["api_latency"]["figures"]
+    assert api["baseline_users_me"]["requests"] > 0 and api["baseline_users_me"]["errors"] == 0
+    for name in ("presence", "queue_login", "park", "transfer"):
+        if isinstance(api[name], dict):  # the feature exists: its requests were made and succeeded
+            assert api[name]["errors"] == 0 and api[name].get("requests", api[name].get("count")), api
+    assert smoke["memory"]["figures"]["peak_mib"] > 0
