@@ -156,6 +156,11 @@ class CallModel:
         """True while any channel exists on the endpoint, ringing included."""
         return bool(self._by_endpoint.get(endpoint))
 
+    @property
+    def _listened(self) -> bool:
+        """Events are built only for someone: under call load, most of the time nobody listens."""
+        return self.publisher is not None and self.publisher.subscriber_count > 0
+
     def __len__(self) -> int:
         return len(self._channels)
 
@@ -254,8 +259,8 @@ class CallModel:
         if channel is None:
             return False
         self._unindex(channel)
-        if self.publisher is not None:
-            self.publisher.publish(
+        if self._listened:
+            self.publisher.publish(  # type: ignore[union-attr]
                 {
                     "type": "channel.removed",
                     "uniqueid": channel.uniqueid,
@@ -269,8 +274,8 @@ class CallModel:
         return True
 
     def _publish_updated(self, channel: Channel) -> None:
-        if self.publisher is not None:
-            self.publisher.publish(
+        if self._listened:
+            self.publisher.publish(  # type: ignore[union-attr]
                 {
                     "type": "channel.updated",
                     "organization": channel.organization,
@@ -302,8 +307,8 @@ class CallModel:
         self._by_organization.clear()
         for channel in channels:
             self._put(channel)
-        if self.publisher is not None:
-            self.publisher.publish(
+        if self._listened:
+            self.publisher.publish(  # type: ignore[union-attr]
                 {
                     "type": "model.reset",
                     "channels": [channel.to_dict() for channel in self._channels.values()],
