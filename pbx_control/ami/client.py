@@ -38,6 +38,12 @@ from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.ami.client")
 
+# What this login receives: channels and bridges (call), queues (agent), FullyBooted and Shutdown
+# (system), UserEvent (user). Not dialplan (a Newexten and VarSets for every step of every call),
+# agi, cdr, cel, dtmf, reporting...: under call load they were most of the service's work (make
+# bench) and nothing here reads them. Action responses (CoreShowChannels) come regardless.
+EVENT_CLASSES = "system,call,agent,user"
+
 EventCallback = Callable[[Message], Awaitable[None] | None]
 ReadyCallback = Callable[[], Awaitable[None] | None]
 
@@ -252,7 +258,7 @@ class AmiClient:
                 "Action": "Login",
                 "Username": settings.ami_username,
                 "Secret": settings.ami_secret,
-                "Events": "on",
+                "Events": EVENT_CLASSES,
             },
             as_list=False,
         )

@@ -69,6 +69,11 @@ def run_stack(verbose: int = 0) -> int:
         logs.configure(settings.log_level)
 
         async def main() -> None:
+            # Ctrl-C from here on stops cleanly (before, asyncio would cancel us half way).
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
             creds_file = stack.state_dir / f"{stack.name}-demo-credentials.json"
             pool = await create_pool(stack.database_url, min_size=1, max_size=2)
             try:
@@ -80,10 +85,6 @@ def run_stack(verbose: int = 0) -> int:
             service = ControlService(settings)
             await service.start()
             _print_banner(stack, creds)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             try:
                 await stop.wait()
             finally:
