@@ -12,12 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pbx_control.runtime.asterisk import AsteriskInstance
+from pbx_control.runtime.service_process import wait_healthy
 from pbx_control.runtime.stack import Ports, Stack, asterisk_root_from_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,18 +83,7 @@ class ControlProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bench.service"], cwd=ROOT, env=self.env, stdout=log, stderr=log
             )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"control service exited; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.api}/health", timeout=1) as r:  # noqa: S310
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"control service not healthy within {timeout_s}s; see {self.log_path}")
+        wait_healthy(self.proc, self.api, self.log_path, timeout_s)
 
     def wait_log(self, event: str, timeout_s: float = 120) -> None:
         """Wait for a structured log line with this event (e.g. "ami.ready": start-up callbacks done)."""

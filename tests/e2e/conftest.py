@@ -9,8 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from pbx_control.runtime.service_process import wait_healthy
 from pbx_control.runtime.stack import TEST_PORT_BASE, TEST_PORTS, Stack, asterisk_root_from_env
 from pbx_control.tenancy import trunks, users
 from tests.support.api import Api
@@ -49,18 +48,7 @@ class ControlProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"control service exited; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.api}/health", timeout=1) as r:  # noqa: S310
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"control service not healthy within {timeout_s}s; see {self.log_path}")
+        wait_healthy(self.proc, self.api, self.log_path, timeout_s)
 
     def freeze(self) -> None:
         """SIGSTOP: the listening sockets still accept connections, but nothing answers."""

@@ -37,6 +37,29 @@ Content-Length: [len]
 )
 
 
+# 200 OK to a request inside the dialog (BYE, CANCEL): no body.
+_OK_EMPTY = """
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+"""
+
+_RINGING = """
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+"""
+
+
 def _reinvite_block(back_to: str) -> str:
     """Answer a re-INVITE (connected line update, session refresh) and go back to back_to."""
     return f"""<label id="reinvite"/>
@@ -80,18 +103,7 @@ def answer(answer_after_ms: int = 200) -> str:
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="answer">
   <recv request="INVITE" crlf="true"/>
-  <send>{
-        _cdata('''
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-''')
-    }</send>
+  <send>{_cdata(_RINGING)}</send>
   <pause milliseconds="{answer_after_ms}"/>
   <send retrans="500">{
         _cdata(
@@ -114,17 +126,7 @@ Content-Length: [len]
   <label id="wait"/>
   <recv request="INVITE" optional="true" next="reinvite"/>
   <recv request="BYE"/>
-  <send>{
-        _cdata('''
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-''')
-    }</send>
+  <send>{_cdata(_OK_EMPTY)}</send>
   <nop next="end"/>
   {_reinvite_block("wait")}
   <label id="end"/>
@@ -160,30 +162,9 @@ def ring_only() -> str:
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="ring-only">
   <recv request="INVITE" crlf="true"/>
-  <send>{
-        _cdata('''
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-''')
-    }</send>
+  <send>{_cdata(_RINGING)}</send>
   <recv request="CANCEL"/>
-  <send>{
-        _cdata('''
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-''')
-    }</send>
+  <send>{_cdata(_OK_EMPTY)}</send>
   <send>{
         _cdata('''
 SIP/2.0 487 Request Terminated
@@ -318,17 +299,7 @@ Content-Length: 0
             steps += [
                 '<nop next="end"/>',
                 '<label id="remotebye"/>',
-                "<send>"
-                + _cdata("""
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-""")
-                + "</send>",
+                "<send>" + _cdata(_OK_EMPTY) + "</send>",
                 '<label id="end"/>',
             ]
     else:

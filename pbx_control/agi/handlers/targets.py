@@ -37,15 +37,15 @@ class Targets:
     numbers: list[NumberTarget] = field(default_factory=list)
 
     async def by_extension(self, organization: str, extension: str) -> Decision | None:
-        for target in self.extensions:
-            decision = await target(organization, extension)
-            if decision is not None:
-                return decision
-        return None
+        return await _first_claim(self.extensions, organization, extension)
 
     async def by_number(self, organization: str, number: str) -> Decision | None:
-        for target in self.numbers:
-            decision = await target(organization, number)
-            if decision is not None:
-                return decision
-        return None
+        return await _first_claim(self.numbers, organization, number)
+
+
+async def _first_claim(targets: list[ExtensionTarget], organization: str, key: str) -> Decision | None:
+    for target in targets:
+        decision = await target(organization, key)
+        if decision is not None:
+            return decision
+    return None

@@ -7,6 +7,8 @@ Everything goes through the live call model and the one AMI login; without AMI: 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -109,10 +111,15 @@ async def _channel(ctx: Ctx, call_id: str) -> tuple[CallControl, CallModel, Chan
     return control, calls, channel, slug, extension
 
 
-def _ami_failed(exc: AmiError) -> ApiError:
-    if isinstance(exc, AmiUnavailable | AmiTimeout):
-        return ApiError(503, "ami_unavailable", "Asterisk did not answer; try again")
-    return ApiError(409, "call_changed", f"Asterisk refused: {exc.message}")
+@contextmanager
+def _asterisk_errors() -> Iterator[None]:
+    """An AMI failure as the client's error: Asterisk away (503) or the call changed under us (409)."""
+    try:
+        yield
+    except (AmiUnavailable, AmiTimeout):
+        raise ApiError(503, "ami_unavailable", "Asterisk did not answer; try again") from None
+    except AmiError as exc:
+        raise ApiError(409, "call_changed", f"Asterisk refused: {exc.message}") from None
 
 
 @routes.route("GET", "/calls", summary="My calls now", roles=MEMBERS, response=list[CallOut])
@@ -126,10 +133,8 @@ async def list_calls(ctx: Ctx) -> list[dict[str, Any]]:
 @routes.route("POST", "/calls/hangup", summary="Hang up a call", roles=MEMBERS, body=CallRef)
 async def hangup_call(ctx: Ctx) -> None:
     control, _, channel, _, _ = await _channel(ctx, ctx.body.call)
-    try:
+    with _asterisk_errors():
         await control.hangup(channel)
-    except AmiError as exc:
-        raise _ami_failed(exc) from None
 
 
 @routes.route(
@@ -141,10 +146,8 @@ async def transfer_call(ctx: Ctx) -> None:
     control, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
     if peer_of(calls, channel) is None:
         raise ApiError(409, "not_connected", "only an answered call can be transferred")
-    try:
+    with _asterisk_errors():
         await control.blind_transfer(channel, slug, ctx.body.to)
-    except AmiError as exc:
-        raise _ami_failed(exc) from None
 
 
 @routes.route(
@@ -159,12 +162,11 @@ async def park_call(ctx: Ctx) -> dict[str, Any]:
         raise ApiError(409, "not_connected", "only an answered call can be parked")
     if extension is None:
         raise ApiError(409, "no_extension", "you have no extension for the call to come back to")
-    try:
-        event = await control.park(peer, slug, extension, ctx.body.timeout_s)
-    except TimeoutError:
-        raise ApiError(503, "park_failed", "the call was not parked in time") from None
-    except AmiError as exc:
-        raise _ami_failed(exc) from None
+    with _asterisk_errors():
+        try:
+            event = await control.park(peer, slug, extension, ctx.body.timeout_s)
+        except TimeoutError:  # no ParkedCall event in time (an AMI timeout included)
+            raise ApiError(503, "park_failed", "the call was not parked in time") from None
     return {"slot": event.get("ParkingSpace", ""), "timeout_s": int(event.get("ParkingTimeout", "0") or 0)}
 
 
@@ -174,8 +176,6 @@ async def park_call(ctx: Ctx) -> dict[str, Any]:
 async def list_parked(ctx: Ctx) -> list[dict[str, Any]]:
     control, _ = _control(ctx)
     slug, _, _ = await _asker(ctx)
-    try:
+    with _asterisk_errors():
         parked = await control.parked(slug)
-    except AmiError as exc:
-        raise _ami_failed(exc) from None
     return [p.__dict__ for p in parked]
