@@ -12,8 +12,8 @@ import sys
 import asyncpg
 from asterisk.agi import AGI
 
-from pbx_control.agi.handlers.route import make_route_handler
 from pbx_control.agi.session import AgiSession
+from pbx_control.routing.agi import make_route_handler
 from pbx_control.routing.repository import RoutingRepository
 
 

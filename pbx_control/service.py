@@ -1,4 +1,5 @@
-"""The control service: FastAGI server, AMI bridge and HTTP API in one process (each optional).
+"""The control service: FastAGI server, AMI bridge and HTTP API in one process (each optional),
+composed from the feature list (pbx_control.features). Nothing else wires features together.
 
 Components are chosen by Settings.components, so each can run alone when it must scale out.
 """
@@ -6,39 +7,82 @@ Components are chosen by Settings.components, so each can run alone when it must
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
 from pbx_control.agi import AgiServer
-from pbx_control.agi.handlers import build_handlers
-from pbx_control.agi.handlers.targets import Targets
 from pbx_control.ami import AmiClient, CallModel, EventPublisher
-from pbx_control.api.app import create_app
-from pbx_control.api.sip import SipClientSettings
+from pbx_control.api.app import all_operations, create_app
+from pbx_control.api.context import HealthProbe
+from pbx_control.api.registry import Operation
 from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import create_pool
-from pbx_control.dialplan.sync import sync_org_contexts
-from pbx_control.groups import wiring as groups_wiring
+from pbx_control.dialplan.sync import Dialplan
+from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
+from pbx_control.features import FEATURES
 from pbx_control.logs import get_logger
-from pbx_control.reachability.worker import PromptWorker
 
 log = get_logger(__name__)
 
 
+def agi_handlers(rt: Runtime, features: Sequence[Feature] = FEATURES) -> dict[str, AgiHandler]:
+    """Every feature's call targets registered first, then every FastAGI handler by name."""
+    for feature in features:
+        if feature.targets is not None:
+            feature.targets(rt, rt.targets)
+    handlers: dict[str, AgiHandler] = {}
+    for feature in features:
+        if feature.agi is None:
+            continue
+        for name, handler in feature.agi(rt).items():
+            if name in handlers:
+                raise ValueError(f"FastAGI handler {name!r} declared twice")
+            handlers[name] = handler
+    return handlers
+
+
+def operations(features: Sequence[Feature] = FEATURES) -> list[Operation]:
+    """Every HTTP operation of the service (the features' and the kernel's)."""
+    return all_operations([table for feature in features for table in feature.routes])
+
+
+def api_app(
+    rt: Runtime, features: Sequence[Feature] = FEATURES, health_probe: HealthProbe | None = None
+) -> web.Application:
+    """The HTTP API with every feature's routes and shared objects."""
+    app = create_app(
+        rt.settings,
+        rt.pool,
+        [table for feature in features for table in feature.routes],
+        dialplan=rt.dialplan,
+        health_probe=health_probe,
+        calls=rt.calls,
+        ami=rt.ami,
+        events=rt.events,
+    )
+    for feature in features:
+        if feature.app is not None:
+            feature.app(app, rt)
+    return app
+
+
 class ControlService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, features: Sequence[Feature] = FEATURES) -> None:
         self.settings = settings
+        self.features = features
         self.pool: asyncpg.Pool | None = None
         self.agi: AgiServer | None = None
         self.ami: AmiClient | None = None
         self.events = EventPublisher()
         self.calls = CallModel(self.events)
+        self.dialplan: Dialplan | None = None
         self._runner: web.AppRunner | None = None
         self.api_port: int | None = None
-        self.prompts: PromptWorker | None = None
+        self.workers: list[Worker] = []
 
     async def start(self) -> None:
         s = self.settings
@@ -49,69 +93,48 @@ class ControlService:
             log.info("db.migrated", applied=applied)
         if "ami" in s.components:
             self.ami = AmiClient(s)
+        self.dialplan = Dialplan(self.pool, s.asterisk_etc, self.ami)
+        rt = Runtime(
+            s,
+            self.pool,
+            self.dialplan,
+            ami=self.ami,
+            calls=self.calls if self.ami is not None else None,
+            events=self.events if self.ami is not None else None,
+        )
+        if self.ami is not None:
             self.calls.attach(self.ami)
             self.ami.on_ready(self._on_ami_ready)
-            groups_wiring.attach_ami(self.pool, self.ami, s.asterisk_etc)
+            for feature in self.features:
+                if feature.ami is not None:
+                    feature.ami(rt, self.ami)
             await self.ami.start()
         if "agi" in s.components:
             self.agi = AgiServer(
-                build_handlers(self.pool, self._call_targets(), self._extra_agi_handlers()),
-                host=s.agi_host,
-                port=s.agi_port,
-                deadline_s=s.agi_deadline_s,
+                agi_handlers(rt, self.features), host=s.agi_host, port=s.agi_port, deadline_s=s.agi_deadline_s
             )
             await self.agi.start()
         if "api" in s.components:
-            app = create_app(
-                s,
-                self.pool,
-                health_probe=self.health,
-                on_organizations_changed=self.sync_dialplan,
-                sip=SipClientSettings.from_settings(s),
-                calls=self.calls if self.ami is not None else None,
-                ami=self.ami,
-                events=self.events if self.ami is not None else None,
-            )
+            app = api_app(rt, self.features, health_probe=self.health)
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, s.api_host, s.api_port, backlog=1024)
             await site.start()
             self.api_port = s.api_port
-            # Announcements of activities set through the API, made in the background.
-            self.prompts = PromptWorker(self.pool, s.prompts, listen_dsn=s.database_url)
-            await self.prompts.start()
-        await self.sync_dialplan()
+            for feature in self.features:
+                if feature.workers is not None:
+                    self.workers += feature.workers(rt)
+            for worker in self.workers:
+                await worker.start()
+        await self.dialplan.organizations_changed()
         log.info("service.started", components=list(s.components), api_port=s.api_port, agi_port=s.agi_port)
-
-    def _call_targets(self) -> Targets:
-        """Non-user call targets asked by the route handlers (features register theirs here)."""
-        assert self.pool is not None
-        return groups_wiring.add_targets(self.pool, Targets())
-
-    def _extra_agi_handlers(self) -> dict:
-        """FastAGI handlers beyond route/inbound, by name (features register theirs here)."""
-        assert self.pool is not None
-        return {**groups_wiring.agi_handlers(self.pool)}
-
-    async def sync_dialplan(self) -> None:
-        """Write org-<slug> contexts from the database; reload Asterisk's dialplan when changed."""
-        assert self.pool is not None
-        try:
-            await sync_org_contexts(self.pool, self.settings.asterisk_etc, self._reload_dialplan)
-        except OSError as exc:
-            log.warning("dialplan.write_failed", error=str(exc))
-
-    async def _reload_dialplan(self) -> None:
-        if self.ami is not None and self.ami.connected:
-            await self.ami.command("dialplan reload")
 
     async def _on_ami_ready(self) -> None:
         # The call model re-derives itself (CallModel.attach). Asterisk may have (re)started with
         # an older file, or missed a reload while AMI was down.
-        assert self.pool is not None
-        await sync_org_contexts(self.pool, self.settings.asterisk_etc, None)
-        assert self.ami is not None
-        await self.ami.command("dialplan reload")
+        assert self.dialplan is not None
+        await self.dialplan.write_org_contexts()
+        await self.dialplan.reload()
 
     async def health(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -135,8 +158,8 @@ class ControlService:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-        if self.prompts is not None:
-            await self.prompts.stop()
+        for worker in self.workers:
+            await worker.stop()
         if self.agi is not None:
             await self.agi.stop()
         if self.ami is not None:

@@ -1,44 +1,47 @@
-"""The aiohttp application: routes from the registry, the OpenAPI document, middlewares."""
+"""The aiohttp application: the routes it is given plus the kernel's own (health, OpenAPI), one
+OpenAPI document of exactly those, and the middlewares. Features are composed by the service."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 
 import asyncpg
 from aiohttp import web
 
 from pbx_control.ami import AmiClient, CallModel, EventPublisher
-from pbx_control.api import context
+from pbx_control.api import context, health, meta
+from pbx_control.api.context import HealthProbe
 from pbx_control.api.errors import error_middleware
 from pbx_control.api.middlewares import auth_middleware, request_log_middleware
 from pbx_control.api.openapi import build_document
-from pbx_control.api.registry import install
-from pbx_control.api.routes import all_routes
-from pbx_control.api.sip import SipClientSettings
-from pbx_control.callcontrol.actions import CallControl
+from pbx_control.api.registry import Operation, RouteTable, install
 from pbx_control.config import Settings
+from pbx_control.dialplan.sync import Dialplan
 
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
 
 
+def all_operations(tables: Sequence[RouteTable]) -> list[Operation]:
+    """The given routes and the kernel's own, in the order they are installed and documented."""
+    return [op for table in (*tables, health.routes, meta.routes) for op in table.routes]
+
+
 def create_app(
     settings: Settings,
     pool: asyncpg.Pool,
+    tables: Sequence[RouteTable],
     *,
-    health_probe: Callable[[], Awaitable[dict]] | None = None,
-    on_organizations_changed: Callable[[], Awaitable[None]] | None = None,
-    sip: SipClientSettings | None = None,
+    dialplan: Dialplan,
+    health_probe: HealthProbe | None = None,
     calls: CallModel | None = None,
     ami: AmiClient | None = None,
     events: EventPublisher | None = None,
 ) -> web.Application:
-    """Build the API app.
+    """Build the API app from route tables.
 
     health_probe: returns e.g. {"ami": {"ok": True, ...}, "agi": {...}} for GET /health; a component
     with "ok": False makes the status "degraded" (503).
-    on_organizations_changed: awaited after an organization is created or deleted; failures are
-    logged. sip: where softphones register (default: PBX_SIP_DOMAIN / PBX_SIP_PORT).
     calls / ami / events: the CallModel, AmiClient and EventPublisher when this process runs AMI.
     """
     app = web.Application(
@@ -47,14 +50,12 @@ def create_app(
     )
     app[context.SETTINGS] = settings
     app[context.POOL] = pool
-    app[context.SIP] = sip or SipClientSettings.from_env()
+    app[context.DIALPLAN] = dialplan
     app[context.HEALTH_PROBE] = health_probe
-    app[context.ORGS_CHANGED] = on_organizations_changed
     app[context.CALLS] = calls
     app[context.AMI] = ami
     app[context.EVENTS] = events
-    app[context.CALL_CONTROL] = CallControl(ami, calls) if ami is not None and calls is not None else None
-    routes = all_routes()
-    install(app, PREFIX, routes)
-    app[context.OPENAPI] = build_document(routes, PREFIX)
+    operations = all_operations(tables)
+    install(app, PREFIX, operations)
+    app[context.OPENAPI] = build_document(operations, PREFIX)
     return app

@@ -9,28 +9,26 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from pbx_control.ami import AmiClient, CallModel, EventPublisher
 from pbx_control.api.errors import ApiError
-from pbx_control.api.sip import SipClientSettings
 from pbx_control.auth.tokens import Principal
 from pbx_control.config import Settings
+from pbx_control.dialplan.sync import Dialplan
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api")
 
-HealthProbe = Callable[[], Awaitable[dict]]
-Hook = Callable[[], Awaitable[None]]
+HealthProbe = Callable[[], Awaitable[dict[str, Any]]]
 
 POOL = web.AppKey("pool", asyncpg.Pool)
 SETTINGS = web.AppKey("settings", Settings)
-SIP = web.AppKey("sip", SipClientSettings)
-HEALTH_PROBE = web.AppKey("health_probe", object)
-ORGS_CHANGED = web.AppKey("on_organizations_changed", object)
-OPENAPI = web.AppKey("openapi", dict)
+HEALTH_PROBE: web.AppKey[HealthProbe | None] = web.AppKey("health_probe")
+OPENAPI: web.AppKey[dict[str, Any]] = web.AppKey("openapi")
+DIALPLAN = web.AppKey("dialplan", Dialplan)
 # The AMI side, when this process runs it (None otherwise): live calls, AMI actions, pushed events.
-CALLS = web.AppKey("calls", object)  # pbx_control.ami.CallModel | None
-AMI = web.AppKey("ami", object)  # pbx_control.ami.AmiClient | None
-EVENTS = web.AppKey("events", object)  # pbx_control.ami.EventPublisher | None
-CALL_CONTROL = web.AppKey("call_control", object)  # pbx_control.callcontrol.actions.CallControl | None
+CALLS: web.AppKey[CallModel | None] = web.AppKey("calls")
+AMI: web.AppKey[AmiClient | None] = web.AppKey("ami")
+EVENTS: web.AppKey[EventPublisher | None] = web.AppKey("events")
 
 
 def _request_key(name: str, kind: type) -> Any:
@@ -88,14 +86,3 @@ class Ctx:
     @property
     def is_admin(self) -> bool:
         return self.principal.role == "admin"
-
-
-async def organizations_changed(app: web.Application) -> None:
-    """Run the on_organizations_changed hook; a failure is logged, never returned to the client."""
-    hook = app.get(ORGS_CHANGED)
-    if hook is None:
-        return
-    try:
-        await hook()  # type: ignore[operator]
-    except Exception:
-        log.exception("organizations_changed_hook_failed")

@@ -12,8 +12,8 @@ from aiohttp import web
 from asyncpg.exceptions._base import DataError as ArgumentDataError
 from pydantic import ValidationError
 
+from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from pbx_control.logs import get_logger
-from pbx_control.tenancy.errors import Conflict, Invalid, NotFound
 
 log = get_logger("pbx_control.api")
 
@@ -85,6 +85,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(409, "conflict", exc.message)
     except Invalid as exc:
         return error_response(400, "invalid", exc.message)
+    except Forbidden as exc:
+        return error_response(403, "forbidden", exc.message)
     except (asyncpg.DataError, ArgumentDataError):
         # A value PostgreSQL cannot take (out of range, NUL...); the transaction was rolled back.
         return error_response(400, "invalid", "a value is malformed or out of range")

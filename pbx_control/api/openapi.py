@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from pbx_control import __version__
-from pbx_control.api.registry import Route
+from pbx_control.api.registry import Operation
 from pbx_control.api.schemas import ErrorOut
 
 _REF = "#/components/schemas/{model}"
@@ -20,7 +20,7 @@ _ERROR_TEXT = {
 }
 
 
-def _error_statuses(route: Route) -> list[int]:
+def _error_statuses(route: Operation) -> list[int]:
     statuses = []
     if route.body is not None or route.params:
         statuses.append(400)
@@ -33,7 +33,7 @@ def _error_statuses(route: Route) -> list[int]:
     return statuses
 
 
-def build_document(routes: list[Route], prefix: str, title: str = "pbx-control API") -> dict[str, Any]:
+def build_document(routes: list[Operation], prefix: str, title: str = "pbx-control API") -> dict[str, Any]:
     inputs: list[tuple[Any, Any, TypeAdapter[Any]]] = [("error", "serialization", TypeAdapter(ErrorOut))]
     for route in routes:
         if route.body is not None:

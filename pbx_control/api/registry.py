@@ -31,7 +31,7 @@ _PARAM = re.compile(r"\{([a-z_]+)\}")
 
 
 @dataclass(frozen=True)
-class Route:
+class Operation:
     method: str
     path: str  # below the API prefix, e.g. "/users/{user_id}"
     handler: RouteHandler
@@ -61,7 +61,7 @@ class RouteTable:
 
     def __init__(self, tag: str) -> None:
         self.tag = tag
-        self.routes: list[Route] = []
+        self.routes: list[Operation] = []
 
     def route(
         self,
@@ -80,7 +80,7 @@ class RouteTable:
 
         def decorator(fn: RouteHandler) -> RouteHandler:
             self.routes.append(
-                Route(method.upper(), path, fn, summary, roles, body, response, status, self.tag, also)
+                Operation(method.upper(), path, fn, summary, roles, body, response, status, self.tag, also)
             )
             return fn
 
@@ -92,7 +92,7 @@ def aiohttp_path(path: str) -> str:
     return _PARAM.sub(lambda m: "{%s:[0-9]{1,18}}" % m.group(1), path)  # noqa: UP031
 
 
-def _make_handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _make_handler(route: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     adapter = TypeAdapter(route.response) if route.response is not None else None
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -122,12 +122,12 @@ def _make_handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamR
     return handler
 
 
-def route_of(request: web.Request) -> Route | None:
+def route_of(request: web.Request) -> Operation | None:
     """The registry entry of the matched route (None for unknown paths and wrong methods)."""
     return getattr(request.match_info.handler, "route_spec", None)
 
 
-def install(app: web.Application, prefix: str, routes: list[Route]) -> None:
+def install(app: web.Application, prefix: str, routes: list[Operation]) -> None:
     seen: set[str] = set()
     for route in routes:
         if route.operation_id in seen:

@@ -12,13 +12,11 @@ from pbx_control.ami.actions import first_message
 from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.ami.client import AmiClient
 from pbx_control.ami.errors import AmiError
+from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.callcontrol")
 
-_UNIQUEID = re.compile(r"^([A-Za-z0-9_-]{1,64}-)?[0-9]{1,12}\.[0-9]{1,9}$")
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
-_SLUG = re.compile(r"^[a-z][a-z0-9]{1,23}$")
 _SLOT = re.compile(r"^[0-9]{1,4}$")
 PARK_CONTEXT = "pbx-park"  # asterisk-config/extensions_calls.conf
 PARKED_WAIT_S = 3.0
@@ -26,15 +24,13 @@ MIN_PARK_S, MAX_PARK_S = 5, 900
 
 
 def is_uniqueid(value: str) -> bool:
-    return bool(_UNIQUEID.fullmatch(value))
+    return bool(ids.UNIQUEID.fullmatch(value))
 
 
 def lot_of(slug: str) -> str:
     """The organization's parking lot (created by Park() from the template on first use), named
     like its dialplan context."""
-    if not _SLUG.fullmatch(slug):
-        raise ValueError(f"invalid organization slug {slug!r}")
-    return f"org-{slug}"
+    return ids.org_context(slug)
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ class CallControl:
     async def blind_transfer(self, channel: Channel, organization: str, extension: str) -> None:
         """The other party of `channel` goes to `extension` as if it had dialled it from the
         organization (org-<slug> context: routed by the control service, with its fallback)."""
-        if not _EXTENSION.fullmatch(extension):
+        if not ids.EXTENSION.fullmatch(extension):
             raise ValueError(f"invalid extension {extension!r}")
         await self._ami.send(
             {
@@ -79,7 +75,7 @@ class CallControl:
     async def park(self, peer: Channel, organization: str, parked_by: str, timeout_s: int) -> dict[str, str]:
         """Park `peer` (the other party of the asker's call) in the organization's lot; returns the
         ParkedCall event (ParkingSpace is the slot). Unpicked after `timeout_s`, it rings `parked_by`."""
-        if not _EXTENSION.fullmatch(parked_by):
+        if not ids.EXTENSION.fullmatch(parked_by):
             raise ValueError(f"invalid extension {parked_by!r}")
         if not MIN_PARK_S <= timeout_s <= MAX_PARK_S:
             raise ValueError(f"park timeout out of range: {timeout_s}")

@@ -14,9 +14,9 @@ from typing import Any
 
 import asyncpg
 
-from pbx_control.directory import marks
 from pbx_control.directory.drafts import Contact
-from pbx_control.tenancy.errors import Conflict, NotFound
+from pbx_control.kernel.errors import Conflict, NotFound
+from pbx_control.reachability import callers
 
 MAX_BOOK_SIZE = 50_000
 
@@ -131,7 +131,7 @@ async def replace_contact(
         if row is None:
             raise NotFound("no such contact")
         owner = row["owner_user_id"]
-        old_numbers = await marks.contact_numbers(conn, contact_id)
+        old_numbers = await callers.contact_numbers(conn, contact_id)
         await conn.execute(
             "UPDATE contacts SET name = $2, company = $3, email = $4, note = $5, updated_at = now()"
             " WHERE id = $1",
@@ -144,7 +144,9 @@ async def replace_contact(
         new_numbers = [n for n, _ in contact.numbers]
         await conn.execute("DELETE FROM contact_numbers WHERE contact_id = $1", contact_id)
         await _insert_numbers(conn, contact_id, org_id, owner, contact)
-        await marks.reproject(conn, await marks.marking_users(conn, contact_id), old_numbers + new_numbers)
+        await callers.reproject(
+            conn, await callers.marking_users(conn, contact_id), old_numbers + new_numbers
+        )
         return await get_visible(conn, org_id, asker_id, contact_id)
 
 
@@ -160,9 +162,9 @@ async def delete_contact(conn: asyncpg.Connection, org_id: int, asker_id: int, c
         )
         if owner_found is None:
             raise NotFound("no such contact")
-        users = await marks.marking_users(conn, contact_id)
-        numbers = await marks.contact_numbers(conn, contact_id)
+        users = await callers.marking_users(conn, contact_id)
+        numbers = await callers.contact_numbers(conn, contact_id)
         await conn.execute("DELETE FROM contacts WHERE id = $1", contact_id)
         # caller_lists.contact_id has no foreign key (002 is shared): clear by id, then re-project.
         await conn.execute("DELETE FROM caller_lists WHERE contact_id = $1", contact_id)
-        await marks.reproject(conn, users, numbers)
+        await callers.reproject(conn, users, numbers)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from pbx_control.directory.drafts import ContactDraft
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel.errors import Invalid
 
 MAX_COLUMNS = 500
 

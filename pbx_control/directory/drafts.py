@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from pbx_control.directory import numbers as nums
 from pbx_control.directory.text import nfc
+from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy import validation as v
-from pbx_control.tenancy.errors import Invalid
 
 MAX_NUMBERS = 20
 MAX_NAME = 200

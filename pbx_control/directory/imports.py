@@ -20,8 +20,8 @@ from pbx_control.directory import csv_import, vcard
 from pbx_control.directory.contacts import MAX_BOOK_SIZE, book_size
 from pbx_control.directory.drafts import Contact, ContactDraft, check
 from pbx_control.directory.text import safe_display_name
+from pbx_control.kernel.errors import Invalid
 from pbx_control.logs import get_logger
-from pbx_control.tenancy.errors import Invalid
 
 log = get_logger("pbx_control.directory.imports")
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel import ids
+from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy.phone_numbers import DEFAULT_COUNTRY_CODE, normalize
 
-EXTENSION_RE = re.compile(r"^[1-9][0-9]{1,7}$")
 _SEPARATORS = str.maketrans("", "", " \t-()./\u00a0")
 _DIGITS_RE = re.compile(r"^\+?[0-9]+$")
 MAX_LABEL = 40
@@ -48,7 +48,7 @@ def contact_number(raw: object, default_country_code: str = DEFAULT_COUNTRY_CODE
     """An extension as is, anything else normalized to E.164; Invalid says why not."""
     if isinstance(raw, str):
         compact = raw.strip()
-        if EXTENSION_RE.fullmatch(compact):
+        if ids.EXTENSION.fullmatch(compact):
             return compact
         if compact.lower().startswith("tel:"):  # vCard 4.0 URI value
             compact = compact[4:].split(";", 1)[0]

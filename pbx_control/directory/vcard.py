@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from pbx_control.directory import numbers as nums
 from pbx_control.directory.drafts import ContactDraft
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel.errors import Invalid
 
 _PROPERTY = re.compile(
     r"^(?:(?P<group>[A-Za-z0-9-]+)\.)?(?P<name>[A-Za-z0-9-]+)(?P<params>(?:;[^:]*)?):(?P<value>.*)$"

@@ -18,9 +18,9 @@ from pbx_control.groups.model import (
     destination_from_row,
 )
 from pbx_control.groups.repository import _holidays, _json, _schedule
+from pbx_control.kernel.db import Db, transaction
+from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 from pbx_control.tenancy import phone_numbers
-from pbx_control.tenancy._db import Db, transaction
-from pbx_control.tenancy.errors import Conflict, Invalid, NotFound
 
 _SELECT = """
 SELECT g.id, g.extension, g.name, g.strategy, g.ring_time, g.max_wait, g.overflow, g.night_destination,

@@ -3,22 +3,20 @@ one group to another) and `group_feature` (the *45/*46 feature codes)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
 import structlog
 
-from pbx_control.agi.handlers.apply import apply_route
 from pbx_control.agi.session import AgiSession
+from pbx_control.dialplan.apply import apply_decision
 from pbx_control.groups.decision import GroupRoute, decide_group
 from pbx_control.groups.membership import feature_code
 from pbx_control.groups.repository import GroupRepository
+from pbx_control.kernel import ids
 
 log = structlog.get_logger("pbx_control.groups")
-_SLUG = re.compile(r"^[a-z][a-z0-9]{1,23}$")
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
 Handler = Callable[[AgiSession], Awaitable[None]]
 
 
@@ -44,12 +42,12 @@ class GroupTargets:
             args = session.args
             ext = args[0] if args else ""
             hops = int(args[1]) if len(args) > 1 and args[1].isdigit() and len(args[1]) < 4 else 99
-            if not _SLUG.fullmatch(org) or not _EXTENSION.fullmatch(ext):
-                await apply_route(session, GroupRoute("unavailable", reason="bad group goto"))
+            if not ids.SLUG.fullmatch(org) or not ids.EXTENSION.fullmatch(ext):
+                await apply_decision(session, GroupRoute("unavailable", reason="bad group goto"))
                 return
             structlog.contextvars.bind_contextvars(organization=org)
             route = await self.by_extension(org, ext, hops)
-            await apply_route(session, route or GroupRoute("unavailable", reason="no such group"))
+            await apply_decision(session, route or GroupRoute("unavailable", reason="no such group"))
 
         return group
 
@@ -61,10 +59,10 @@ class GroupTargets:
             feature = args[0] if args else ""
             ext = args[1] if len(args) > 1 else ""
             if not (
-                _SLUG.fullmatch(org)
+                ids.SLUG.fullmatch(org)
                 and endpoint
                 and feature in ("login", "night")
-                and _EXTENSION.fullmatch(ext)
+                and ids.EXTENSION.fullmatch(ext)
             ):
                 await session.set_variable("PBX_ROUTE", "feature-refused")
                 return

@@ -11,22 +11,17 @@ unavailable (SIP 480). The dialplan (asterisk-config/extensions_groups.conf) act
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from pbx_control.dialplan import contract
 from pbx_control.groups.model import DAYS, Holiday, OpenHours, minutes
+from pbx_control.kernel import ids
 
 GroupAction = Literal["queue", "dial", "external", "group-voicemail", "group-goto", "unavailable"]
 
-_ENDPOINT = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
-_NUMBER = re.compile(r"^\+?[0-9]{2,16}$")
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
-_SLUG = re.compile(r"^[a-z][a-z0-9]{1,23}$")
-_QUEUE = re.compile(r"^g[0-9]{1,18}v[0-9]{1,9}$")
-_DIAL = re.compile(r"PJSIP/[a-z][a-z0-9_]{2,63}|PJSIP/\+?[0-9]{2,16}@[a-z][a-z0-9_]{2,63}")
 MAX_GROUP_HOPS = 3  # overflow from group to group to group... then unavailable
 
 
@@ -75,36 +70,22 @@ class GroupRoute:
     def variables(self, prefix: str = "PBX_") -> dict[str, str]:
         """Channel variables; every value is checked so none can inject (PBX_ROUTE is the action,
         the overflow's go under PBX_OVERFLOW_*)."""
-        out = {f"{prefix}ROUTE": self.action}
-        if self.organization:
-            if not _SLUG.fullmatch(self.organization):
-                raise ValueError(f"unsafe organization {self.organization!r}")
-            out["PBX_ORG"] = self.organization
-        if self.dial:
-            if not all(_DIAL.fullmatch(t) for t in self.dial.split("&")):
-                raise ValueError(f"unsafe dial string {self.dial!r}")
-            out[f"{prefix}DIAL"] = self.dial
-            out[f"{prefix}DIAL_TIMEOUT"] = str(int(self.timeout))
-        if self.callerid_num:
-            if not _NUMBER.fullmatch(self.callerid_num):
-                raise ValueError(f"unsafe caller id {self.callerid_num!r}")
-            out[f"{prefix}CALLERID_NUM"] = self.callerid_num
-        if self.queue:
-            if not _QUEUE.fullmatch(self.queue):
-                raise ValueError(f"unsafe queue name {self.queue!r}")
-            out[f"{prefix}QUEUE"] = self.queue
-            out[f"{prefix}QUEUE_TIMEOUT"] = str(int(self.timeout))
-        if self.voicemail:
-            ext, _, org = self.voicemail.partition("@")
-            if not (_EXTENSION.fullmatch(ext) and _SLUG.fullmatch(org)):
-                raise ValueError(f"unsafe mailbox {self.voicemail!r}")
-            out[f"{prefix}VOICEMAIL"] = self.voicemail
-        if self.goto:
-            if not _EXTENSION.fullmatch(self.goto):
-                raise ValueError(f"unsafe group extension {self.goto!r}")
-            out[f"{prefix}GROUP_GOTO"] = self.goto
+        out = contract.variables(
+            {
+                contract.ROUTE: self.action,
+                contract.ORG: self.organization,
+                contract.DIAL: self.dial,
+                contract.DIAL_TIMEOUT: self.timeout if self.dial else None,
+                contract.CALLERID_NUM: self.callerid_num,
+                contract.QUEUE: self.queue,
+                contract.QUEUE_TIMEOUT: self.timeout if self.queue else None,
+                contract.VOICEMAIL: self.voicemail,
+                contract.GROUP_GOTO: self.goto,
+            },
+            prefix,
+        )
         if self.overflow is not None:
-            out.update(self.overflow.variables("PBX_OVERFLOW_"))
+            out.update(self.overflow.variables(contract.OVERFLOW))
         return out
 
 
@@ -137,25 +118,29 @@ def route_to(target: Target | None, organization: str, callerid_num: str, hops: 
     if target is None:
         return None
     if target.kind == "user":
-        endpoints = tuple(e for e in target.endpoints if _ENDPOINT.fullmatch(e))
+        endpoints = tuple(e for e in target.endpoints if ids.ENDPOINT.fullmatch(e))
         if not endpoints:
             return None
         dial = "&".join(f"PJSIP/{e}" for e in endpoints)
         return GroupRoute("dial", dial, target.ring_time, reason="to a user")
     if target.kind == "voicemail":
-        if not _EXTENSION.fullmatch(target.extension):
+        if not ids.EXTENSION.fullmatch(target.extension):
             return None
         return GroupRoute(
             "group-voicemail", voicemail=f"{target.extension}@{organization}", reason="voicemail"
         )
     if target.kind == "group":
-        if hops >= MAX_GROUP_HOPS or not _EXTENSION.fullmatch(target.extension):
+        if hops >= MAX_GROUP_HOPS or not ids.EXTENSION.fullmatch(target.extension):
             return None
         return GroupRoute("group-goto", goto=target.extension, reason="to another group")
     # external number or external answering service: out through the trunk
-    if not target.trunk or not _ENDPOINT.fullmatch(target.trunk) or not _NUMBER.fullmatch(target.number):
+    if (
+        not target.trunk
+        or not ids.ENDPOINT.fullmatch(target.trunk)
+        or not ids.NUMBER.fullmatch(target.number)
+    ):
         return None
-    callerid = callerid_num if _NUMBER.fullmatch(callerid_num or "") else ""
+    callerid = callerid_num if ids.NUMBER.fullmatch(callerid_num or "") else ""
     return GroupRoute("external", f"PJSIP/{target.number}@{target.trunk}", 120, callerid, reason=target.kind)
 
 

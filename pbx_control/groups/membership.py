@@ -10,12 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pbx_control.tenancy._db import Db, transaction
-from pbx_control.tenancy.errors import Invalid, NotFound, TenancyError
-
-
-class Forbidden(TenancyError):
-    """The asker may not do this (the API answers 403)."""
+from pbx_control.kernel.db import Db, transaction
+from pbx_control.kernel.errors import DomainError, Forbidden, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -142,6 +138,6 @@ async def feature_code(
             on = not await db.fetchval("SELECT night_manual FROM answer_groups WHERE id = $1", group_id)
             await set_night(db, actor, group_id, on)
             return FeatureResult(group_id, on)
-    except TenancyError:
+    except DomainError:
         return None
     return None

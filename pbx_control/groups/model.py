@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy import phone_numbers
-from pbx_control.tenancy.errors import Invalid
 
 Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
 DestinationKind = Literal["user", "group", "voicemail", "external", "answering_service"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel.errors import Invalid
 
 MAX_AHEAD = timedelta(days=31)
 MAX_CUSTOM_MINUTES = 43200  # 30 days

@@ -8,12 +8,12 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from pbx_control.tenancy._db import Db
-from pbx_control.tenancy.errors import Invalid, NotFound
+from pbx_control.kernel import ids
+from pbx_control.kernel.db import Db
+from pbx_control.kernel.errors import Invalid, NotFound
 from pbx_control.tenancy.phone_numbers import normalize
 
 MAX_SETTING_AHEAD = timedelta(days=366)
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 # ---------------------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ async def forward_number(db: Db, org_id: int, user_id: int, raw: Any, field: str
     if not isinstance(raw, str) or not raw.strip():
         raise Invalid(f"{field} must be an extension or a phone number")
     text = raw.strip()
-    if _EXTENSION.fullmatch(text):
+    if ids.EXTENSION.fullmatch(text):
         row = await db.fetchrow(
             "SELECT id FROM users WHERE organization_id = $1 AND extension = $2", org_id, text
         )

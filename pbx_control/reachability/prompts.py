@@ -11,16 +11,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 import secrets
 from pathlib import Path
 
+from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
 
 VOICES = {"sv": "sv", "en": "en-us"}
-PROMPT_KEY = re.compile(r"^[0-9a-f]{32}$")
 SUFFIX = ".wav"
 TIMEOUT_S = 15.0
 
@@ -30,7 +29,7 @@ def prompt_key(text: str, voice: str) -> str:
 
 
 def prompt_path(sounds_dir: Path, key: str) -> Path:
-    if not PROMPT_KEY.match(key):
+    if not ids.PROMPT.fullmatch(key):
         raise ValueError(f"bad prompt key {key!r}")
     return sounds_dir / f"{key}{SUFFIX}"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pbx_control.kernel.db import Db, transaction
+from pbx_control.kernel.errors import Invalid, NotFound
 from pbx_control.reachability import activities as acts
 from pbx_control.reachability.checks import forward_number, text_field, user_facts
 from pbx_control.reachability.sentences import clean, sentence
-from pbx_control.tenancy._db import Db, transaction
-from pbx_control.tenancy.errors import Invalid, NotFound
 
 DESTINATIONS = ("voicemail", "forward", "operator", "ring")
 MAX_NOTE = 200

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pbx_control.kernel.db import Db, transaction
+from pbx_control.kernel.errors import Invalid
 from pbx_control.reachability.checks import end_time, forward_number, user_facts
-from pbx_control.tenancy._db import Db, transaction
-from pbx_control.tenancy.errors import Invalid
 
 CALLERID_MODES = ("main", "own", "hidden")
 SETTING_FIELDS = (

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import asyncpg
 
+from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
-from pbx_control.reachability.prompts import PROMPT_KEY, SUFFIX, ensure_prompt
+from pbx_control.reachability.prompts import SUFFIX, ensure_prompt
 from pbx_control.reachability.sentences import sentence
 
 log = get_logger(__name__)
@@ -169,7 +170,7 @@ class PromptWorker:
         removed = 0
         for path in self.prompts_dir.glob(f"*{SUFFIX}"):
             key = path.name.removesuffix(SUFFIX)
-            if PROMPT_KEY.match(key) and key not in in_use:
+            if ids.PROMPT.fullmatch(key) and key not in in_use:
                 with contextlib.suppress(OSError):
                     if path.stat().st_mtime < cutoff:
                         path.unlink()

@@ -7,41 +7,35 @@ the operator, one for the caller's name on inbound calls that ring someone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import asyncpg
 
+from pbx_control.dialplan.contract import Decision, safe_name
+from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
+from pbx_control.reachability.decision import CallFacts, decide
 from pbx_control.routing.decision import (
     Callee,
-    CallFacts,
     Route,
-    decide,
     decide_inbound,
     decide_internal,
     dial_string,
     external_route,
     ring_user,
-    safe_name,
     user_route,
 )
 from pbx_control.routing.dialled import classify, to_e164
 from pbx_control.routing.repository import RoutingRepository
-
-if TYPE_CHECKING:
-    # Other call targets (answer groups) plug in through the handlers' Targets hook.
-    from pbx_control.agi.handlers.targets import Decision, Targets
+from pbx_control.routing.targets import Targets
 
 log = get_logger(__name__)
 
 VOICEMAIL_MAIN = "001"  # dialled from one's own device: one's own voicemail, no PIN
 MAX_FORWARD_HOPS = 3  # a forward to a user who forwards...: then their phones simply ring
 OPERATOR_RING_S = 30
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
 # callingpres: bits 0x60 are the presentation; 0x20 is "restricted" (the caller hid the number).
 _PRES_MASK, _PRES_RESTRICTED = 0x60, 0x20
 
@@ -182,7 +176,7 @@ class CallRouter:
         """Where a forward (forward-all, or an activity's) leads: that user's own decision, an
         answer group, or out through the trunk with the forwarding user's caller id."""
         org = callee.organization
-        if not _EXTENSION.fullmatch(target):
+        if not ids.EXTENSION.fullmatch(target):
             return external_route(target, callee.outbound, organization)
         nxt = await self._callee(org, target, caller, now)
         if nxt is None:
@@ -195,7 +189,7 @@ class CallRouter:
 
     async def _leg(self, callee: Callee, target: str, caller: Caller, now: datetime) -> Route | None:
         """The target of a forward on busy / no answer: that user's phones, or the number outside."""
-        if not _EXTENSION.fullmatch(target):
+        if not ids.EXTENSION.fullmatch(target):
             return external_route(target, callee.outbound)
         nxt = await self._callee(callee.organization, target, caller, now)
         return ring_user(nxt) if nxt is not None and nxt.user_id != callee.user_id else None

@@ -1,145 +1,24 @@
-"""The routing decision: facts in, a Route out. Pure; tested as tables.
+"""A call's route for the dialplan: a reachability verdict (reachability/decision.py) or a plain
+dialled number in, a Route out. Pure; tested as tables.
 
-Two steps, both pure:
-
-1. `decide(facts)`: who wins for a call to a user, with a fixed precedence
-       blocked  ->  VIP  ->  closed phone  ->  forward all  ->  activity  ->  ring
-   Blocked (a blocked number, or no caller id while the user blocks anonymous callers) is busy
-   (SIP 486) and nothing rings; a VIP rings through closed phone, forward-all and activity.
-   Settings and activities with an end time in the past are off: expiry is decided here, at call
-   time, so nothing has to run when they end.
-2. `user_route(...)`: that verdict as a Route for the dialplan (voicemail box, announcement,
-   forwards on busy / no answer, caller id shown).
-
-A Route becomes the channel variables the dialplan acts on (see asterisk-config/extensions.conf).
+`user_route(...)` turns the verdict for a call to a user into a Route (voicemail box,
+announcement, forwards on busy / no answer, caller id shown); `external_route` leaves through the
+trunk. A Route becomes the channel variables the dialplan acts on (dialplan/contract.py).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Literal
 
-from pbx_control.reachability.activities import is_active
+from pbx_control.dialplan import contract
+from pbx_control.kernel import ids
+from pbx_control.reachability.decision import NO_DIVERSIONS, Activity, Diversions, Verdict
 from pbx_control.routing.dialled import Dialled
 
 Action = Literal["dial", "external", "voicemail", "vmmain", "busy", "unknown", "unavailable"]
-Rule = Literal["blocked", "vip", "closed", "forward_all", "activity", "ring"]
-Verb = Literal["busy", "ring", "voicemail", "forward", "operator"]
-Destination = Literal["voicemail", "forward", "operator", "ring"]
 CallerIdMode = Literal["main", "own", "hidden"]
-
-_ENDPOINT = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
-_NUMBER = re.compile(r"^\+?[0-9]{2,16}$")
-_SLUG = re.compile(r"^[a-z][a-z0-9]{1,23}$")
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
-_PROMPT = re.compile(r"^[0-9a-f]{32}$")
-# A dial string we built: devices (PJSIP/<endpoint>&...) or one number through a trunk.
-_DIAL = re.compile(
-    r"^(PJSIP/[a-z][a-z0-9_]{2,63}(&PJSIP/[a-z][a-z0-9_]{2,63})*|PJSIP/\+?[0-9]{2,16}@[a-z][a-z0-9_]{2,63})$"
-)
-# What may stand in a display name: no control or format characters, no quotes, backslashes or
-# angle brackets (they end a SIP display name or a dialplan argument). Letters of any script stay.
-_NAME_DROP = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\"\\<>]")
-MAX_NAME = 64
 EXTERNAL_RING_S = 120
-
-
-def safe_name(name: str | None) -> str:
-    """A caller name fit for CALLERID(name), a SIP display name and a log line ('' if none).
-
-    Control and bidi characters, double quotes, backslashes and angle brackets go; an apostrophe
-    becomes a typographic one (U+2019); whitespace collapses; at most MAX_NAME chars."""
-    if not name:
-        return ""
-    text = _NAME_DROP.sub(" ", name).replace("'", "\u2019")
-    return " ".join(text.split())[:MAX_NAME].rstrip()
-
-
-# ---------------------------------------------------------------------------------------------
-# Facts
-
-
-@dataclass(frozen=True)
-class Activity:
-    """The callee's current activity (anything but Available); until None = until further notice."""
-
-    kind: str
-    until: datetime | None = None
-    destination: Destination = "voicemail"
-    forward_to: str | None = None
-    prompt: str | None = None  # the announcement, when its audio is ready
-
-    def on(self, now: datetime) -> bool:
-        return is_active(self.kind, self.until, now)
-
-
-@dataclass(frozen=True)
-class Diversions:
-    """The callee's custom settings; an `*_until` of None means until further notice."""
-
-    closed: bool = False
-    closed_until: datetime | None = None
-    forward_all: str | None = None
-    forward_all_until: datetime | None = None
-    forward_busy: str | None = None
-    forward_no_answer: str | None = None
-    forward_no_answer_seconds: int = 20
-
-    def closed_on(self, now: datetime) -> bool:
-        return self.closed and _running(self.closed_until, now)
-
-    def forward_all_on(self, now: datetime) -> bool:
-        return bool(self.forward_all) and _running(self.forward_all_until, now)
-
-
-NO_DIVERSIONS = Diversions()
-
-
-def _running(until: datetime | None, now: datetime) -> bool:
-    return until is None or until > now
-
-
-@dataclass(frozen=True)
-class CallFacts:
-    now: datetime
-    mark: Literal["vip", "blocked"] | None = None  # the caller in the callee's caller lists
-    anonymous: bool = False  # the caller sent no usable number, or hid it
-    block_anonymous: bool = False
-    activity: Activity | None = None
-    settings: Diversions = NO_DIVERSIONS
-
-
-@dataclass(frozen=True)
-class Verdict:
-    rule: Rule
-    verb: Verb
-    target: str = ""  # forward: an extension or E.164 number
-    prompt: str = ""  # activity: the announcement to play first, when ready
-
-
-def decide(f: CallFacts) -> Verdict:
-    """Who wins: blocked, then VIP, then closed phone, then forward-all, then activity, then ring."""
-    if f.mark == "blocked" or (f.anonymous and f.block_anonymous):
-        return Verdict("blocked", "busy")
-    if f.mark == "vip":
-        return Verdict("vip", "ring")
-    if f.settings.closed_on(f.now):
-        return Verdict("closed", "voicemail")
-    if f.settings.forward_all_on(f.now):
-        return Verdict("forward_all", "forward", f.settings.forward_all or "")
-    a = f.activity
-    if a is not None and a.on(f.now):
-        prompt = a.prompt or ""
-        if a.destination == "forward" and a.forward_to:
-            return Verdict("activity", "forward", a.forward_to, prompt)
-        if a.destination == "operator":
-            return Verdict("activity", "operator", prompt=prompt)
-        if a.destination == "ring":
-            return Verdict("activity", "ring", prompt=prompt)
-        return Verdict("activity", "voicemail", prompt=prompt)
-    return Verdict("ring", "ring")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,55 +52,27 @@ class Route:
 
     def variables(self) -> dict[str, str]:
         """Channel variables for the dialplan; every value is checked so none can inject."""
-        out = {"PBX_ROUTE": self.action}
-        if self.dial:
-            _check_dial(self.dial)
-            out["PBX_DIAL"] = self.dial
-            out["PBX_DIAL_TIMEOUT"] = str(int(self.timeout))
-        if self.callerid_num:
-            _check_number(self.callerid_num)
-            out["PBX_CALLERID_NUM"] = self.callerid_num
-        if self.callerid_hidden:
-            out["PBX_CALLERID_HIDDEN"] = "1"
-        if self.callerid_name:
-            if safe_name(self.callerid_name) != self.callerid_name:
-                raise ValueError(f"unsafe caller name {self.callerid_name!r}")
-            out["PBX_CALLERID_NAME"] = self.callerid_name
-        if self.organization:
-            if not _SLUG.fullmatch(self.organization):
-                raise ValueError(f"unsafe organization {self.organization!r}")
-            out["PBX_ORG"] = self.organization
-        if self.prompt:
-            if not _PROMPT.fullmatch(self.prompt):
-                raise ValueError(f"unsafe prompt {self.prompt!r}")
-            out["PBX_PROMPT"] = self.prompt
-        if self.voicemail:
-            ext, _, org = self.voicemail.partition("@")
-            if not (_EXTENSION.fullmatch(ext) and _SLUG.fullmatch(org)):
-                raise ValueError(f"unsafe mailbox {self.voicemail!r}")
-            out["PBX_VOICEMAIL"] = self.voicemail
-        for name, leg in (("BUSY", self.on_busy), ("NOANSWER", self.on_noanswer)):
-            if leg is None:
-                continue
-            _check_dial(leg.dial)
-            out[f"PBX_{name}_DIAL"] = leg.dial
-            out[f"PBX_{name}_TIMEOUT"] = str(int(leg.timeout))
-            if leg.callerid_num:
-                _check_number(leg.callerid_num)
-                out[f"PBX_{name}_CALLERID_NUM"] = leg.callerid_num
-            if leg.callerid_hidden:
-                out[f"PBX_{name}_CALLERID_HIDDEN"] = "1"
-        return out
-
-
-def _check_dial(dial: str) -> None:
-    if not _DIAL.fullmatch(dial):
-        raise ValueError(f"unsafe dial string {dial!r}")
-
-
-def _check_number(number: str) -> None:
-    if not _NUMBER.fullmatch(number):
-        raise ValueError(f"unsafe caller id {number!r}")
+        values: dict[contract.Var, contract.Value] = {
+            contract.ROUTE: self.action,
+            contract.DIAL: self.dial,
+            contract.DIAL_TIMEOUT: self.timeout if self.dial else None,
+            contract.CALLERID_NUM: self.callerid_num,
+            contract.CALLERID_HIDDEN: self.callerid_hidden,
+            contract.CALLERID_NAME: self.callerid_name,
+            contract.ORG: self.organization,
+            contract.PROMPT: self.prompt,
+            contract.VOICEMAIL: self.voicemail,
+        }
+        for leg, dial, timeout, num, hidden in (
+            (self.on_busy, contract.BUSY_DIAL, contract.BUSY_TIMEOUT,
+             contract.BUSY_CALLERID_NUM, contract.BUSY_CALLERID_HIDDEN),
+            (self.on_noanswer, contract.NOANSWER_DIAL, contract.NOANSWER_TIMEOUT,
+             contract.NOANSWER_CALLERID_NUM, contract.NOANSWER_CALLERID_HIDDEN),
+        ):  # fmt: skip
+            if leg is not None:
+                values |= {dial: leg.dial, timeout: leg.timeout, num: leg.callerid_num}
+                values[hidden] = leg.callerid_hidden
+        return contract.variables(values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +100,7 @@ class Outbound:
         """A Dial to `number` (E.164 or emergency) through the trunk; None without a trunk."""
         if self.trunk is None:
             return None
-        if not _ENDPOINT.fullmatch(self.trunk) or not _NUMBER.fullmatch(number):
+        if not ids.ENDPOINT.fullmatch(self.trunk) or not ids.NUMBER.fullmatch(number):
             raise ValueError("unsafe trunk or number")
         num, hidden = self.callerid()
         return Leg(f"PJSIP/{number}@{self.trunk}", EXTERNAL_RING_S, num, hidden)
@@ -276,7 +127,7 @@ class Callee:
 
 def dial_string(endpoints: tuple[str, ...]) -> str:
     for e in endpoints:
-        if not _ENDPOINT.fullmatch(e):
+        if not ids.ENDPOINT.fullmatch(e):
             raise ValueError(f"unsafe endpoint name {e!r}")
     return "&".join(f"PJSIP/{e}" for e in endpoints)
 

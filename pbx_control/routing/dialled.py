@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
+from pbx_control.kernel import ids
+
 _E164 = re.compile(r"^\+[1-9][0-9]{5,14}$")
 _INTERNATIONAL = re.compile(r"^00([1-9][0-9]{5,14})$")
 _NATIONAL = re.compile(r"^0([1-9][0-9]{4,12})$")
@@ -27,7 +28,7 @@ class Dialled:
 def classify(dialled: str, country_code: str = "46") -> Dialled:
     if dialled in EMERGENCY:
         return Dialled("external", dialled)
-    if EXTENSION.match(dialled):
+    if ids.EXTENSION.fullmatch(dialled):
         return Dialled("extension", dialled)
     if _E164.match(dialled):
         return Dialled("external", dialled)

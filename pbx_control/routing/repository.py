@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from pbx_control.routing.decision import Activity, Callee, Diversions, Outbound
+from pbx_control.reachability.decision import Activity, Diversions
+from pbx_control.routing.decision import Callee, Outbound
 
 # Everything about a callee user `u` of organization `o`; $N is the caller's numbers (text[]).
 _CALLEE_COLUMNS = """

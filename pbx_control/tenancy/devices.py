@@ -12,9 +12,9 @@ import re
 import secrets
 from typing import Any
 
+from pbx_control.kernel.db import Db, rows, transaction
+from pbx_control.kernel.errors import Invalid, NotFound
 from pbx_control.tenancy import validation as v
-from pbx_control.tenancy._db import Db, rows, transaction
-from pbx_control.tenancy.errors import Invalid, NotFound
 
 # Must equal the realm in the ps_auths view (sql/001_foundation.sql).
 SIP_REALM = "pbx-control"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pbx_control.kernel.db import Db, rows, transaction
+from pbx_control.kernel.errors import NotFound
 from pbx_control.tenancy import phone_numbers
-from pbx_control.tenancy._db import Db, rows, transaction
-from pbx_control.tenancy.errors import NotFound
 
 _SELECT = "SELECT id, number, organization_id, user_id, created_at FROM numbers"
 _INSERT = (

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pbx_control.kernel.db import Db, row, rows, transaction, translate_errors
+from pbx_control.kernel.errors import Invalid, NotFound
 from pbx_control.tenancy import phone_numbers
 from pbx_control.tenancy import validation as v
-from pbx_control.tenancy._db import Db, row, rows, transaction, translate_errors
-from pbx_control.tenancy.errors import Invalid, NotFound
 
 _COLUMNS = "id, slug, name, main_number, timezone, working_hours, created_at"
 _SELECT = "SELECT id, slug, name, main_number, timezone, working_hours, created_at FROM organizations"

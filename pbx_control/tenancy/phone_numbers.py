@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel.errors import Invalid
 
 DEFAULT_COUNTRY_CODE = "46"  # Sweden
 _STRIP = str.maketrans("", "", " \t-()")

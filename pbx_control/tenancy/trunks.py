@@ -7,8 +7,8 @@ import ipaddress
 import re
 from typing import Any
 
-from pbx_control.tenancy._db import Db, rows, translate_errors
-from pbx_control.tenancy.errors import Invalid, NotFound
+from pbx_control.kernel.db import Db, rows, translate_errors
+from pbx_control.kernel.errors import Invalid, NotFound
 
 _SELECT = "SELECT id, name, host, port, match, created_at FROM trunks"
 _INSERT = (

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from pbx_control.auth.passwords import hash_password
+from pbx_control.kernel.db import Db, rows, transaction
+from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 from pbx_control.tenancy import validation as v
-from pbx_control.tenancy._db import Db, rows, transaction
-from pbx_control.tenancy.errors import Conflict, Invalid, NotFound
 
 COLUMNS = "id, organization_id, extension, name, username, email, role, language, ring_time, created_at"
 _SELECT = (

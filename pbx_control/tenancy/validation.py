@@ -10,12 +10,10 @@ import re
 import zoneinfo
 from typing import Any
 
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel import ids
+from pbx_control.kernel.errors import Invalid
 
-EXTENSION_RE = re.compile(r"^[1-9][0-9]{1,7}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,99}$")
-SLUG_RE = re.compile(r"^[a-z][a-z0-9]{1,23}$")
-SIP_USERNAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")
 HHMM_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
@@ -27,7 +25,7 @@ MAX_BCRYPT_BYTES = 72
 
 
 def extension(value: Any) -> str:
-    if not isinstance(value, str) or not EXTENSION_RE.fullmatch(value):
+    if not isinstance(value, str) or not ids.EXTENSION.fullmatch(value):
         raise Invalid("extension must be 2 to 8 digits and must not start with 0")
     return value
 
@@ -96,7 +94,7 @@ def ring_time(value: Any) -> int:
 
 
 def slug(value: Any) -> str:
-    if not isinstance(value, str) or not SLUG_RE.fullmatch(value):
+    if not isinstance(value, str) or not ids.SLUG.fullmatch(value):
         raise Invalid("slug must be 2 to 24 characters: lowercase letters and digits, starting with a letter")
     return value
 
@@ -130,7 +128,7 @@ def working_hours(value: Any) -> dict[str, list[str]]:
 
 
 def sip_username(value: Any) -> str:
-    if not isinstance(value, str) or not SIP_USERNAME_RE.fullmatch(value):
+    if not isinstance(value, str) or not ids.ENDPOINT.fullmatch(value):
         raise Invalid(
             "sip_username must be 3 to 64 characters: lowercase letters, digits and _, starting with a letter"
         )

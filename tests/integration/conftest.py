@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.api.testing import World, api_client, bearer, login, seed_world
+from pbx_control.testing import World, api_client, bearer, login, seed_world
 
 
 @pytest.fixture(autouse=True)

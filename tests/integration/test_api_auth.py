@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.api.testing import PASSWORD, World, api_client, bearer, login
+from pbx_control.testing import PASSWORD, World, api_client, bearer, login
 
 pytestmark = pytest.mark.integration
 

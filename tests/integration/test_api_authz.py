@@ -11,11 +11,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.routes import all_routes
-from pbx_control.api.testing import World, bearer, login, snapshot
+from pbx_control.service import operations
+from pbx_control.testing import World, bearer, login, snapshot
 
 pytestmark = pytest.mark.integration
-PROTECTED = [r for r in all_routes() if r.roles is not None]
+PROTECTED = [r for r in operations() if r.roles is not None]
 
 
 def _beta_path(path: str, world: World) -> str:

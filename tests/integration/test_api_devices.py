@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.testing import World, snapshot
+from pbx_control.testing import World, snapshot
 
 pytestmark = pytest.mark.integration
 

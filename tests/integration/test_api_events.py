@@ -16,11 +16,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from pbx_control.ami import CallModel, EventPublisher
-from pbx_control.api.app import PREFIX, create_app
-from pbx_control.api.routes import events as events_route
-from pbx_control.api.testing import SIP_TEST, api_client, bearer, login, seed_world
-from pbx_control.config import Settings
+from pbx_control.api.app import PREFIX
+from pbx_control.events import http as events_route
 from pbx_control.events.hub import hub_for
+from pbx_control.testing import api_client, bearer, composed_app, login, seed_world
 
 pytestmark = pytest.mark.integration
 URL = f"{PREFIX}/events"
@@ -29,7 +28,7 @@ URL = f"{PREFIX}/events"
 @asynccontextmanager
 async def events_client(pool: asyncpg.Pool, publisher: EventPublisher) -> AsyncIterator[TestClient]:
     calls = CallModel(publisher)
-    app = create_app(Settings(), pool, sip=SIP_TEST, calls=calls, events=publisher)
+    app = composed_app(pool, calls=calls, events=publisher)
     client = TestClient(TestServer(app))
     await client.start_server()
     try:

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.testing import api_client
+from pbx_control.testing import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ async def test_a_failed_component_degrades(db_pool: asyncpg.Pool) -> None:
 async def test_a_broken_or_slow_probe_degrades(
     db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pbx_control.api.routes import health
+    from pbx_control.api import health
 
     monkeypatch.setattr(health, "PROBE_TIMEOUT_S", 0.05)
 

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.testing import World, api_client, bearer, login, snapshot
+from pbx_control.testing import World, api_client, bearer, login, snapshot
 
 pytestmark = pytest.mark.integration
 ADMIN = {"extension": "100", "name": "Första Admin", "username": "gamma-admin", "password": "long enough"}

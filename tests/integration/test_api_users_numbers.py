@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.testing import World, login, snapshot
+from pbx_control.testing import World, login, snapshot
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from pbx_control.api.testing import World, seed_world
 from pbx_control.directory import contacts
 from pbx_control.directory.caller_names import caller_name
 from pbx_control.directory.drafts import ContactDraft, check
+from pbx_control.testing import World, seed_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.routing]
 

@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.api.testing import bearer, login
 from pbx_control.directory.imports import MAX_UPLOAD_BYTES
+from pbx_control.testing import bearer, login
 from tests.support.directory import call, directory_snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.routing]

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.api.testing import World, bearer, login
+from pbx_control.testing import World, bearer, login
 from tests.support.directory import call, caller_list, directory_snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.routing]

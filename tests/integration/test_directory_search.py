@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.api.testing import PASSWORD, World, api_client, bearer, login, seed_world
 from pbx_control.directory import search
 from pbx_control.tenancy import users
+from pbx_control.testing import PASSWORD, World, api_client, bearer, login, seed_world
 from tests.support.directory import call
 
 pytestmark = [pytest.mark.integration, pytest.mark.routing]

@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.api.testing import World, snapshot
+from pbx_control.kernel.errors import Conflict
 from pbx_control.tenancy import users
-from pbx_control.tenancy.errors import Conflict
+from pbx_control.testing import World, snapshot
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.api.testing import World, api_client, bearer, login, seed_world
 from pbx_control.tenancy import users
+from pbx_control.testing import World, api_client, bearer, login, seed_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.groups]
 G = "/api/v1/groups"

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from pbx_control.agi import AgiServer
-from pbx_control.agi.handlers import build_handlers
-from pbx_control.agi.handlers.targets import Targets
 from pbx_control.agi.testing import FakeAsterisk
-from pbx_control.groups import wiring
+from pbx_control.config import Settings
+from pbx_control.dialplan.sync import Dialplan
+from pbx_control.feature import Runtime
+from pbx_control.service import agi_handlers
 from pbx_control.tenancy import devices, organizations, trunks, users
 
 pytestmark = [pytest.mark.integration, pytest.mark.groups]
@@ -66,10 +68,9 @@ async def world(db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> dict:
 
 @pytest.fixture
 async def agi(db_pool: asyncpg.Pool) -> AsyncIterator[int]:
-    targets = wiring.add_targets(db_pool, Targets())
-    server = AgiServer(
-        build_handlers(db_pool, targets, wiring.agi_handlers(db_pool)), host="127.0.0.1", port=0, deadline_s=2
-    )
+    # The service's own composition: every feature's call targets and handlers.
+    server = AgiServer(agi_handlers(Runtime(Settings(), db_pool, Dialplan(db_pool, Path("/nonexistent")))),
+                       host="127.0.0.1", port=0, deadline_s=2)
     await server.start()
     yield server.bound_port
     await server.stop()

@@ -11,9 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from pbx_control.ami.calls import CallModel
-from pbx_control.api.app import create_app
-from pbx_control.api.testing import SIP_TEST, World, api_client, bearer, login, seed_world
-from pbx_control.config import Settings
+from pbx_control.testing import World, api_client, bearer, composed_app, login, seed_world
 from tests.support.directory import call
 
 pytestmark = [pytest.mark.integration, pytest.mark.routing]
@@ -68,7 +66,7 @@ def calls() -> CallModel:
 
 @pytest.fixture
 async def client(db_pool: asyncpg.Pool, world: World, calls: CallModel) -> AsyncIterator[TestClient]:
-    app = create_app(Settings(), db_pool, sip=SIP_TEST, calls=calls)
+    app = composed_app(db_pool, calls=calls)
     client = TestClient(TestServer(app))
     await client.start_server()
     yield client

@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.api.testing import World, api_client, bearer, login, seed_world
 from pbx_control.reachability.worker import PromptWorker
+from pbx_control.testing import World, api_client, bearer, login, seed_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.routing]
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -12,11 +12,11 @@ import asyncpg
 import pytest
 
 from pbx_control.agi import AgiServer
-from pbx_control.agi.handlers import build_handlers
-from pbx_control.agi.handlers.targets import Targets
 from pbx_control.agi.testing import FakeAsterisk
 from pbx_control.reachability import service, settings
 from pbx_control.routing.decision import Route
+from pbx_control.routing.feature import handlers as build_handlers
+from pbx_control.routing.targets import Targets
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
 
 pytestmark = [pytest.mark.integration, pytest.mark.routing]

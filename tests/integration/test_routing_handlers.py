@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 
 from pbx_control.agi import AgiServer
-from pbx_control.agi.handlers import build_handlers
 from pbx_control.agi.testing import FakeAsterisk
+from pbx_control.routing.feature import handlers as build_handlers
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
 
 pytestmark = [pytest.mark.integration, pytest.mark.foundation]

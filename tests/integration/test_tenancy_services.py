@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
-from pbx_control.tenancy.errors import Conflict, Invalid, NotFound
 
 pytestmark = pytest.mark.integration
 PW = "long enough"

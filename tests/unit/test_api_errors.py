@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from pbx_control.api.app import create_app
 from pbx_control.api.errors import snake_case
-from pbx_control.config import Settings
+from pbx_control.testing import composed_app
 
 pytestmark = pytest.mark.unit
 
@@ -29,7 +28,7 @@ class ExplodingPool:
 
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient]:
-    app = create_app(Settings(), ExplodingPool())  # type: ignore[arg-type]
+    app = composed_app(ExplodingPool())  # type: ignore[arg-type]  # a pool that fails every query
     async with TestClient(TestServer(app)) as c:
         yield c
 

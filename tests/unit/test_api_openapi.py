@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from pbx_control.api.app import PREFIX, create_app
+from pbx_control.api.app import PREFIX
 from pbx_control.api.context import OPENAPI
 from pbx_control.api.registry import route_of
-from pbx_control.api.routes import all_routes
-from pbx_control.config import Settings
+from pbx_control.service import operations
+from pbx_control.testing import composed_app
 
 pytestmark = pytest.mark.unit
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -20,7 +20,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 @pytest.fixture
 def app() -> web.Application:
-    return create_app(Settings(), pool=None)  # type: ignore[arg-type]
+    return composed_app(None)  # type: ignore[arg-type]  # no database: the document only
 
 
 def _aiohttp_routes(app: web.Application) -> set[tuple[str, str]]:
@@ -101,7 +101,7 @@ def test_path_parameters_and_bodies_are_described(app: web.Application) -> None:
 
 
 def test_operation_ids_are_unique() -> None:
-    ids = [r.operation_id for r in all_routes()]
+    ids = [r.operation_id for r in operations()]
     assert len(ids) == len(set(ids))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pbx_control.directory import numbers
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel.errors import Invalid
 
 pytestmark = [pytest.mark.unit, pytest.mark.routing]
 

@@ -8,7 +8,7 @@ import pytest
 from pbx_control.directory import search
 from pbx_control.directory.drafts import ContactDraft, check
 from pbx_control.directory.text import like_escape, safe_display_name, search_words
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel.errors import Invalid
 
 pytestmark = [pytest.mark.unit, pytest.mark.routing]
 

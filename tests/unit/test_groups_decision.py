@@ -8,7 +8,7 @@ import pytest
 
 from pbx_control.groups.decision import GroupFacts, GroupRoute, Target, decide_group, is_night
 from pbx_control.groups.model import Holiday, OpenHours, check_schedule, check_timezone
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel.errors import Invalid
 
 pytestmark = [pytest.mark.unit, pytest.mark.groups]
 

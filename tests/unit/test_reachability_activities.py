@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pbx_control.kernel.errors import Invalid
 from pbx_control.reachability.activities import is_active, next_working_day_start, resolve_until
 from pbx_control.reachability.prompts import ensure_prompt, prompt_key
 from pbx_control.reachability.sentences import clean, sentence
-from pbx_control.tenancy.errors import Invalid
 
 pytestmark = [pytest.mark.unit, pytest.mark.routing]
 

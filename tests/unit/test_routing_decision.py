@@ -8,20 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pbx_control.dialplan.contract import safe_name
+from pbx_control.reachability.decision import Activity, CallFacts, Diversions, Verdict, decide
 from pbx_control.routing.decision import (
-    Activity,
     Callee,
-    CallFacts,
-    Diversions,
     Leg,
     Outbound,
     Route,
-    Verdict,
-    decide,
     decide_inbound,
     decide_internal,
     external_route,
-    safe_name,
     user_route,
 )
 from pbx_control.routing.dialled import Dialled, classify, to_e164

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy.phone_numbers import normalize
 
 pytestmark = pytest.mark.unit

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from pbx_control.auth import passwords
+from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy import validation as v
 from pbx_control.tenancy.devices import SIP_REALM, generate_password, md5_cred
-from pbx_control.tenancy.errors import Invalid
 
 pytestmark = pytest.mark.unit
 

@@ -14,8 +14,10 @@ from typing import Any
 from pbx_control.api.context import Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.api.routes.directory_http import query_bool, query_int, query_text, read_upload
-from pbx_control.api.routes.directory_schemas import (
+from pbx_control.directory import contacts, imports, marks, search
+from pbx_control.directory.drafts import ContactDraft, check
+from pbx_control.directory.http_query import query_bool, query_int, query_text, read_upload
+from pbx_control.directory.schemas import (
     ContactIn,
     ContactOut,
     ContactPatch,
@@ -24,8 +26,6 @@ from pbx_control.api.routes.directory_schemas import (
     MarksIn,
     MarksOut,
 )
-from pbx_control.directory import contacts, imports, marks, search
-from pbx_control.directory.drafts import ContactDraft, check
 
 routes = RouteTable("phonebook")
 EDITORS = frozenset({"admin", "operator"})

@@ -10,9 +10,9 @@ from pydantic import TypeAdapter
 
 from pbx_control.api.context import CALLS, Ctx
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.api.routes.directory_http import query_ids
-from pbx_control.api.routes.directory_schemas import PresenceOut
+from pbx_control.directory.http_query import query_ids
 from pbx_control.directory.presence_cache import PresenceCache
+from pbx_control.directory.schemas import PresenceOut
 
 routes = RouteTable("presence")
 _ADAPTER = TypeAdapter(list[PresenceOut])

@@ -1,9 +1,9 @@
-"""Domain errors; the HTTP API translates them into 404, 409 and 400."""
+"""Domain errors. The HTTP kernel maps each to one status (api/errors.py); features raise them."""
 
 from __future__ import annotations
 
 
-class TenancyError(Exception):
+class DomainError(Exception):
     """Base class; `message` is meant for humans (an API client, an operator)."""
 
     def __init__(self, message: str) -> None:
@@ -11,13 +11,18 @@ class TenancyError(Exception):
         self.message = message
 
 
-class NotFound(TenancyError):
+class NotFound(DomainError):
     """No such row in this organization (also when it exists in another one)."""
 
 
-class Conflict(TenancyError):
+class Conflict(DomainError):
     """The change collides with existing state, e.g. an extension or a username is taken."""
 
 
-class Invalid(TenancyError):
+class Invalid(DomainError):
     """The input is malformed or out of range; the message says which field and why."""
+
+
+class Forbidden(DomainError):
+    """The asker may see the thing but not do this to it (403). Where even its existence must not
+    leak to the asker, raise NotFound instead."""

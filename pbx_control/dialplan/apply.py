@@ -1,16 +1,16 @@
-"""Hand a Route to the dialplan."""
+"""Hand a decision to the dialplan over a FastAGI session."""
 
 from __future__ import annotations
 
 import structlog
 
-from pbx_control.agi.handlers.targets import Decision
 from pbx_control.agi.session import AgiSession
+from pbx_control.dialplan.contract import Decision
 
 log = structlog.get_logger("pbx_control.agi.route")
 
 
-async def apply_route(session: AgiSession, route: Decision) -> None:
+async def apply_decision(session: AgiSession, route: Decision) -> None:
     """Set the route's variables, PBX_ROUTE last: the dialplan only trusts a route once it is set,
     so a handler cut off half way leaves the call to the fallback, never to half a decision."""
     variables = route.variables()

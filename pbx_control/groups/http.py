@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from pbx_control.api.context import AMI, Ctx
+from pbx_control.api.context import AMI, DIALPLAN, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import ADMIN, MEMBERS, RouteTable
 from pbx_control.api.schemas import Extension, Id, Input
@@ -113,26 +113,14 @@ def _actor(ctx: Ctx) -> membership.Actor:
     return membership.Actor(p.user_id, ctx.org_id, p.role)
 
 
-async def _guard(call: Any) -> Any:
-    try:
-        return await call
-    except membership.Forbidden as exc:
-        raise ApiError(403, "forbidden", exc.message) from None
-
-
 async def _hints_changed(ctx: Ctx) -> None:
     """Rewrite the night-lamp hints when this process drives Asterisk (AMI); a process without AMI
     leaves it to the one with it, which rewrites them at every AMI (re)connect."""
-    ami = ctx.app.get(AMI)
-    if ami is None:
+    dialplan = ctx.app[DIALPLAN]
+    if dialplan.ami is None:
         return
-
-    async def reload() -> None:
-        if ami.connected:
-            await ami.command("dialplan reload")
-
     try:
-        await sync_hints(ctx.pool, ctx.settings.asterisk_etc, reload)
+        await sync_hints(ctx.pool, dialplan.etc_dir, dialplan.reload)
     except Exception:
         log.exception("groups.hints_sync_failed")
 
@@ -198,7 +186,7 @@ async def _login(ctx: Ctx, on: bool) -> dict[str, Any]:
     body: LoginIn = ctx.body
     actor = _actor(ctx)
     group_id = ctx.params["group_id"]
-    await _guard(membership.set_login(ctx.pool, actor, group_id, body.user_id or actor.user_id, on))
+    await membership.set_login(ctx.pool, actor, group_id, body.user_id or actor.user_id, on)
     return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id)
 
 
@@ -241,7 +229,7 @@ async def pause_group(ctx: Ctx) -> dict[str, Any]:
     actor = _actor(ctx)
     group_id = ctx.params["group_id"]
     user_id = body.user_id or actor.user_id
-    await _guard(membership.set_pause(ctx.pool, actor, group_id, user_id, body.paused, body.reason))
+    await membership.set_pause(ctx.pool, actor, group_id, user_id, body.paused, body.reason)
     return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id)
 
 
@@ -257,7 +245,7 @@ async def night_group(ctx: Ctx) -> dict[str, Any]:
     """Operators, admins and group admins; the group's lamp (hint *46<extension>) follows."""
     actor = _actor(ctx)
     group_id = ctx.params["group_id"]
-    await _guard(membership.set_night(ctx.pool, actor, group_id, ctx.body.on))
+    await membership.set_night(ctx.pool, actor, group_id, ctx.body.on)
     try:
         await set_lamp(ctx.app.get(AMI), group_id, ctx.body.on)
     except Exception:

@@ -8,9 +8,12 @@ organization is created or deleted (after the commit); its failures are logged o
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pbx_control.api.context import Ctx, organizations_changed
+from aiohttp import web
+
+from pbx_control.api.context import Ctx
 from pbx_control.api.registry import PLATFORM, RouteTable
 from pbx_control.api.schemas import (
     AdminCreate,
@@ -20,9 +23,24 @@ from pbx_control.api.schemas import (
     OrganizationUpdate,
     UserOut,
 )
+from pbx_control.logs import get_logger
 from pbx_control.tenancy import organizations, users
 
 routes = RouteTable("organizations")
+log = get_logger(__name__)
+# Awaited after an organization is created or deleted (the service: its dialplan context).
+ORGANIZATIONS_CHANGED: web.AppKey[Callable[[], Awaitable[None]] | None] = web.AppKey("organizations_changed")
+
+
+async def organizations_changed(app: web.Application) -> None:
+    """Run the hook; a failure is logged, never returned to the client."""
+    hook = app.get(ORGANIZATIONS_CHANGED)
+    if hook is None:
+        return
+    try:
+        await hook()
+    except Exception:
+        log.exception("organizations_changed_hook_failed")
 
 
 async def _create_admin(conn: Any, org_id: int, a: AdminCreate) -> dict[str, Any]:

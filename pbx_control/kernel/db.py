@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from pbx_control.tenancy.errors import Conflict, Invalid, NotFound
+from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 
 # A connection (also a pool's connection proxy) or a pool.
 Db = Any

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from pbx_control.config import Settings
@@ -14,13 +13,6 @@ class SipClientSettings:
     domain: str = "127.0.0.1"
     port: int = 5060
     transport: str = "udp"
-
-    @classmethod
-    def from_env(cls) -> SipClientSettings:
-        return cls(
-            domain=os.environ.get("PBX_SIP_DOMAIN", cls.domain),
-            port=int(os.environ.get("PBX_SIP_PORT", str(cls.port))),
-        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SipClientSettings:

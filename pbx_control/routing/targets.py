@@ -1,4 +1,4 @@
-"""Call targets other than users (answer groups, later others), plugged into the route handlers.
+"""Call targets other than users (answer groups, ...), plugged into the routing of calls.
 
 The user path is the route handlers' own. When a dialled extension or a called DID is not a user,
 each registered target is asked in turn; the first that claims it returns the decision to apply.
@@ -8,22 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
-
-class Decision(Protocol):
-    """What a handler hands to the dialplan (routing.decision.Route is one)."""
-
-    @property
-    def action(self) -> str: ...
-
-    @property
-    def reason(self) -> str: ...
-
-    def variables(self) -> dict[str, str]:
-        """Channel variables, PBX_ROUTE among them; every value already checked for safety."""
-        ...
-
+from pbx_control.dialplan.contract import Decision
 
 # (organization slug, extension) -> a decision, or None when the extension is not this target's.
 ExtensionTarget = Callable[[str, str], Awaitable[Decision | None]]

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+from aiohttp import web
 from pydantic import BaseModel, Field
 
 from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.ami.errors import AmiError, AmiTimeout, AmiUnavailable
-from pbx_control.api.context import CALL_CONTROL, CALLS, Ctx
+from pbx_control.api.context import CALLS, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.api.schemas import Input
@@ -23,6 +24,7 @@ from pbx_control.callcontrol.actions import MAX_PARK_S, MIN_PARK_S, CallControl,
 from pbx_control.callcontrol.views import CallView, calls_of, peer_of
 
 routes = RouteTable("calls")
+CALL_CONTROL: web.AppKey[CallControl | None] = web.AppKey("call_control")
 
 CallId = Annotated[str, Field(max_length=80, description="the `id` of a call in GET /calls")]
 Extension = Annotated[

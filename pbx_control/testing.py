@@ -1,4 +1,5 @@
-"""Test helpers for the API: a running test client and a small two-organization world.
+"""Test helpers: a running API test client composed as the service does it, and a small
+two-organization world.
 
     async with api_client(pool) as client:
         world = await seed_world(pool)
@@ -14,18 +15,43 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from pbx_control.api.app import create_app
-from pbx_control.api.sip import SipClientSettings
+from pbx_control.ami import CallModel, EventPublisher
+from pbx_control.api.context import HealthProbe
 from pbx_control.config import Settings
+from pbx_control.dialplan.sync import Dialplan
+from pbx_control.feature import Runtime
+from pbx_control.service import api_app
 from pbx_control.tenancy import devices, numbers, organizations, users
+from pbx_control.tenancy.http_organizations import ORGANIZATIONS_CHANGED
+from pbx_control.tenancy.sip import SipClientSettings
 
 PASSWORD = "correct horse battery"  # noqa: S105 (test fixture)
 SIP_TEST = SipClientSettings(domain="pbx.test", port=5060)
+
+
+def composed_app(
+    pool: asyncpg.Pool,
+    *,
+    settings: Settings | None = None,
+    health_probe: HealthProbe | None = None,
+    calls: CallModel | None = None,
+    events: EventPublisher | None = None,
+) -> web.Application:
+    """The API as the service composes it (every feature), without an AMI connection; SIP domain
+    pbx.test. calls / events: a live call model and publisher fed by the test."""
+    settings = settings or Settings(sip_domain=SIP_TEST.domain, sip_port=SIP_TEST.port)
+    # A dialplan directory that does not exist: writing org contexts fails, which is logged only.
+    rt = Runtime(
+        settings, pool, Dialplan(pool, Path("/nonexistent/pbx-control-test")), calls=calls, events=events
+    )
+    return api_app(rt, health_probe=health_probe)
 
 
 @asynccontextmanager
@@ -33,16 +59,11 @@ async def api_client(
     pool: asyncpg.Pool,
     *,
     settings: Settings | None = None,
-    health_probe: Callable[[], Awaitable[dict]] | None = None,
+    health_probe: HealthProbe | None = None,
     on_organizations_changed: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[TestClient]:
-    app = create_app(
-        settings or Settings(),
-        pool,
-        health_probe=health_probe,
-        on_organizations_changed=on_organizations_changed,
-        sip=SIP_TEST,
-    )
+    app = composed_app(pool, settings=settings, health_probe=health_probe)
+    app[ORGANIZATIONS_CHANGED] = on_organizations_changed
     client = TestClient(TestServer(app))
     await client.start_server()
     try:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pbx_control.api.context import SIP, Ctx
+from aiohttp import web
+
+from pbx_control.api.context import Ctx
 from pbx_control.api.registry import ADMIN, RouteTable
 from pbx_control.api.schemas import DeviceCreate, DeviceCreated, DeviceOut, PasswordReset
 from pbx_control.tenancy import devices, users
+from pbx_control.tenancy.sip import SipClientSettings
 
 routes = RouteTable("devices")
+SIP = web.AppKey("sip", SipClientSettings)
 
 
 def _created(ctx: Ctx, device: dict[str, Any], password: str) -> dict[str, Any]:

@@ -94,20 +94,6 @@ class DirectoryItem(BaseModel):
     )
 
 
-class CallerListIn(Input):
-    number: str = NumberText
-    kind: Literal["vip", "blocked"]
-
-
-class CallerListEntry(BaseModel):
-    id: int
-    number: str
-    kind: Literal["vip", "blocked"]
-    contact_id: int | None = Field(description="set when the entry comes from a marked contact")
-    contact_name: str | None
-    created_at: datetime
-
-
 class ImportProblem(BaseModel):
     row: int = Field(description="CSV: the spreadsheet row (header = 1); vCard: the card's number")
     line: int | None = Field(description="vCard: the line of its BEGIN:VCARD")

@@ -7,11 +7,9 @@ from typing import Any
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.api.routes.directory_http import query_bool, query_int, query_text
-from pbx_control.api.routes.directory_schemas import CallerListEntry, CallerListIn, DirectoryItem
 from pbx_control.directory import marks, search
-from pbx_control.directory.numbers import contact_number
-from pbx_control.tenancy.errors import Invalid
+from pbx_control.directory.http_query import query_bool, query_int, query_text
+from pbx_control.directory.schemas import DirectoryItem
 
 routes = RouteTable("directory")
 
@@ -62,45 +60,3 @@ async def star_group(ctx: Ctx) -> None:
 async def unstar_group(ctx: Ctx) -> None:
     p = ctx.principal
     await marks.set_favorite_group(ctx.pool, ctx.org_id, p.user_id, ctx.params["group_id"], False)
-
-
-@routes.route(
-    "GET",
-    "/users/me/caller-lists",
-    summary="My VIP and blocked numbers",
-    roles=MEMBERS,
-    response=list[CallerListEntry],
-)
-async def list_caller_lists(ctx: Ctx) -> list[dict[str, Any]]:
-    """Raw entries (contact_id null) and those that come from your marks on contacts."""
-    return await marks.list_caller_list(ctx.pool, ctx.principal.user_id)
-
-
-@routes.route(
-    "POST",
-    "/users/me/caller-lists",
-    summary="Mark a number VIP or blocked",
-    roles=MEMBERS,
-    body=CallerListIn,
-    response=CallerListEntry,
-    status=201,
-)
-async def add_caller_list_entry(ctx: Ctx) -> dict[str, Any]:
-    """For numbers with no contact. The number may be an extension, national or E.164. Blocking a
-    number replaces its VIP entry and the other way round."""
-    body: CallerListIn = ctx.body
-    try:
-        number = contact_number(body.number)
-    except Invalid as exc:
-        raise Invalid(f"malformed number: {exc.message}") from None
-    async with ctx.pool.acquire() as conn:
-        return await marks.add_raw(conn, ctx.principal.user_id, number, body.kind)
-
-
-@routes.route(
-    "DELETE", "/users/me/caller-lists/{entry_id}", summary="Remove a VIP or blocked number", roles=MEMBERS
-)
-async def delete_caller_list_entry(ctx: Ctx) -> None:
-    """Entries that come from a contact mark are removed by changing the contact's marks (409)."""
-    async with ctx.pool.acquire() as conn:
-        await marks.remove_raw(conn, ctx.principal.user_id, ctx.params["entry_id"])

@@ -1,0 +1,21 @@
+"""Call control in the control service: my calls, hang up, blind transfer and park over HTTP."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from pbx_control.callcontrol import http
+from pbx_control.callcontrol.actions import CallControl
+from pbx_control.feature import Feature, Runtime
+
+
+def _app(app: web.Application, rt: Runtime) -> None:
+    app[http.CALL_CONTROL] = CallControl(rt.ami, rt.calls) if rt.ami and rt.calls else None
+
+
+FEATURE = Feature(
+    name="callcontrol",
+    routes=(http.routes,),
+    dialplan="extensions_callcontrol.conf",
+    app=_app,
+)

@@ -1,0 +1,66 @@
+"""What a feature brings to the control service, and what it is built with.
+
+A feature folder (routing/, groups/, ...) declares one `Feature` in its `feature.py`;
+`pbx_control.features` lists them and `pbx_control.service` composes that list. Nothing else
+wires features together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import asyncpg
+from aiohttp import web
+
+from pbx_control.agi.session import AgiSession
+from pbx_control.ami import AmiClient, CallModel, EventPublisher
+from pbx_control.api.registry import RouteTable
+from pbx_control.config import Settings
+from pbx_control.dialplan.sync import Dialplan
+from pbx_control.routing.targets import Targets
+
+AgiHandler = Callable[[AgiSession], Awaitable[None]]
+
+
+class Worker(Protocol):
+    """Background work a feature runs beside the API (e.g. making announcements)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    """The shared objects features are built with. `ami`, `calls` and `events` are None in a
+    process that does not run the AMI bridge. `targets` collects every feature's call targets
+    before the FastAGI handlers are built."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    dialplan: Dialplan
+    ami: AmiClient | None = None
+    calls: CallModel | None = None
+    events: EventPublisher | None = None
+    targets: Targets = field(default_factory=Targets)
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    # HTTP routes, installed under /api/v1 and documented in the one OpenAPI document.
+    routes: tuple[RouteTable, ...] = ()
+    # The feature's include file in asterisk-config/ (None: it has no dialplan of its own).
+    dialplan: str | None = None
+    # FastAGI handlers by the name the dialplan calls: AGI(agi://host:port/<name>).
+    agi: Callable[[Runtime], Mapping[str, AgiHandler]] | None = None
+    # Extensions and numbers that are not users (answer groups...), asked by the routing of calls.
+    targets: Callable[[Runtime, Targets], None] | None = None
+    # Hooks on the AMI connection (events, after every (re)connect), when this process runs AMI.
+    ami: Callable[[Runtime, AmiClient], None] | None = None
+    # The feature's shared objects in the API application (its AppKeys).
+    app: Callable[[web.Application, Runtime], None] | None = None
+    # Background workers started with the API.
+    workers: Callable[[Runtime], list[Worker]] | None = None
