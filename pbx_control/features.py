@@ -6,7 +6,6 @@ brings (HTTP routes, FastAGI handlers, call targets, AMI hooks, its dialplan inc
 
 from __future__ import annotations
 
-from pbx_control.auth.feature import FEATURE as AUTH
 from pbx_control.callcontrol.feature import FEATURE as CALLCONTROL
 from pbx_control.directory.feature import FEATURE as DIRECTORY
 from pbx_control.events.feature import FEATURE as EVENTS
@@ -17,7 +16,6 @@ from pbx_control.routing.feature import FEATURE as ROUTING
 from pbx_control.tenancy.feature import FEATURE as TENANCY
 
 FEATURES: tuple[Feature, ...] = (
-    AUTH,
     TENANCY,
     ROUTING,
     REACHABILITY,

@@ -1,4 +1,4 @@
--- Answer groups ("svarsgrupper", issue 4): groups, who may answer them, who is logged in.
+-- Answer groups ("svarsgrupper"): groups, who may answer them, who is logged in.
 -- PostgreSQL is the truth; Asterisk's app_queue reads the groups and their logged-in members live
 -- through the realtime views at the end (see pbx_control/groups/__init__.py for why realtime).
 

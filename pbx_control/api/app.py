@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from pbx_control.ami import AmiClient, CallModel, EventPublisher
-from pbx_control.api import context, health, meta
+from pbx_control.api import context, health, login, meta
 from pbx_control.api.context import HealthProbe
 from pbx_control.api.errors import error_middleware
 from pbx_control.api.middlewares import auth_middleware, request_log_middleware
@@ -24,7 +24,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 def all_operations(tables: Sequence[RouteTable]) -> list[Operation]:
     """The given routes and the kernel's own, in the order they are installed and documented."""
-    return [op for table in (*tables, health.routes, meta.routes) for op in table.routes]
+    return [op for table in (login.routes, *tables, health.routes, meta.routes) for op in table.routes]
 
 
 def create_app(

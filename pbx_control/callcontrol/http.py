@@ -9,27 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field
 
 from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.ami.errors import AmiError, AmiTimeout, AmiUnavailable
 from pbx_control.api.context import CALLS, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.api.schemas import Input
-from pbx_control.callcontrol.actions import MAX_PARK_S, MIN_PARK_S, CallControl, is_uniqueid
+from pbx_control.callcontrol.actions import CallControl, is_uniqueid
+from pbx_control.callcontrol.schemas import (
+    CallOut,
+    CallRef,
+    ParkedOut,
+    ParkIn,
+    ParkOut,
+    TransferIn,
+)
 from pbx_control.callcontrol.views import CallView, calls_of, peer_of
 
 routes = RouteTable("calls")
 CALL_CONTROL: web.AppKey[CallControl | None] = web.AppKey("call_control")
 
-CallId = Annotated[str, Field(max_length=80, description="the `id` of a call in GET /calls")]
-Extension = Annotated[
-    str, Field(pattern=r"^[1-9][0-9]{1,7}$", description="an extension of the organization")
-]
 
 _ASKER = """
 SELECT o.slug, u.extension,
@@ -41,42 +43,6 @@ SELECT o.slug, u.extension,
  GROUP BY o.slug, u.extension
 """
 _ORG_ENDPOINTS = "SELECT sip_username FROM devices WHERE organization_id = $1"
-
-
-class CallOut(BaseModel):
-    id: str
-    endpoint: str = Field(description="the device (SIP account) the call is on")
-    state: str = Field(description="Asterisk's channel state: Ringing, Ring (dialling), Up, ...")
-    peer_number: str
-    peer_name: str
-    bridged: bool = Field(description="talking to the other party (not ringing, not parked)")
-    since: Any = None
-
-
-class CallRef(Input):
-    call: CallId
-
-
-class TransferIn(Input):
-    call: CallId
-    to: Extension
-
-
-class ParkIn(Input):
-    call: CallId
-    timeout_s: int = Field(120, ge=MIN_PARK_S, le=MAX_PARK_S, description="seconds before it rings you again")
-
-
-class ParkOut(BaseModel):
-    slot: str = Field(description="dial *8<slot> from any phone of the organization to pick it up")
-    timeout_s: int = Field(description="seconds before it rings the one who parked it again")
-
-
-class ParkedOut(BaseModel):
-    slot: str
-    caller_number: str
-    caller_name: str
-    timeout_s: int
 
 
 def _control(ctx: Ctx) -> tuple[CallControl, CallModel]:

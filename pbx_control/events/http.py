@@ -17,7 +17,6 @@ import contextlib
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from pydantic import BaseModel, ConfigDict, Field
 
 from pbx_control.ami.calls import CallModel
 from pbx_control.ami.events import EventPublisher
@@ -27,6 +26,9 @@ from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.auth.tokens import lookup_token
 from pbx_control.events.frames import text_frame
 from pbx_control.events.hub import encode, hub_for
+from pbx_control.events.schemas import (
+    EventMessage,
+)
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api.events")
@@ -37,16 +39,6 @@ RECHECK_TOKEN_S = 60.0
 CLOSE_TIMEOUT_S = 1.0
 CLOSE_TOKEN_INVALID = 4001
 CLOSE_TOO_SLOW = 4008
-
-
-class EventMessage(BaseModel):
-    """One pushed message. ``hello`` first (``organization`` and its current ``channels``), then
-    ``channel.updated`` (``channel``), ``channel.removed`` (``uniqueid``, ``cause``),
-    ``model.reset`` (``channels``: the whole live model again) and ``events.lost`` (resynchronise)."""
-
-    model_config = ConfigDict(extra="allow")
-    type: str = Field(examples=["channel.updated"])
-    organization: str | None = Field(default=None, description="the organization's slug")
 
 
 @routes.route(

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import ADMIN, RouteTable
-from pbx_control.api.schemas import DeviceCreate, DeviceCreated, DeviceOut, PasswordReset
 from pbx_control.tenancy import devices, users
+from pbx_control.tenancy.schemas import DeviceCreate, DeviceCreated, DeviceOut, PasswordReset
 from pbx_control.tenancy.sip import SipClientSettings
 
 routes = RouteTable("devices")

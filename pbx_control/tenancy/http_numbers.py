@@ -6,8 +6,8 @@ from typing import Any
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import ADMIN, RouteTable
-from pbx_control.api.schemas import NumberCreate, NumberOut, NumberUpdate
 from pbx_control.tenancy import numbers
+from pbx_control.tenancy.schemas import NumberCreate, NumberOut, NumberUpdate
 
 routes = RouteTable("numbers")
 

@@ -15,7 +15,9 @@ from aiohttp import web
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import PLATFORM, RouteTable
-from pbx_control.api.schemas import (
+from pbx_control.logs import get_logger
+from pbx_control.tenancy import organizations, users
+from pbx_control.tenancy.schemas import (
     AdminCreate,
     OrganizationCreate,
     OrganizationCreated,
@@ -23,8 +25,6 @@ from pbx_control.api.schemas import (
     OrganizationUpdate,
     UserOut,
 )
-from pbx_control.logs import get_logger
-from pbx_control.tenancy import organizations, users
 
 routes = RouteTable("organizations")
 log = get_logger(__name__)

@@ -6,8 +6,8 @@ from typing import Any
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import PLATFORM, RouteTable
-from pbx_control.api.schemas import TrunkCreate, TrunkOut
 from pbx_control.tenancy import trunks
+from pbx_control.tenancy.schemas import TrunkCreate, TrunkOut
 
 routes = RouteTable("trunks")
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import ADMIN, ANYONE, MEMBERS, RouteTable
-from pbx_control.api.schemas import DirectoryEntry, MeOut, UserCreate, UserOut, UserUpdate
 from pbx_control.auth.tokens import revoke_user_tokens
 from pbx_control.tenancy import devices, numbers, organizations, users
+from pbx_control.tenancy.schemas import DirectoryEntry, MeOut, UserCreate, UserOut, UserUpdate
 
 routes = RouteTable("users")
 

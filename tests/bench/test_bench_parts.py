@@ -8,7 +8,7 @@ from bench.agi_client import Call, header, reply, route_of
 from bench.http_load import parse
 from bench.results import percentile, summary_ms
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.bench]
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:38080/api/v1/presence
   2 threads and 50 connections

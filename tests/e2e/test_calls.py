@@ -12,7 +12,7 @@ from tests.support.api import Api
 from tests.support.provision import new_org
 from tests.support.sipp import SippRun, header
 
-pytestmark = [pytest.mark.e2e, pytest.mark.foundation]
+pytestmark = [pytest.mark.e2e, pytest.mark.routing]
 
 SETTLE_S = 0.3  # let a SIPp UAS bind its port before a call is placed
 

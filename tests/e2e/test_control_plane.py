@@ -11,7 +11,7 @@ from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.provision import PASSWORD, new_org
 
-pytestmark = [pytest.mark.e2e, pytest.mark.foundation]
+pytestmark = [pytest.mark.e2e, pytest.mark.stack]
 
 
 def health(e2e: E2E) -> dict:

@@ -12,7 +12,7 @@ from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.provision import PASSWORD, new_org
 
-pytestmark = [pytest.mark.e2e, pytest.mark.routing]
+pytestmark = [pytest.mark.e2e, pytest.mark.directory]
 
 SETTLE_S = 0.3  # let a SIPp UAS bind its port before a call is placed
 

@@ -25,7 +25,7 @@ from pbx_control.runtime.stack import DEFAULT_STATE_DIR, TEST_PORT_BASE, Ports
 from tests.support.api import Api
 from tests.support.sipp import Phone
 
-pytestmark = [pytest.mark.e2e, pytest.mark.foundation]
+pytestmark = [pytest.mark.e2e, pytest.mark.stack]
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_BASE = TEST_PORT_BASE + 3000

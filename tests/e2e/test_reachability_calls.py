@@ -26,7 +26,7 @@ from tests.support.api import Api
 from tests.support.provision import PASSWORD, Org, User, new_org
 from tests.support.sipp import Phone, SippRun, header
 
-pytestmark = [pytest.mark.e2e, pytest.mark.routing]
+pytestmark = [pytest.mark.e2e, pytest.mark.reachability]
 
 SETTLE_S = 0.3  # let a SIPp UAS bind its port before a call is placed
 _dids = itertools.count(1)

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 
 from pbx_control.testing import PASSWORD, World, api_client, bearer, login
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.api]
 
 
 async def test_login_ok(client: TestClient, world: World, db_pool: asyncpg.Pool) -> None:

@@ -14,7 +14,7 @@ from pbx_control.api.app import PREFIX
 from pbx_control.service import operations
 from pbx_control.testing import World, bearer, login, snapshot
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.api]
 PROTECTED = [r for r in operations() if r.roles is not None]
 
 

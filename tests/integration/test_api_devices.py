@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from pbx_control.api.app import PREFIX
 from pbx_control.testing import World, snapshot
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.tenancy]
 
 
 def _md5(user: str, password: str) -> str:

@@ -21,7 +21,7 @@ from pbx_control.events import http as events_route
 from pbx_control.events.hub import hub_for
 from pbx_control.testing import api_client, bearer, composed_app, login, seed_world
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.events]
 URL = f"{PREFIX}/events"
 
 

@@ -10,7 +10,7 @@ import pytest
 from pbx_control.api.app import PREFIX
 from pbx_control.testing import api_client
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.api]
 
 
 async def test_health_ok_without_probe(db_pool: asyncpg.Pool) -> None:

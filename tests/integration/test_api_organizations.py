@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from pbx_control.api.app import PREFIX
 from pbx_control.testing import World, api_client, bearer, login, snapshot
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.tenancy]
 ADMIN = {"extension": "100", "name": "Första Admin", "username": "gamma-admin", "password": "long enough"}
 
 

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from pbx_control.api.app import PREFIX
 from pbx_control.testing import World, login, snapshot
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.tenancy]
 
 NEW_USER = {"extension": "1010", "name": "Ny Användare", "username": "ny", "password": "long enough"}
 

@@ -15,7 +15,7 @@ from pbx_control.routing.feature import handlers as build_handlers
 from pbx_control.routing.targets import Decision, Targets
 from pbx_control.tenancy import devices, numbers, organizations, users
 
-pytestmark = [pytest.mark.integration, pytest.mark.foundation]
+pytestmark = [pytest.mark.integration, pytest.mark.routing]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pbx_control.directory.caller_names import caller_name
 from pbx_control.directory.drafts import ContactDraft, check
 from pbx_control.testing import World, seed_world
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.directory]
 
 
 async def _add(conn: asyncpg.Connection, org: int, owner: int | None, name: str, *numbers: str) -> None:

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from pbx_control.testing import bearer, login
 from tests.support.directory import call, directory_snapshot
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.directory]
 
 ANNA = {
     "name": 'Anna "Annie" Öberg',

@@ -15,7 +15,7 @@ from pbx_control.directory.imports import MAX_UPLOAD_BYTES
 from pbx_control.testing import bearer, login
 from tests.support.directory import call, directory_snapshot
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.directory]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "directory"
 
 

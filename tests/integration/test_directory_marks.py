@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from pbx_control.testing import World, bearer, login
 from tests.support.directory import call, caller_list, directory_snapshot
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.directory]
 
 BERIT = {"name": "Berit", "numbers": [{"number": "070-111 11 11"}, {"number": "1002"}]}
 MOBILE = "+46701111111"

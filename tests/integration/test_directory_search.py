@@ -14,7 +14,7 @@ from pbx_control.tenancy import users
 from pbx_control.testing import PASSWORD, World, api_client, bearer, login, seed_world
 from tests.support.directory import call
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.directory]
 
 COLLEAGUES = [
     ("1010", "Åsa Öberg"),

@@ -12,7 +12,7 @@ from pbx_control.kernel.errors import Conflict
 from pbx_control.tenancy import users
 from pbx_control.testing import World, snapshot
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.tenancy]
 
 
 async def _group(pool: asyncpg.Pool, org_id: int, extension: str) -> None:

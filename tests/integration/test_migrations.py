@@ -8,7 +8,7 @@ import pytest
 from pbx_control.db.migrate import migrate, migration_files
 from pbx_control.runtime.postgres import PrivateCluster
 
-pytestmark = [pytest.mark.integration, pytest.mark.foundation]
+pytestmark = [pytest.mark.integration, pytest.mark.tenancy]
 
 _SCHEMA = """
 SELECT table_name, column_name, data_type FROM information_schema.columns

@@ -14,7 +14,7 @@ from pbx_control.ami.calls import CallModel
 from pbx_control.testing import World, api_client, bearer, composed_app, login, seed_world
 from tests.support.directory import call
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.directory]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from pbx_control.reachability.worker import PromptWorker
 from pbx_control.testing import World, api_client, bearer, login, seed_world
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.reachability]
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 TABLES = ("user_activities", "custom_activities", "user_settings", "users")
 
@@ -95,7 +95,7 @@ async def test_a_name_with_quotes_newlines_and_any_script_is_safe_in_the_announc
     env: tuple, db_pool: asyncpg.Pool
 ) -> None:
     client, world, tok = env
-    # names are stored as given (the foundation accepts them): the sentence is what must be safe
+    # names are stored as given (tenancy accepts them): the sentence is what must be safe
     name = 'Eve "the boss"\nДмитрий <x>'  # noqa: RUF001 - Cyrillic on purpose
     await db_pool.execute("UPDATE users SET name = $2 WHERE id = $1", world.users["alpha-user"], name)
     body = {"activity": "busy", "until_further_notice": True}

@@ -10,7 +10,7 @@ import pytest
 
 from pbx_control.routing import repository as q
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.reachability]
 
 BIG = ("users", "devices", "numbers", "caller_lists", "user_activities", "user_settings", "organizations")
 

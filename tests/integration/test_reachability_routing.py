@@ -19,7 +19,7 @@ from pbx_control.routing.feature import handlers as build_handlers
 from pbx_control.routing.targets import Targets
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
 
-pytestmark = [pytest.mark.integration, pytest.mark.routing]
+pytestmark = [pytest.mark.integration, pytest.mark.reachability]
 
 PROMPT = "0123456789abcdef0123456789abcdef"
 CALLER = "+46701112233"

@@ -13,7 +13,7 @@ from pbx_control.agi.testing import FakeAsterisk
 from pbx_control.routing.feature import handlers as build_handlers
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
 
-pytestmark = [pytest.mark.integration, pytest.mark.foundation]
+pytestmark = [pytest.mark.integration, pytest.mark.routing]
 
 
 @pytest.fixture

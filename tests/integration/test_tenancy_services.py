@@ -9,7 +9,7 @@ import pytest
 from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.tenancy]
 PW = "long enough"
 
 

@@ -25,7 +25,7 @@ from pbx_control.agi.protocol import (
 )
 from pbx_control.agi.testing import FakeAsterisk, parse_agi_args
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.agi]
 
 GOOD_ENV = (
     b"agi_network: yes\n"

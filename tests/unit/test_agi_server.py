@@ -17,7 +17,7 @@ from pbx_control.agi.server import Handler
 from pbx_control.agi.testing import FakeAsterisk
 from pbx_control.config import Settings
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.agi]
 
 # Generous bounds: these only catch a stalled server, they do not measure speed.
 PROMPT_S = 3.0

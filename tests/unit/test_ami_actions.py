@@ -12,7 +12,7 @@ from pbx_control.ami._panoramisk import PANORAMISK_LOG, SafeAction
 from pbx_control.ami.actions import command_output, prepare_action
 from pbx_control.ami.client import backoff_delay
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.ami]
 
 
 def msg(**headers: str) -> Message:

@@ -10,7 +10,7 @@ import pytest
 from pbx_control.ami.calls import CallModel, Channel, endpoint_of
 from pbx_control.ami.events import EventPublisher
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.ami]
 
 NOW = 1_700_000_000.0
 A = "PJSIP/acme_1001_desk-00000001"

@@ -26,7 +26,7 @@ from pbx_control.ami import (
 )
 from pbx_control.config import Settings
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.ami]
 
 USERNAME = "pbx-control"
 SECRET = "s3cret-do-not-log"

@@ -8,7 +8,7 @@ import pytest
 
 from pbx_control.ami.events import EventPublisher
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.ami]
 
 
 async def test_every_subscriber_gets_every_event_in_order() -> None:

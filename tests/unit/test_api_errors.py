@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pbx_control.api.errors import snake_case
 from pbx_control.testing import composed_app
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.api]
 
 
 class ExplodingPool:

@@ -14,7 +14,7 @@ from pbx_control.api.registry import route_of
 from pbx_control.service import operations
 from pbx_control.testing import composed_app
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.api]
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 

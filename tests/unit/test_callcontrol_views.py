@@ -10,7 +10,7 @@ from pbx_control.callcontrol.actions import is_uniqueid, lot_of
 from pbx_control.callcontrol.views import calls_of, peer_of
 from tests.unit.test_ami_calls import A, B, ev, newchannel, snap
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.calls]
 C = "PJSIP/acme_1003_desk-00000003"
 
 

@@ -8,7 +8,7 @@ import pytest
 from pbx_control.directory import numbers
 from pbx_control.kernel.errors import Invalid
 
-pytestmark = [pytest.mark.unit, pytest.mark.routing]
+pytestmark = [pytest.mark.unit, pytest.mark.directory]
 
 
 @pytest.mark.parametrize(

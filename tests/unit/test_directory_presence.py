@@ -9,7 +9,7 @@ import pytest
 from pbx_control.ami.calls import Channel
 from pbx_control.directory.presence import busy_endpoints, call_state, presence_entry
 
-pytestmark = [pytest.mark.unit, pytest.mark.routing]
+pytestmark = [pytest.mark.unit, pytest.mark.directory]
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 

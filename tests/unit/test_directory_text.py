@@ -10,7 +10,7 @@ from pbx_control.directory.drafts import ContactDraft, check
 from pbx_control.directory.text import like_escape, safe_display_name, search_words
 from pbx_control.kernel.errors import Invalid
 
-pytestmark = [pytest.mark.unit, pytest.mark.routing]
+pytestmark = [pytest.mark.unit, pytest.mark.directory]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from pbx_control.directory import vcard
 from pbx_control.directory.drafts import ContactDraft
 
-pytestmark = [pytest.mark.unit, pytest.mark.routing]
+pytestmark = [pytest.mark.unit, pytest.mark.directory]
 
 
 def card(*lines: str, version: str = "3.0") -> str:

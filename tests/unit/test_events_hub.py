@@ -11,7 +11,7 @@ from pbx_control.ami.events import EventPublisher
 from pbx_control.events.frames import frame_texts, text_frame
 from pbx_control.events.hub import EventHub, hub_for
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.events]
 
 
 class Sink:

@@ -14,7 +14,7 @@ from pbx_control.reachability.activities import is_active, next_working_day_star
 from pbx_control.reachability.prompts import ensure_prompt, prompt_key
 from pbx_control.reachability.sentences import clean, sentence
 
-pytestmark = [pytest.mark.unit, pytest.mark.routing]
+pytestmark = [pytest.mark.unit, pytest.mark.reachability]
 
 STO = "Europe/Stockholm"
 HOURS = {d: ["08:00", "17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}

@@ -22,7 +22,7 @@ from pbx_control.routing.decision import (
 )
 from pbx_control.routing.dialled import Dialled, classify, to_e164
 
-pytestmark = [pytest.mark.unit, pytest.mark.foundation]
+pytestmark = [pytest.mark.unit, pytest.mark.routing]
 
 ANNA = Callee(1, "1001", "Anna", ("acme_1001_1", "acme_1001_2"), 25)
 NODEV = Callee(2, "1002", "Bo", (), 30)
@@ -135,7 +135,7 @@ def test_unsafe_callerid_refused(bad: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reachability (issue 3): the precedence blocked > VIP > closed phone > forward-all > activity > ring
+# Reachability: the precedence blocked > VIP > closed phone > forward-all > activity > ring
 
 
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)

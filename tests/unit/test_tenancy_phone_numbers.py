@@ -7,7 +7,7 @@ import pytest
 from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy.phone_numbers import normalize
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.tenancy]
 
 ACCEPTED = [
     ("+46812345678", "+46812345678"),

@@ -12,7 +12,7 @@ from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy import validation as v
 from pbx_control.tenancy.devices import SIP_REALM, generate_password, md5_cred
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.tenancy]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,185 @@
+"""Request and response models of the tenancy routes (and the user the login returns). Inputs
+forbid unknown fields; content rules (extension format, username case, phone number formats...)
+are checked by the tenancy services, so the seeder and the API share one set of rules and
+messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from pbx_control.api.schemas import Id, Input, UserOut
+
+Role = Literal["user", "operator", "admin"]
+
+
+Language = Literal["sv", "en"]
+
+
+Kind = Literal["desk", "mobile", "desktop", "web"]
+
+
+Extension = Annotated[str, Field(description="2 to 8 digits, not starting with 0", examples=["1001"])]
+
+
+Username = Annotated[str, Field(description="lowercase letters, digits and . _ @ + -")]
+
+
+Password = Annotated[str, Field(description="at least 8 characters, at most 72 bytes")]
+
+
+class DirectoryEntry(BaseModel):
+    """What every member of an organization may see about a colleague."""
+
+    id: int
+    extension: str | None
+    name: str
+    email: str | None
+
+
+class UserCreate(Input):
+    extension: Extension
+    name: str = Field(description="any script, quotes allowed; 1 to 200 characters")
+    username: Username
+    password: Password
+    role: Role = "user"
+    language: Language = "sv"
+    email: str | None = None
+    ring_time: int = Field(default=30, description="seconds, 5 to 300")
+
+
+class AdminCreate(Input):
+    extension: Extension
+    name: str
+    username: Username
+    password: Password
+    language: Language = "sv"
+    email: str | None = None
+
+
+class UserUpdate(Input):
+    """Only the fields present change; email null clears it. A new password logs the user out."""
+
+    extension: Extension | None = None
+    name: str | None = None
+    username: Username | None = None
+    password: Password | None = None
+    role: Role | None = None
+    language: Language | None = None
+    email: str | None = None
+    ring_time: int | None = None
+
+
+class DeviceOut(BaseModel):
+    id: int
+    user_id: int
+    kind: str
+    label: str
+    sip_username: str
+    created_at: datetime
+
+
+class DeviceCreate(Input):
+    kind: Kind
+    label: str = Field(default="", description="at most 100 characters")
+    sip_username: str | None = Field(default=None, description="generated (<slug>_<ext>_<n>) if absent")
+    password: str | None = Field(default=None, description="generated if absent; at least 12 characters")
+
+
+class PasswordReset(Input):
+    password: str | None = Field(default=None, description="generated if absent; at least 12 characters")
+
+
+class SipAccount(BaseModel):
+    """What a softphone needs. The password is shown only in this response."""
+
+    username: str
+    password: str
+    realm: str
+    domain: str
+    port: int
+    transport: str
+    registrar: str = Field(examples=["sip:pbx.example.com:5060"])
+    aor: str = Field(examples=["sip:acme_1001_1@pbx.example.com"])
+
+
+class DeviceCreated(BaseModel):
+    device: DeviceOut
+    sip: SipAccount
+
+
+class NumberOut(BaseModel):
+    id: int
+    number: str = Field(description="E.164")
+    user_id: int | None
+    created_at: datetime
+
+
+class NumberCreate(Input):
+    number: str = Field(description="E.164 (+46812345678) or Swedish national (08-123 456 78)")
+    user_id: Id | None = None
+
+
+class NumberUpdate(Input):
+    user_id: Id | None = Field(description="the user calls to this number reach; null for none")
+
+
+class OrganizationBrief(BaseModel):
+    id: int
+    slug: str
+    name: str
+
+
+class MeOut(UserOut):
+    organization: OrganizationBrief | None
+    devices: list[DeviceOut]
+    numbers: list[NumberOut]
+
+
+class OrganizationOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    main_number: str | None
+    timezone: str
+    working_hours: dict[str, list[str]]
+    created_at: datetime
+
+
+class OrganizationCreated(OrganizationOut):
+    admin: UserOut | None = None
+
+
+class OrganizationCreate(Input):
+    slug: str = Field(description="2 to 24 lowercase letters and digits; permanent")
+    name: str
+    main_number: str | None = None
+    timezone: str = "Europe/Stockholm"
+    admin: AdminCreate | None = Field(default=None, description="the organization's first admin")
+
+
+class OrganizationUpdate(Input):
+    name: str | None = None
+    main_number: str | None = Field(default=None, description="null clears it")
+    timezone: str | None = None
+    working_hours: dict[str, list[str]] | None = Field(
+        default=None, description='{"mon": ["08:00", "17:00"], ...}; a missing day is closed'
+    )
+
+
+class TrunkOut(BaseModel):
+    id: int
+    name: str
+    host: str
+    port: int
+    match: str
+    created_at: datetime
+
+
+class TrunkCreate(Input):
+    name: str
+    host: str
+    port: int = Field(default=5060, ge=1, le=65535)
+    match: str = Field(description="IP address or CIDR the carrier sends from")
