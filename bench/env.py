@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pbx_control.config import Settings
 from pbx_control.runtime.asterisk import AsteriskInstance
 from pbx_control.runtime.service_process import wait_healthy
-from pbx_control.runtime.stack import Ports, Stack, asterisk_root_from_env
+from pbx_control.runtime.stack import Ports, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 BARE_EXTENSION = "99999999"
@@ -169,7 +170,7 @@ class BenchEnv:
 
 def make_stack(name: str, base: int, rtp_ports: int) -> Stack:
     ports = bench_ports(base, rtp_ports)
-    return Stack(name, ports, asterisk_root=asterisk_root_from_env(), fresh_database=True)
+    return Stack(name, ports, config=Settings.from_env(), fresh_database=True)
 
 
 def start_asterisk(stack: Stack, bare_target: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     inst = AsteriskInstance(
         name=args.instance,
         root=None,
-        sip_port=int(os.environ.get("PBX_SIP_PORT", "5060")),
+        sip_port=s.sip_port,
         ami_port=s.ami_port,
         ami_secret=s.ami_secret,
         agi_url=f"agi://{s.agi_host}:{s.agi_port}",

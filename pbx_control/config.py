@@ -1,4 +1,8 @@
-"""Settings, read once from the environment (PBX_*). Every component takes a Settings."""
+"""Settings, read once from the environment (PBX_*). Every component takes a Settings.
+
+This is the only module of pbx_control that reads the environment (a unit test checks it), and
+README.md's settings table lists every variable `from_env` reads (a unit test compares the two).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,14 @@ def _env(name: str, default: str) -> str:
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, str(default)))
+
+
+def _env_int_or_default(name: str, default: int) -> int:
+    """Like _env_int, but a value that is not a number means the default."""
+    try:
+        return _env_int(name, default)
+    except ValueError:
+        return default
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,21 @@ class Settings:
     # Which components this process runs: any of api, agi, ami.
     components: tuple[str, ...] = ("api", "agi", "ami")
     log_level: str = "info"
+    # bcrypt cost of password hashes (passwords.rounds() keeps it within 4..31; not a number: 12).
+    bcrypt_rounds: int = 12
+
+    # -- `make run` and the stacks the tests start (pbx_control.runtime) -----------------------
+    # Private PostgreSQL clusters, generated secrets and the demo credentials.
+    state_dir: Path = Path("/var/lib/pbx-control")
+    # The Debian sid root Asterisk runs in (chroot); None (PBX_ASTERISK_ROOT=native): a native Asterisk.
+    asterisk_root: Path | None = Path("/var/lib/pbx-control/asterisk-root")
+    # PostgreSQL server binaries for the private cluster.
+    pg_bin: Path = Path("/usr/lib/postgresql/15/bin")
+    # The demo organization's carrier trunk.
+    trunk_host: str = "127.0.0.2"
+    trunk_port: int = 5080
+    # `make run` on ports laid out from this base (as the tests do) instead of the standard ones.
+    run_port_base: int | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,9 +95,20 @@ class Settings:
                 c.strip() for c in _env("PBX_COMPONENTS", "api,agi,ami").split(",") if c.strip()
             ),
             log_level=_env("PBX_LOG_LEVEL", cls.log_level),
+            bcrypt_rounds=_env_int_or_default("PBX_BCRYPT_ROUNDS", cls.bcrypt_rounds),
+            state_dir=Path(_env("PBX_STATE_DIR", str(cls.state_dir))),
+            asterisk_root=_asterisk_root(_env("PBX_ASTERISK_ROOT", str(cls.asterisk_root))),
+            pg_bin=Path(_env("PBX_PG_BIN", str(cls.pg_bin))),
+            trunk_host=_env("PBX_TRUNK_HOST", cls.trunk_host),
+            trunk_port=_env_int("PBX_TRUNK_PORT", cls.trunk_port),
+            run_port_base=int(base) if (base := _env("PBX_RUN_PORT_BASE", "")) else None,
         )
 
     @property
     def prompts(self) -> Path:
         """The announcements directory: PBX_PROMPTS_DIR, else <instance>/prompts beside etc."""
         return self.prompts_dir or self.asterisk_etc.parent / "prompts"
+
+
+def _asterisk_root(value: str) -> Path | None:
+    return None if value == "native" else Path(value)

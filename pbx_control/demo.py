@@ -7,13 +7,13 @@ Passwords are random, generated at the first seed and kept in a 0600 file in the
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from pbx_control.config import Settings
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
 
 DEMO_SLUG = "demo"
@@ -40,9 +40,12 @@ def save_credentials(credentials_file: Path, creds: dict[str, Any]) -> None:
     credentials_file.chmod(0o600)
 
 
-async def seed(pool: asyncpg.Pool, known: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
-    """Create the demo organization unless it exists and its credentials are known.
-    Return the credentials to print, and whether they are new (to be saved)."""
+async def seed(
+    pool: asyncpg.Pool, known: dict[str, Any] | None, settings: Settings
+) -> tuple[dict[str, Any], bool]:
+    """Create the demo organization unless it exists and its credentials are known; its carrier
+    trunk goes to settings.trunk_host:trunk_port. Return the credentials to print, and whether
+    they are new (to be saved)."""
     if known is not None:
         exists = await pool.fetchval("SELECT 1 FROM organizations WHERE slug = $1", DEMO_SLUG)
         if exists:
@@ -51,9 +54,8 @@ async def seed(pool: asyncpg.Pool, known: dict[str, Any] | None) -> tuple[dict[s
         await conn.execute("DELETE FROM organizations WHERE slug = $1", DEMO_SLUG)
         await conn.execute("DELETE FROM users WHERE username = $1", PLATFORM_ADMIN)
         await conn.execute("DELETE FROM trunks WHERE name = 'carrier'")
-        trunk_host = os.environ.get("PBX_TRUNK_HOST", "127.0.0.2")
-        trunk_port = int(os.environ.get("PBX_TRUNK_PORT", "5080"))
-        await trunks.create_trunk(conn, "carrier", trunk_host, trunk_port, trunk_host)
+        host, port = settings.trunk_host, settings.trunk_port
+        await trunks.create_trunk(conn, "carrier", host, port, host)
         org = await organizations.create_organization(conn, DEMO_SLUG, "Demo AB", "+46812345600")
         creds: dict[str, Any] = {"organization": DEMO_SLUG, "users": [], "platform_admin": {}}
         for ext, name, username, role, lang, kinds, did in DEMO_USERS:

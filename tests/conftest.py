@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.runtime.postgres import PrivateCluster
 
@@ -24,7 +25,7 @@ _db_counter = itertools.count()
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PrivateCluster]:
-    cluster = PrivateCluster(STATE_DIR / "pg-test", TEST_PG_PORT)
+    cluster = PrivateCluster(STATE_DIR / "pg-test", TEST_PG_PORT, Settings.from_env().pg_bin)
     cluster.start()
     cluster.create_database(TEMPLATE_DB, drop_first=True)
 

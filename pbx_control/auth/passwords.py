@@ -1,27 +1,28 @@
 """bcrypt password hashing. Hashing and checking run in a thread executor: bcrypt is CPU heavy
 (hundreds of milliseconds at the default cost) and must not block the event loop.
 
-The cost comes from PBX_BCRYPT_ROUNDS (default 12; tests use 4), read at each call.
+The cost comes from PBX_BCRYPT_ROUNDS (Settings.bcrypt_rounds, default 12; tests use 4), read once
+per process, at the first hash.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import functools
 
 import bcrypt
 
-DEFAULT_ROUNDS = 12
+from pbx_control.config import Settings
+
+DEFAULT_ROUNDS = Settings.bcrypt_rounds
 MAX_BYTES = 72  # bcrypt ignores (bcrypt >= 5: refuses) anything longer
 _dummy_hashes: dict[int, bytes] = {}
 
 
+@functools.cache
 def rounds() -> int:
-    try:
-        value = int(os.environ.get("PBX_BCRYPT_ROUNDS", DEFAULT_ROUNDS))
-    except ValueError:
-        value = DEFAULT_ROUNDS
-    return min(max(value, 4), 31)
+    """The cost, within what bcrypt accepts (4..31). Cached: `rounds.cache_clear()` reads it again."""
+    return min(max(Settings.from_env().bcrypt_rounds, 4), 31)
 
 
 def hash_password_sync(password: str, cost: int | None = None) -> str:

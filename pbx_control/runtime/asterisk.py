@@ -17,8 +17,6 @@ from pathlib import Path
 
 from pbx_control.runtime.asterisk_config import render_dir
 
-DEFAULT_ROOT = Path("/var/lib/pbx-control/asterisk-root")
-
 
 @dataclass
 class AsteriskInstance:

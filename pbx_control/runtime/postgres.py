@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("PBX_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SUPERUSER = "pbx"
 OWNER = "postgres"
 
@@ -24,6 +23,7 @@ OWNER = "postgres"
 class PrivateCluster:
     data_dir: Path
     port: int
+    bin_dir: Path  # the server binaries (Settings.pg_bin)
 
     @property
     def password_file(self) -> Path:
@@ -59,7 +59,7 @@ class PrivateCluster:
             shutil.chown(pwfile, OWNER, OWNER)
         try:
             self._run_as_owner(
-                str(PG_BIN / "initdb"),
+                str(self.bin_dir / "initdb"),
                 "-D",
                 str(self.data_dir),
                 "-U",
@@ -85,7 +85,7 @@ class PrivateCluster:
             )
 
     def is_running(self) -> bool:
-        r = self._run_as_owner(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "status", check=False)
+        r = self._run_as_owner(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "status", check=False)
         return r.returncode == 0
 
     def start(self, timeout_s: float = 30) -> None:
@@ -96,7 +96,7 @@ class PrivateCluster:
             if os.geteuid() == 0:
                 shutil.chown(log, OWNER, OWNER)
             self._run_as_owner(
-                str(PG_BIN / "pg_ctl"),
+                str(self.bin_dir / "pg_ctl"),
                 "-D",
                 str(self.data_dir),
                 "-l",
@@ -111,7 +111,7 @@ class PrivateCluster:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             r = subprocess.run(
-                [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                [str(self.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
                 capture_output=True,
                 check=False,
             )
@@ -122,11 +122,13 @@ class PrivateCluster:
 
     def stop(self) -> None:
         if (self.data_dir / "PG_VERSION").exists() and self.is_running():
-            self._run_as_owner(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+            self._run_as_owner(
+                str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"
+            )
 
     def create_database(self, name: str, *, drop_first: bool = False) -> None:
         psql = [
-            str(PG_BIN / "psql"),
+            str(self.bin_dir / "psql"),
             "-h",
             str(self.data_dir),
             "-p",

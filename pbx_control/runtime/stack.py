@@ -8,7 +8,6 @@ as a subprocess in the tests, so a test can stop it).
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,8 @@ import asyncpg
 
 from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
-from pbx_control.runtime.asterisk import DEFAULT_ROOT, AsteriskInstance
+from pbx_control.runtime.asterisk import AsteriskInstance
 from pbx_control.runtime.postgres import PrivateCluster
-
-DEFAULT_STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 
 
 @dataclass(frozen=True)
@@ -36,8 +33,8 @@ class Ports:
 
     @classmethod
     def for_tests(cls, base: int) -> Ports:
-        """A test stack's ports from one base (PBX_TEST_PORT_BASE), so several suites can run at once.
-        base+2000 .. base+14999 stay free for SIPp phones and their media."""
+        """A test stack's ports from one base (the tests' PBX_TEST_PORT_BASE), so several suites can
+        run at once. base+2000 .. base+14999 stay free for SIPp phones and their media."""
         return cls(
             pg=base + 433,
             sip=base + 60,
@@ -50,35 +47,31 @@ class Ports:
 
 
 RUN_PORTS = Ports(pg=55432, sip=5060, ami=5038, agi=4573, api=8080, rtp_start=10000, rtp_end=10999)
-TEST_PORT_BASE = int(os.environ.get("PBX_TEST_PORT_BASE", "15000"))
-TEST_PORTS = Ports.for_tests(TEST_PORT_BASE)
-
-
-def asterisk_root_from_env() -> Path | None:
-    """PBX_ASTERISK_ROOT=native uses an Asterisk installed on this machine (production)."""
-    value = os.environ.get("PBX_ASTERISK_ROOT", str(DEFAULT_ROOT))
-    return None if value == "native" else Path(value)
 
 
 class Stack:
+    """`config` says where the stack lives: its state dir, Asterisk root, PostgreSQL binaries and
+    SIP domain (usually Settings.from_env()). With `database_url`, that database replaces the
+    private cluster."""
+
     def __init__(
         self,
         name: str,
         ports: Ports,
         *,
-        state_dir: Path = DEFAULT_STATE_DIR,
+        config: Settings,
         database_url: str | None = None,
-        asterisk_root: Path | None = DEFAULT_ROOT,
         fresh_database: bool = False,
         verbose: int = 0,
     ) -> None:
         self.name = name
         self.ports = ports
-        self.state_dir = state_dir
+        self.config = config
+        self.state_dir = config.state_dir
         self.external_database_url = database_url or None
         self.fresh_database = fresh_database
-        self.cluster = PrivateCluster(state_dir / f"pg-{name}", ports.pg)
-        self.asterisk_root = asterisk_root
+        self.cluster = PrivateCluster(self.state_dir / f"pg-{name}", ports.pg, config.pg_bin)
+        self.asterisk_root = config.asterisk_root
         self.verbose = verbose
         self.asterisk: AsteriskInstance | None = None
         self.database_url = ""
@@ -169,7 +162,7 @@ class Stack:
             ami_secret=self.ami_secret,
             asterisk_etc=Path(env["PBX_ASTERISK_ETC"]),
             sip_port=self.ports.sip,
-            sip_domain=os.environ.get("PBX_SIP_DOMAIN", "127.0.0.1"),
+            sip_domain=self.config.sip_domain,
         )
 
     def stop(self) -> None:

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from typing import Any
 
 from pbx_control import demo, logs
+from pbx_control.config import Settings
 from pbx_control.db.pool import create_pool
-from pbx_control.runtime.stack import RUN_PORTS, Ports, Stack, asterisk_root_from_env
+from pbx_control.runtime.stack import RUN_PORTS, Ports, Stack
 from pbx_control.service import ControlService
 
 
 def _print_banner(stack: Stack, creds: dict[str, Any]) -> None:
     p = stack.ports
-    sip_host = os.environ.get("PBX_SIP_DOMAIN", "127.0.0.1")
+    config = stack.config
     lines = [
         "",
         "pbx-control is running. Ctrl-C stops everything.",
         f"  HTTP API      http://127.0.0.1:{p.api}/api/v1   (OpenAPI: /api/v1/openapi.json)",
-        f"  SIP (UDP)     {sip_host}:{p.sip}   realm pbx-control  <- point a softphone here",
+        f"  SIP (UDP)     {config.sip_domain}:{p.sip}   realm pbx-control  <- point a softphone here",
         f"  FastAGI       agi://127.0.0.1:{p.agi}    AMI 127.0.0.1:{p.ami}",
         f"  PostgreSQL    127.0.0.1:{p.pg} database pbx",
-        f"  Carrier trunk sends to {os.environ.get('PBX_TRUNK_HOST', '127.0.0.2')}:"
-        f"{os.environ.get('PBX_TRUNK_PORT', '5080')}",
+        f"  Carrier trunk sends to {config.trunk_host}:{config.trunk_port}",
         "",
         f"Demo organization '{creds['organization']}' (main number +46812345600):",
     ]
@@ -42,23 +41,17 @@ def _print_banner(stack: Stack, creds: dict[str, Any]) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _name_and_ports() -> tuple[str, Ports]:
+def _name_and_ports(base: int | None) -> tuple[str, Ports]:
     """The standard ports, or (PBX_RUN_PORT_BASE) a second stack beside them, as the tests start one."""
-    base = os.environ.get("PBX_RUN_PORT_BASE", "")
-    if not base:
+    if base is None:
         return "run", RUN_PORTS
-    return f"run{int(base)}", Ports.for_tests(int(base))
+    return f"run{base}", Ports.for_tests(base)
 
 
 def run_stack(verbose: int = 0) -> int:
-    name, ports = _name_and_ports()
-    stack = Stack(
-        name,
-        ports,
-        asterisk_root=asterisk_root_from_env(),
-        database_url=os.environ.get("PBX_DATABASE_URL"),
-        verbose=verbose,
-    )
+    config = Settings.from_env()
+    name, ports = _name_and_ports(config.run_port_base)
+    stack = Stack(name, ports, config=config, database_url=config.database_url, verbose=verbose)
     print("starting PostgreSQL ...", flush=True)
     stack.start_database()
     print("starting Asterisk ...", flush=True)
@@ -77,7 +70,7 @@ def run_stack(verbose: int = 0) -> int:
             creds_file = stack.state_dir / f"{stack.name}-demo-credentials.json"
             pool = await create_pool(stack.database_url, min_size=1, max_size=2)
             try:
-                creds, new = await demo.seed(pool, demo.load_credentials(creds_file))
+                creds, new = await demo.seed(pool, demo.load_credentials(creds_file), config)
             finally:
                 await pool.close()
             if new:

@@ -5,7 +5,6 @@ no speed is checked here: the figures are only looked at by `make bench`."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.runner import NAMES
+from tests.support.ports import TEST_PORT_BASE
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +22,7 @@ def smoke_port_base() -> int:
     """Apart from the test suites' ports (15000..34999), the full bench's (38000..45999) and
     `make run`'s; one of four slots (46000..54799) by PBX_TEST_PORT_BASE, so parallel suites
     (bases 5000 apart) get their own."""
-    test_base = int(os.environ.get("PBX_TEST_PORT_BASE", "15000"))
-    return 46000 + (max(0, test_base - 15000) // 5000 % 4) * 2200
+    return 46000 + (max(0, TEST_PORT_BASE - 15000) // 5000 % 4) * 2200
 
 
 @pytest.fixture(scope="module")

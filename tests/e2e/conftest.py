@@ -16,10 +16,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from pbx_control.config import Settings
 from pbx_control.runtime.service_process import wait_healthy
-from pbx_control.runtime.stack import TEST_PORT_BASE, TEST_PORTS, Stack, asterisk_root_from_env
+from pbx_control.runtime.stack import Stack
 from pbx_control.tenancy import trunks, users
 from tests.support.api import Api
+from tests.support.ports import TEST_PORT_BASE, TEST_PORTS
 from tests.support.sipp import LIVE_RUNS, Phone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +99,7 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
     stack = Stack(
         f"test{TEST_PORT_BASE}",
         TEST_PORTS,
-        asterisk_root=asterisk_root_from_env(),
+        config=Settings.from_env(),
         fresh_database=True,
         verbose=3,
     )

@@ -12,9 +12,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from pbx_control.runtime.stack import TEST_PORT_BASE
 from tests.e2e.conftest import E2E
 from tests.support.api import Api
+from tests.support.ports import TEST_PORT_BASE
 from tests.support.provision import PASSWORD, Device, Org, User, new_org
 from tests.support.sipp import Phone, SippRun
 

@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from pbx_control.runtime.stack import DEFAULT_STATE_DIR, TEST_PORT_BASE, Ports
+from pbx_control.config import Settings
+from pbx_control.runtime.stack import Ports
 from tests.support.api import Api
+from tests.support.ports import TEST_PORT_BASE
 from tests.support.sipp import Phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.stack]
@@ -106,9 +108,10 @@ class RunningStack:
 
 
 def _wipe_state() -> None:
-    shutil.rmtree(DEFAULT_STATE_DIR / f"pg-{NAME}", ignore_errors=True)
+    state_dir = Settings.from_env().state_dir
+    shutil.rmtree(state_dir / f"pg-{NAME}", ignore_errors=True)
     for leftover in (f"pg-{NAME}.password", f"{NAME}-demo-credentials.json", f"{NAME}-ami.secret"):
-        (DEFAULT_STATE_DIR / leftover).unlink(missing_ok=True)
+        (state_dir / leftover).unlink(missing_ok=True)
 
 
 def test_make_run_starts_the_pbx_and_demo_users_can_call_each_other(tmp_path: Path) -> None:

@@ -111,10 +111,18 @@ async def test_password_hash_roundtrip() -> None:
 
 
 def test_rounds_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "2")
-    assert passwords.rounds() == 4
-    monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "junk")
-    assert passwords.rounds() == passwords.DEFAULT_ROUNDS
+    """PBX_BCRYPT_ROUNDS sets the cost; it is read once per process (cache_clear reads it again)."""
+    try:
+        for value, expected in (("5", 5), ("2", 4), ("junk", passwords.DEFAULT_ROUNDS)):
+            monkeypatch.setenv("PBX_BCRYPT_ROUNDS", value)
+            passwords.rounds.cache_clear()
+            assert passwords.rounds() == expected
+        monkeypatch.setenv("PBX_BCRYPT_ROUNDS", "5")
+        assert passwords.rounds() == passwords.DEFAULT_ROUNDS  # not read again before cache_clear
+        passwords.rounds.cache_clear()
+        assert passwords.hash_password_sync("correct horse").startswith("$2b$05$")
+    finally:
+        passwords.rounds.cache_clear()
 
 
 def test_missing_user_costs_a_bcrypt_check(monkeypatch: pytest.MonkeyPatch) -> None:
