@@ -1,4 +1,4 @@
-"""Command line: serve, stack (what `make run` runs), migrate, seed-demo, render-asterisk-config."""
+"""Command line: serve, stack (what `make run` runs), migrate, render-asterisk-config."""
 
 from __future__ import annotations
 

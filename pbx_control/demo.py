@@ -1,7 +1,7 @@
 """The demo organization `make run` seeds once: three users, their devices, two numbers, a trunk.
 
 Passwords are random, generated at the first seed and kept in a 0600 file in the state dir, so each
-`make run` can print them again. Nothing here runs in production unless asked (`seed-demo`).
+`make run` can print them again. Only `make run` (the `stack` command) seeds it, never production.
 """
 
 from __future__ import annotations
