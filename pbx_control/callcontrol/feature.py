@@ -10,7 +10,8 @@ from pbx_control.feature import Feature, Runtime
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
-    app[http.CALL_CONTROL] = CallControl(rt.ami, rt.calls) if rt.ami and rt.calls else None
+    ami, calls = rt.ami, rt.calls
+    app[http.CALL_CONTROL] = CallControl(ami, calls) if ami is not None and calls is not None else None
 
 
 FEATURE = Feature(
