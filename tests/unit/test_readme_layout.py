@@ -39,3 +39,23 @@ def test_every_folder_is_in_the_layout_table() -> None:
 
 def test_every_row_is_a_folder() -> None:
     assert {row for row in _table() if not (ROOT / row).is_dir()} == set()
+
+
+_PATH = re.compile(r"`([a-z_][a-z0-9_.-]*(?:/[A-Za-z0-9_.-]+)*/?)(?::([A-Za-z_]\w*))?`")
+GENERATED = ("bench/results/",)  # written by make bench, not in the repository
+
+
+@pytest.mark.parametrize("doc", ["README.md", "asterisk-config/README.md"])
+def test_files_the_docs_name_exist(doc: str) -> None:
+    """Every relative path a README names in backticks (with a `:name` it defines, if given)."""
+    missing = []
+    for path, name in _PATH.findall((ROOT / doc).read_text()):
+        if "/" not in path or path.startswith(GENERATED):
+            continue
+        bases = (ROOT, ROOT / "pbx_control", ROOT / "tests", (ROOT / doc).parent)
+        found = next((b / path for b in bases if (b / path).exists()), None)
+        if found is None:
+            missing.append(path)
+        elif name and not re.search(rf"\b(def|class) {name}\b|^{name}\b", found.read_text(), re.M):
+            missing.append(f"{path}:{name}")
+    assert missing == []
