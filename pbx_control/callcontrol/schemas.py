@@ -8,12 +8,13 @@ from pydantic import BaseModel, Field
 
 from pbx_control.api.schemas import Input
 from pbx_control.callcontrol.actions import MAX_PARK_S, MIN_PARK_S
+from pbx_control.kernel import ids
 
 CallId = Annotated[str, Field(max_length=80, description="the `id` of a call in GET /calls")]
 
 
 Extension = Annotated[
-    str, Field(pattern=r"^[1-9][0-9]{1,7}$", description="an extension of the organization")
+    str, Field(pattern=f"^{ids.EXTENSION.pattern}$", description="an extension of the organization")
 ]
 
 

@@ -16,8 +16,9 @@ from typing import Protocol
 from pbx_control.kernel import ids
 
 # A dial string we built: devices (PJSIP/<endpoint>&...) or one number through a trunk.
-_DEVICE = r"PJSIP/[a-z][a-z0-9_]{2,63}"
-DIAL_STRING = re.compile(rf"{_DEVICE}(?:&{_DEVICE})*|PJSIP/\+?[0-9]{{2,16}}@[a-z][a-z0-9_]{{2,63}}")
+_DEVICE = f"PJSIP/{ids.ENDPOINT.pattern}"
+_TRUNK_LEG = f"PJSIP/{ids.NUMBER.pattern}@{ids.ENDPOINT.pattern}"
+DIAL_STRING = re.compile(f"{_DEVICE}(?:&{_DEVICE})*|{_TRUNK_LEG}")
 QUEUE_NAME = re.compile(r"g[0-9]{1,18}v[0-9]{1,9}")
 # What may stand in a display name: no control or format characters, no quotes, backslashes or
 # angle brackets (they end a SIP display name or a dialplan argument). Letters of any script stay.

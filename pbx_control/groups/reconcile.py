@@ -11,15 +11,17 @@ for every QueueMemberAdded event and, after every AMI (re)connect, over QueueSta
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
 
 import asyncpg
 
+from pbx_control.ami import AmiClient
+from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
 _QUEUE = re.compile(r"^g([0-9]{1,18})v[0-9]{1,9}$")
-_PJSIP = re.compile(r"^PJSIP/([a-z][a-z0-9_]{2,63})$")
+_PJSIP = re.compile(f"PJSIP/({ids.ENDPOINT.pattern})")
 _LOCAL = re.compile(r"^Local/[0-9]{4}-([0-9]{1,18})@pbx-group-member(/n)?$")
 
 _LOGIN_BY_DEVICE = """
@@ -36,7 +38,7 @@ RETURNING user_id
 
 
 class Reconciler:
-    def __init__(self, pool: asyncpg.Pool, ami: Any) -> None:
+    def __init__(self, pool: asyncpg.Pool, ami: AmiClient) -> None:
         self.pool = pool
         self.ami = ami
 
@@ -44,7 +46,7 @@ class Reconciler:
         self.ami.on_event("QueueMemberAdded", self.on_member_added)
         self.ami.on_ready(self.on_ready)
 
-    async def on_member_added(self, event: Any) -> None:
+    async def on_member_added(self, event: Mapping[str, object]) -> None:
         if str(event.get("Membership", "")).lower() != "dynamic":
             return
         await self.settle(str(event.get("Queue", "")), str(event.get("Interface", "")))
@@ -64,7 +66,7 @@ class Reconciler:
             return  # not one of ours
         group_id = int(m.group(1))
         user_id = None
-        if pjsip := _PJSIP.match(interface):
+        if pjsip := _PJSIP.fullmatch(interface):
             user_id = await self.pool.fetchval(_LOGIN_BY_DEVICE, group_id, pjsip.group(1))
         elif local := _LOCAL.match(interface):
             user_id = await self.pool.fetchval(_LOGIN_BY_USER, group_id, int(local.group(1)))
