@@ -23,8 +23,6 @@ Verb = Literal["busy", "ring", "voicemail", "forward", "operator"]
 ActivityDestination = Literal["voicemail", "forward", "operator", "ring"]
 
 
-
-
 @dataclass(frozen=True)
 class Activity:
     """The callee's current activity (anything but Available); until None = until further notice."""

@@ -69,8 +69,12 @@ async def world(db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> dict:
 @pytest.fixture
 async def agi(db_pool: asyncpg.Pool) -> AsyncIterator[int]:
     # The service's own composition: every feature's call targets and handlers.
-    server = AgiServer(agi_handlers(Runtime(Settings(), db_pool, Dialplan(db_pool, Path("/nonexistent")))),
-                       host="127.0.0.1", port=0, deadline_s=2)
+    server = AgiServer(
+        agi_handlers(Runtime(Settings(), db_pool, Dialplan(db_pool, Path("/nonexistent")))),
+        host="127.0.0.1",
+        port=0,
+        deadline_s=2,
+    )
     await server.start()
     yield server.bound_port
     await server.stop()
