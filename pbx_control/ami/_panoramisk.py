@@ -33,21 +33,32 @@ What panoramisk 1.4 does, read in its source, and what we change here (AmiClient
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import logging
 import re
-from collections.abc import Callable
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, NoReturn
 
 from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.manager import Manager
+from panoramisk.message import Message
 
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.ami.protocol")
 
 _TRUE = frozenset({"yes", "true", "y", "t", "1", "on"})  # Asterisk's ast_true()
+
+# Why a connection went: None (closed by the peer), the exception asyncio reports, the Shutdown event
+# panoramisk passes on, or our own words (an unanswered Ping).
+LossReason = BaseException | Message | str | None
+
+# panoramisk 1.4 has no annotations. The `if TYPE_CHECKING:` blocks below declare, for the type
+# checker only, the signatures and attributes of its classes that this package relies on (read in
+# its source); at run time the inherited ones are used unchanged.
 
 
 class _RedactSecrets(logging.Filter):
@@ -72,6 +83,14 @@ PANORAMISK_LOG.addFilter(_RedactSecrets())
 
 class SafeAction(Action):
     """An Action whose completion is decided from the AMI protocol, never from message text."""
+
+    if TYPE_CHECKING:
+        as_list: bool | None
+        responses: list[Message]
+        # Resolved with the Message, or the list of them for a list action / async Originate.
+        future: asyncio.Future[Message | list[Message]]
+
+        def __init__(self, fields: Mapping[str, str | list[str]], *, as_list: bool | None = None) -> None: ...
 
     def _async_originate(self) -> bool:
         return (
@@ -104,24 +123,37 @@ class SafeAction(Action):
 class PassiveManager(Manager):
     """A Manager used only for protocol work (action matching, event dispatch), never to connect."""
 
-    def __init__(self, on_protocol_lost: Callable[[AMIProtocol, Any], None], **config: Any) -> None:
-        super().__init__(**config)
+    if TYPE_CHECKING:
+        protocol: ClientProtocol | None
+        authenticated: bool
+        awaiting_actions: deque[SafeAction]
+        log: logging.Logger
+        config: dict[str, object]  # panoramisk's defaults merged with our keyword arguments
+
+        def register_event(
+            self, pattern: str, callback: Callable[[PassiveManager, Message], object] | None = None
+        ) -> object: ...
+
+    def __init__(
+        self, on_protocol_lost: Callable[[ClientProtocol, LossReason], None], **config: object
+    ) -> None:
+        super().__init__(**config)  # type: ignore[no-untyped-call]  # panoramisk 1.4 is unannotated
         self._on_protocol_lost = on_protocol_lost
 
-    def connect(self, *args: Any, **kwargs: Any) -> Any:
+    def connect(self, *args: object, **kwargs: object) -> NoReturn:
         raise NotImplementedError("AmiClient owns the connection")
 
-    def connection_lost(self, exc: Any) -> None:
+    def connection_lost(self, exc: LossReason) -> None:
         # Called by the protocol. panoramisk would schedule a fixed-interval reconnect here.
         self._connected = False
         self.authenticated = False
         self.awaiting_actions.clear()
 
-    def send_awaiting_actions(self, *_: Any) -> None:
+    def send_awaiting_actions(self, *_: object) -> None:  # type: ignore[override]  # async upstream; a plain callback does too
         # Registered by panoramisk for FullyBooted. We never re-send an action on a new connection.
         self.awaiting_actions.clear()
 
-    def protocol_lost(self, protocol: AMIProtocol, exc: Any) -> None:
+    def protocol_lost(self, protocol: ClientProtocol, exc: LossReason) -> None:
         self.awaiting_actions.clear()
         self._on_protocol_lost(protocol, exc)
 
@@ -129,13 +161,28 @@ class PassiveManager(Manager):
 class ClientProtocol(AMIProtocol):
     """AMIProtocol bound to its manager from the first byte, decoding UTF-8 across reads."""
 
+    if TYPE_CHECKING:
+        transport: asyncio.Transport
+        closed: bool
+        responses: dict[str, SafeAction]  # by ActionID, while the response is incomplete
+        factory: PassiveManager | None
+        version: str | None
+        log: logging.Logger
+        config: dict[str, object]
+        encoding: str
+
+        def send(
+            self, data: SafeAction, as_list: bool | None = False
+        ) -> asyncio.Future[Message | list[Message]]: ...
+        def close(self) -> None: ...
+
     def __init__(self, manager: PassiveManager) -> None:
         super().__init__()
         self._manager = manager
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
-    def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[no-untyped-call]  # panoramisk 1.4 is unannotated
         self.factory = self._manager
         self.log = self._manager.log
         self.config = self._manager.config
@@ -146,14 +193,14 @@ class ClientProtocol(AMIProtocol):
         if not text:
             return
         try:
-            super().data_received(text.encode("utf-8"))
+            super().data_received(text.encode("utf-8"))  # type: ignore[no-untyped-call]  # panoramisk 1.4 is unannotated
         except Exception:
             # Whatever was in the rest of this chunk is lost: start again on a fresh connection
             # (AmiClient reconnects and on_ready re-derives the state).
             log.exception("ami.protocol_error", action="closing the connection")
             self.transport.abort()
 
-    def connection_lost(self, exc: Any) -> None:
+    def connection_lost(self, exc: LossReason) -> None:
         # panoramisk tells the factory only when the close was not ours; we always want to know.
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[no-untyped-call]  # panoramisk 1.4 is unannotated
         self._manager.protocol_lost(self, exc)

@@ -18,7 +18,7 @@ Response = Message | list[Message]
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def _header_value(key: str, value: Any) -> str:
+def _header_value(key: str, value: object) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, str | int | float):
@@ -30,7 +30,7 @@ def _header_value(key: str, value: Any) -> str:
     return text
 
 
-def prepare_action(action: Mapping[str, Any]) -> dict[str, str | list[str]]:
+def prepare_action(action: Mapping[str, object]) -> dict[str, str | list[str]]:
     """Validate an action's headers and add `Async` unless the caller chose.
 
     Without an Async key panoramisk 1.4 crashes on a "successfully queued" response (see
@@ -46,9 +46,10 @@ def prepare_action(action: Mapping[str, Any]) -> dict[str, str | list[str]]:
         if isinstance(value, list | tuple):
             fields[key] = [_header_value(key, item) for item in value]
         else:
-            fields[key] = _header_value(key, value)
+            text = _header_value(key, value)
+            fields[key] = text
             if key.lower() == "action":
-                name = fields[key]
+                name = text
     if not name:
         raise ValueError("an AMI action needs an Action header")
     if not any(key.lower() == "async" for key in fields):
@@ -111,7 +112,8 @@ class PendingAction:
         limit = self.timeout_s if timeout_s is None else timeout_s
         try:
             if not future.done():
-                await asyncio.wait({future, self._lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+                waiters: set[asyncio.Future[Any]] = {future, self._lost}  # futures of different results
+                await asyncio.wait(waiters, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
         finally:
             if not future.done():
                 future.cancel()

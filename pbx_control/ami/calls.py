@@ -92,7 +92,7 @@ _SNAPSHOT_FIELDS = {
 _CLEARED_UNKNOWN = {"caller_id_num", "caller_id_name", "connected_line_num", "connected_line_name"}
 
 
-def _normalise(event: Mapping[str, Any]) -> dict[str, str]:
+def _normalise(event: Mapping[str, object]) -> dict[str, str]:
     """Lower-case keys (AMI mixes UniqueID and Uniqueid), single string values."""
     result: dict[str, str] = {}
     for key, value in event.items():
@@ -103,6 +103,7 @@ def _normalise(event: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _snapshot_changes(ev: Mapping[str, str], prefix: str) -> dict[str, Any]:
+    # Channel field -> new value, for dataclasses.replace (the value's type depends on the field).
     changes: dict[str, Any] = {}
     for header, field in _SNAPSHOT_FIELDS.items():
         key = prefix + header
@@ -128,7 +129,7 @@ class CallModel:
         self._by_endpoint: dict[str, set[str]] = {}
         self._by_organization: dict[str, set[str]] = {}
         self._snapshot: PendingAction | None = None
-        self._after_snapshot: list[Mapping[str, Any]] = []
+        self._after_snapshot: list[Mapping[str, object]] = []
         self._rederiving = asyncio.Lock()
 
     # -- wiring ----------------------------------------------------------------------------------
@@ -157,16 +158,18 @@ class CallModel:
         return bool(self._by_endpoint.get(endpoint))
 
     @property
-    def _listened(self) -> bool:
-        """Events are built only for someone: under call load, most of the time nobody listens."""
-        return self.publisher is not None and self.publisher.subscriber_count > 0
+    def _listener(self) -> EventPublisher | None:
+        """The publisher while someone listens: under call load, most of the time nobody does, and
+        events are built only for someone."""
+        publisher = self.publisher
+        return publisher if publisher is not None and publisher.subscriber_count > 0 else None
 
     def __len__(self) -> int:
         return len(self._channels)
 
     # -- event application -----------------------------------------------------------------------
 
-    def apply(self, event: Mapping[str, Any]) -> bool:
+    def apply(self, event: Mapping[str, object]) -> bool:
         """Apply one AMI event. Returns True if the model changed."""
         snapshot = self._snapshot
         if snapshot is not None and snapshot.done:
@@ -259,8 +262,9 @@ class CallModel:
         if channel is None:
             return False
         self._unindex(channel)
-        if self._listened:
-            self.publisher.publish(  # type: ignore[union-attr]
+        publisher = self._listener
+        if publisher is not None:
+            publisher.publish(
                 {
                     "type": "channel.removed",
                     "uniqueid": channel.uniqueid,
@@ -274,8 +278,9 @@ class CallModel:
         return True
 
     def _publish_updated(self, channel: Channel) -> None:
-        if self._listened:
-            self.publisher.publish(  # type: ignore[union-attr]
+        publisher = self._listener
+        if publisher is not None:
+            publisher.publish(
                 {
                     "type": "channel.updated",
                     "organization": channel.organization,
@@ -285,7 +290,7 @@ class CallModel:
 
     # -- snapshot --------------------------------------------------------------------------------
 
-    def channel_from_entry(self, entry: Mapping[str, Any]) -> Channel | None:
+    def channel_from_entry(self, entry: Mapping[str, object]) -> Channel | None:
         """A Channel from one CoreShowChannel event (None without a Uniqueid)."""
         ev = _normalise(entry)
         uniqueid = ev.get("uniqueid", "")
@@ -307,8 +312,9 @@ class CallModel:
         self._by_organization.clear()
         for channel in channels:
             self._put(channel)
-        if self._listened:
-            self.publisher.publish(  # type: ignore[union-attr]
+        publisher = self._listener
+        if publisher is not None:
+            publisher.publish(
                 {
                     "type": "model.reset",
                     "channels": [channel.to_dict() for channel in self._channels.values()],

@@ -25,12 +25,12 @@ import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import structlog
 from panoramisk.message import Message
 
-from pbx_control.ami._panoramisk import PANORAMISK_LOG, ClientProtocol, PassiveManager, SafeAction
+from pbx_control.ami._panoramisk import PANORAMISK_LOG, ClientProtocol, LossReason, PassiveManager, SafeAction
 from pbx_control.ami.actions import PendingAction, Response, command_output, first_message, prepare_action
 from pbx_control.ami.errors import AmiError, AmiLoginFailed, AmiTimeout, AmiUnavailable
 from pbx_control.config import Settings
@@ -44,7 +44,8 @@ log = get_logger("pbx_control.ami.client")
 # bench) and nothing here reads them. Action responses (CoreShowChannels) come regardless.
 EVENT_CLASSES = "system,call,agent,user"
 
-EventCallback = Callable[[Message], Awaitable[None] | None]
+# An event callback's result is ignored, unless it is awaitable: then it runs as its own task.
+EventCallback = Callable[[Message], object]
 ReadyCallback = Callable[[], Awaitable[None] | None]
 
 _ASYNC_TRUE = frozenset({"yes", "true", "y", "t", "1", "on"})
@@ -60,11 +61,11 @@ def backoff_delay(
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Delay before reconnect attempt `attempt` (0-based): initial * 2**attempt, capped, jittered."""
-    base = min(maximum, initial * 2 ** min(attempt, 32))
+    base = min(maximum, initial * 2.0 ** min(attempt, 32))
     return min(maximum, base * (1 + jitter * (2 * rand() - 1)))
 
 
-def _describe_loss(exc: Any) -> str:
+def _describe_loss(exc: LossReason) -> str:
     if exc is None:
         return "connection closed by Asterisk"
     if isinstance(exc, Message):  # panoramisk passes the Shutdown event itself
@@ -81,6 +82,12 @@ def _call_ids(event: Message) -> dict[str, str]:
         "organization": event.get("AccountCode"),
     }
     return {key: value for key, value in ids.items() if isinstance(value, str) and value}
+
+
+class _Backoff(TypedDict):
+    initial: float
+    maximum: float
+    jitter: float
 
 
 class _EventSubscription:
@@ -110,7 +117,11 @@ class AmiClient:
         fully_booted_timeout: float = 30.0,
     ) -> None:
         self._settings = settings
-        self._backoff = {"initial": backoff_initial, "maximum": backoff_max, "jitter": backoff_jitter}
+        self._backoff: _Backoff = {
+            "initial": backoff_initial,
+            "maximum": backoff_max,
+            "jitter": backoff_jitter,
+        }
         self._action_timeout = action_timeout
         self._connect_timeout = connect_timeout
         self._ping_interval = ping_interval
@@ -293,8 +304,9 @@ class AmiClient:
     @staticmethod
     async def _wait_signal(event: asyncio.Event, lost: asyncio.Future[str], within_s: float | None) -> bool:
         waiter = asyncio.ensure_future(event.wait())
+        waiters: set[asyncio.Future[Any]] = {waiter, lost}  # futures of different results
         try:
-            await asyncio.wait({waiter, lost}, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
         return event.is_set()
@@ -329,7 +341,7 @@ class AmiClient:
             except AmiError as exc:
                 log.warning("ami.ping_failed", error=exc.message)
 
-    def _protocol_lost(self, protocol: Any, exc: Any) -> None:
+    def _protocol_lost(self, protocol: ClientProtocol, exc: LossReason) -> None:
         lost = self._lost
         if protocol is not self._protocol or lost is None or lost.done():
             return
@@ -337,7 +349,7 @@ class AmiClient:
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def submit(self, action: Mapping[str, Any]) -> PendingAction:
+    def submit(self, action: Mapping[str, object]) -> PendingAction:
         """Send an action now and return at once; `await pending.result()` for the response.
 
         Raises AmiUnavailable (without waiting) when not connected.
@@ -351,14 +363,14 @@ class AmiClient:
         return self._submit_on(self._protocol, self._lost, action)
 
     def _submit_on(
-        self, protocol: ClientProtocol, lost: asyncio.Future[str], action: Mapping[str, Any]
+        self, protocol: ClientProtocol, lost: asyncio.Future[str], action: Mapping[str, object]
     ) -> PendingAction:
         fields = prepare_action(action)
         prepared = SafeAction(fields, as_list=None)
         protocol.send(prepared, as_list=None)
         return PendingAction(prepared, protocol, lost, self._timeout_for(fields))
 
-    def _timeout_for(self, fields: Mapping[str, Any]) -> float:
+    def _timeout_for(self, fields: Mapping[str, str | list[str]]) -> float:
         lowered = {key.lower(): value for key, value in fields.items()}
         if str(lowered.get("action", "")).lower() == "originate" and (
             str(lowered.get("async", "")).lower() in _ASYNC_TRUE
@@ -371,7 +383,7 @@ class AmiClient:
             return ring_ms / 1000 + self._action_timeout
         return self._action_timeout
 
-    async def send(self, action: Mapping[str, Any], *, timeout_s: float | None = None) -> Response:
+    async def send(self, action: Mapping[str, object], *, timeout_s: float | None = None) -> Response:
         """Send an action and return its response (see PendingAction.result for the shape).
 
         Raises AmiUnavailable when not connected (at once) or when the connection is lost before the
@@ -425,7 +437,7 @@ class AmiClient:
 
         self._spawn(run(), _name(callback))
 
-    def _dispatch(self, _manager: Any, event: Message) -> None:
+    def _dispatch(self, _manager: PassiveManager, event: Message) -> None:
         name = str(event.get("Event", ""))
         if name == "FullyBooted":
             self._fully_booted = True

@@ -6,7 +6,10 @@ apart by class (an HTTP layer maps AmiUnavailable to 503 and AmiTimeout to 504, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from panoramisk.message import Message
 
 
 class AmiError(Exception):
@@ -16,7 +19,9 @@ class AmiError(Exception):
     the action that failed, `response` the panoramisk Message when there was one.
     """
 
-    def __init__(self, message: str, *, action: str = "", response: Any = None) -> None:
+    def __init__(
+        self, message: str, *, action: str = "", response: Message | list[Message] | None = None
+    ) -> None:
         super().__init__(f"{action}: {message}" if action else message)
         self.message = message
         self.action = action

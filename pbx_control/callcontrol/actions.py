@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from pbx_control.ami.actions import first_message
 from pbx_control.ami.calls import CallModel, Channel
@@ -50,7 +50,7 @@ class CallControl:
         self._parking: dict[str, asyncio.Future[dict[str, str]]] = {}
         ami.on_event("ParkedCall", self._on_parked)
 
-    def _on_parked(self, event: Any) -> None:
+    def _on_parked(self, event: Mapping[str, object]) -> None:
         future = self._parking.get(str(event.get("ParkeeUniqueid", "")))
         if future is not None and not future.done():
             future.set_result({k: str(v) for k, v in event.items()})

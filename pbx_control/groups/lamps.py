@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
+from pbx_control.ami import AmiClient
 from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
 
@@ -64,7 +64,9 @@ SELECT o.slug, g.extension, g.id, g.night_manual
 """
 
 
-async def sync_hints(pool: asyncpg.Pool, etc_dir: Path, reload: Callable[[], Awaitable[Any]] | None) -> bool:
+async def sync_hints(
+    pool: asyncpg.Pool, etc_dir: Path, reload: Callable[[], Awaitable[object]] | None
+) -> bool:
     """Rewrite the hints file from the database; reload the dialplan when it changed."""
     rows = await pool.fetch(_ALL)
     try:
@@ -77,7 +79,7 @@ async def sync_hints(pool: asyncpg.Pool, etc_dir: Path, reload: Callable[[], Awa
     return changed
 
 
-async def set_lamp(ami: Any, group_id: int, on: bool) -> None:
+async def set_lamp(ami: AmiClient | None, group_id: int, on: bool) -> None:
     """Set one group's lamp through AMI (no-op when this process has no AMI connection)."""
     if ami is None or not getattr(ami, "connected", False):
         return
@@ -86,7 +88,7 @@ async def set_lamp(ami: Any, group_id: int, on: bool) -> None:
     )
 
 
-async def sync_lamps(pool: asyncpg.Pool, ami: Any) -> None:
+async def sync_lamps(pool: asyncpg.Pool, ami: AmiClient) -> None:
     """Every group's lamp from the database (after an AMI (re)connect: Asterisk may have restarted)."""
     for row in await pool.fetch(_ALL):
         await set_lamp(ami, row["id"], row["night_manual"])
