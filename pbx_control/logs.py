@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import cast
 
 import structlog
+from structlog.typing import EventDict, FilteringBoundLogger, WrappedLogger
 
 # Keys whose values never reach a log line.
 _SECRET_KEYS = frozenset({"password", "secret", "token", "authorization", "sip_password", "md5_cred"})
 
 
-def _drop_secrets(_logger: object, _method: str, event: dict) -> dict:
+def _drop_secrets(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     for key in list(event):
         if key.lower() in _SECRET_KEYS:
             event[key] = "[redacted]"
@@ -42,5 +44,6 @@ def configure(level: str = "info") -> None:
     )
 
 
-def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    return structlog.get_logger(name)
+def get_logger(name: str) -> FilteringBoundLogger:
+    # structlog.get_logger returns Any by design: the logger is the wrapper class configure() chose.
+    return cast(FilteringBoundLogger, structlog.get_logger(name))

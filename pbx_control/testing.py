@@ -61,7 +61,7 @@ async def api_client(
     settings: Settings | None = None,
     health_probe: HealthProbe | None = None,
     on_organizations_changed: Callable[[], Awaitable[None]] | None = None,
-) -> AsyncIterator[TestClient]:
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     app = composed_app(pool, settings=settings, health_probe=health_probe)
     app[ORGANIZATIONS_CHANGED] = on_organizations_changed
     client = TestClient(TestServer(app))
@@ -76,11 +76,14 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+async def login(
+    client: TestClient[web.Request, web.Application], username: str, password: str = PASSWORD
+) -> str:
     resp = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
     body = await resp.json()
     assert resp.status == 200, body
-    return body["token"]
+    token: str = body["token"]
+    return token
 
 
 @dataclass

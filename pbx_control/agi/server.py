@@ -44,7 +44,7 @@ def _check_handler(name: str, handler: object) -> Handler:
     )
     if not is_async:
         raise TypeError(f"AGI handler {name!r} must be an async function, got {handler!r}")
-    return handler  # type: ignore[return-value]
+    return handler  # type: ignore[return-value]  # checked just above: an async callable
 
 
 def _only_hangups(exc: BaseException) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from aiohttp import web
@@ -31,10 +31,14 @@ AMI: web.AppKey[AmiClient | None] = web.AppKey("ami")
 EVENTS: web.AppKey[EventPublisher | None] = web.AppKey("events")
 
 
-def _request_key(name: str, kind: type) -> Any:
+_T = TypeVar("_T")
+
+
+def _request_key(name: str, kind: type[_T]) -> web.RequestKey[_T]:
     """web.RequestKey on aiohttp >= 3.14 (no NotAppKeyWarning), a plain string before."""
     factory = getattr(web, "RequestKey", None)
-    return factory(name, kind) if factory is not None else name
+    # Typed as a RequestKey: a request looks a plain string key up the same way (aiohttp < 3.14).
+    return factory(name, kind) if factory is not None else cast("web.RequestKey[_T]", name)
 
 
 PRINCIPAL = _request_key("principal", Principal)
@@ -70,7 +74,7 @@ class Ctx:
 
     @property
     def principal(self) -> Principal:
-        principal = self.request.get(PRINCIPAL)
+        principal: Principal | None = self.request.get(PRINCIPAL)  # Request.get is untyped (aiohttp 3.14)
         if principal is None:  # only on a public route, which must not ask
             raise ApiError(401, "unauthorized", "authentication required")
         return principal

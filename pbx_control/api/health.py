@@ -19,7 +19,8 @@ PROBE_TIMEOUT_S = 2.0
 async def _database_ok(ctx: Ctx) -> bool:
     try:
         async with asyncio.timeout(DB_TIMEOUT_S):
-            return await ctx.pool.fetchval("SELECT 1") == 1
+            one: int | None = await ctx.pool.fetchval("SELECT 1")
+            return one == 1
     except Exception:
         log.warning("health_database_failed", exc_info=True)
         return False
@@ -31,7 +32,7 @@ async def _components(ctx: Ctx) -> dict[str, Any]:
         return {"ami": {"configured": False}, "agi": {"configured": False}}
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
-            result = dict(await probe())  # type: ignore[operator]
+            result = dict(await probe())
     except Exception:
         log.warning("health_probe_failed", exc_info=True)
         failed = {"ok": False, "error": "health probe failed"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbx_control.auth.passwords import verify_password
+from pbx_control.kernel.db import Db
 
 _SELECT = (
     "SELECT id, organization_id, extension, name, username, email, role, language, ring_time,"
@@ -13,7 +14,7 @@ _SELECT = (
 )
 
 
-async def authenticate(db: Any, username: str, password: str) -> dict[str, Any] | None:
+async def authenticate(db: Db, username: str, password: str) -> dict[str, Any] | None:
     """The user (without the hash) when username and password match, else None."""
     key = username.strip().lower() if isinstance(username, str) else ""
     rec = None

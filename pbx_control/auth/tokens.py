@@ -7,7 +7,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from pbx_control.kernel.db import Db
 
 # Length cap on what we hash: a real token is 43 characters.
 MAX_TOKEN_LENGTH = 256
@@ -27,7 +28,7 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def issue_token(db: Any, user_id: int, ttl_s: int) -> tuple[str, datetime]:
+async def issue_token(db: Db, user_id: int, ttl_s: int) -> tuple[str, datetime]:
     """Create a token for `user_id`; return (token, expires_at). Also drops the user's expired ones."""
     token = secrets.token_urlsafe(32)
     await db.execute("DELETE FROM api_tokens WHERE user_id = $1 AND expires_at <= now()", user_id)
@@ -41,7 +42,7 @@ async def issue_token(db: Any, user_id: int, ttl_s: int) -> tuple[str, datetime]
     return token, expires_at
 
 
-async def lookup_token(db: Any, token: str) -> Principal | None:
+async def lookup_token(db: Db, token: str) -> Principal | None:
     """The principal a valid, unexpired token belongs to, or None."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -56,18 +57,18 @@ async def lookup_token(db: Any, token: str) -> Principal | None:
     return Principal(rec["id"], rec["organization_id"], rec["role"], rec["username"])
 
 
-async def revoke_token(db: Any, token: str) -> bool:
+async def revoke_token(db: Db, token: str) -> bool:
     """Delete the token (logout); True when it existed."""
     status = await db.execute("DELETE FROM api_tokens WHERE token_sha256 = $1", digest(token))
     return status != "DELETE 0"
 
 
-async def revoke_user_tokens(db: Any, user_id: int) -> None:
+async def revoke_user_tokens(db: Db, user_id: int) -> None:
     """Log a user out everywhere (e.g. after a password change)."""
     await db.execute("DELETE FROM api_tokens WHERE user_id = $1", user_id)
 
 
-async def purge_expired_tokens(db: Any) -> int:
+async def purge_expired_tokens(db: Db) -> int:
     """Delete every expired token (for a periodic job); return how many."""
     status = await db.execute("DELETE FROM api_tokens WHERE expires_at <= now()")
     return int(status.split()[-1])

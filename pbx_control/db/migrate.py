@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import asyncpg
+from pbx_control.kernel.db import Conn
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -21,7 +21,7 @@ def migration_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     return sorted(files, key=lambda p: p.name)
 
 
-async def migrate(conn: asyncpg.Connection, sql_dir: Path = SQL_DIR) -> list[str]:
+async def migrate(conn: Conn, sql_dir: Path = SQL_DIR) -> list[str]:
     """Apply pending migrations; return the names applied now."""
     applied_now: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)

@@ -11,10 +11,9 @@ format characters, at most 64 characters. Quotes and non-Latin letters stay; the
 
 from __future__ import annotations
 
-import asyncpg
-
 from pbx_control.directory.numbers import caller_number
 from pbx_control.directory.text import safe_display_name
+from pbx_control.kernel.db import Db
 
 _LOOKUP = """
 WITH org AS (SELECT id FROM organizations WHERE slug = $1)
@@ -41,7 +40,7 @@ LIMIT 1
 
 
 async def caller_name(
-    db: asyncpg.Pool | asyncpg.Connection,
+    db: Db,
     organization: str,
     callee_user_id: int | None,
     number: str,

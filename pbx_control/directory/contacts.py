@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from pbx_control.directory.drafts import Contact
+from pbx_control.kernel.db import Conn, Db
 from pbx_control.kernel.errors import Conflict, NotFound
 from pbx_control.reachability import callers
 
@@ -53,9 +54,7 @@ def contact_out(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def get_visible(
-    conn: asyncpg.Connection | asyncpg.Pool, org_id: int, user_id: int, contact_id: int
-) -> dict[str, Any]:
+async def get_visible(conn: Db, org_id: int, user_id: int, contact_id: int) -> dict[str, Any]:
     """The contact if `user_id` of `org_id` may see it, else NotFound."""
     row = await conn.fetchrow(
         SELECT_CONTACT
@@ -70,7 +69,7 @@ async def get_visible(
 
 
 async def _insert_numbers(
-    conn: asyncpg.Connection, contact_id: int, org_id: int, owner: int | None, contact: Contact
+    conn: Conn, contact_id: int, org_id: int, owner: int | None, contact: Contact
 ) -> None:
     if contact.numbers:
         await conn.executemany(
@@ -81,17 +80,18 @@ async def _insert_numbers(
         )
 
 
-async def book_size(conn: asyncpg.Connection, org_id: int, owner: int | None) -> int:
-    return await conn.fetchval(
+async def book_size(conn: Conn, org_id: int, owner: int | None) -> int:
+    size: int = await conn.fetchval(
         "SELECT count(*) FROM contacts WHERE organization_id = $1 AND owner_user_id IS NOT DISTINCT FROM $2",
         org_id,
         owner,
     )
+    return size
 
 
-async def insert_contact(conn: asyncpg.Connection, org_id: int, owner: int | None, contact: Contact) -> int:
+async def insert_contact(conn: Conn, org_id: int, owner: int | None, contact: Contact) -> int:
     """Insert a checked contact (no marks yet, so nothing to project); the caller holds a transaction."""
-    contact_id = await conn.fetchval(
+    contact_id: int = await conn.fetchval(
         "INSERT INTO contacts (organization_id, owner_user_id, name, company, email, note)"
         " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         org_id,
@@ -106,7 +106,7 @@ async def insert_contact(conn: asyncpg.Connection, org_id: int, owner: int | Non
 
 
 async def create_contact(
-    conn: asyncpg.Connection, org_id: int, owner: int | None, asker_id: int, contact: Contact
+    conn: Conn, org_id: int, owner: int | None, asker_id: int, contact: Contact
 ) -> dict[str, Any]:
     """Add a contact to the shared book (owner None) or a personal one; returns it as `asker_id` sees it."""
     async with conn.transaction():
@@ -117,7 +117,7 @@ async def create_contact(
 
 
 async def replace_contact(
-    conn: asyncpg.Connection, org_id: int, asker_id: int, contact_id: int, contact: Contact
+    conn: Conn, org_id: int, asker_id: int, contact_id: int, contact: Contact
 ) -> dict[str, Any]:
     """Replace a visible contact's fields and numbers; marks follow the numbers into caller_lists."""
     async with conn.transaction():
@@ -150,7 +150,7 @@ async def replace_contact(
         return await get_visible(conn, org_id, asker_id, contact_id)
 
 
-async def delete_contact(conn: asyncpg.Connection, org_id: int, asker_id: int, contact_id: int) -> None:
+async def delete_contact(conn: Conn, org_id: int, asker_id: int, contact_id: int) -> None:
     """Delete a visible contact; its VIP/blocked rows leave every caller list that had them."""
     async with conn.transaction():
         owner_found = await conn.fetchval(

@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
-
 from pbx_control.directory import csv_import, vcard
 from pbx_control.directory.contacts import MAX_BOOK_SIZE, book_size
 from pbx_control.directory.drafts import Contact, ContactDraft, check
 from pbx_control.directory.text import safe_display_name
+from pbx_control.kernel.db import Conn
 from pbx_control.kernel.errors import Invalid
 from pbx_control.logs import get_logger
 
@@ -102,9 +101,7 @@ def _where(row: Row, draft: ContactDraft | None, reason: str) -> dict[str, Any]:
     return {"row": row.row, "line": row.line, "name": name, "reason": reason}
 
 
-async def _existing_keys(
-    conn: asyncpg.Connection, org_id: int, owner: int | None
-) -> set[tuple[str, tuple[str, ...]]]:
+async def _existing_keys(conn: Conn, org_id: int, owner: int | None) -> set[tuple[str, tuple[str, ...]]]:
     records = await conn.fetch(
         """
         SELECT c.name, coalesce(array_agg(cn.number ORDER BY cn.number)
@@ -119,7 +116,7 @@ async def _existing_keys(
     return {(r["name"].casefold(), tuple(r["numbers"])) for r in records}
 
 
-async def _copy(conn: asyncpg.Connection, org_id: int, owner: int | None, contacts: list[Contact]) -> None:
+async def _copy(conn: Conn, org_id: int, owner: int | None, contacts: list[Contact]) -> None:
     ids = await conn.fetchval(
         "SELECT array_agg(nextval(pg_get_serial_sequence('contacts', 'id'))) FROM generate_series(1, $1)",
         len(contacts),
@@ -142,9 +139,7 @@ async def _copy(conn: asyncpg.Connection, org_id: int, owner: int | None, contac
     )
 
 
-async def import_contacts(
-    conn: asyncpg.Connection, org_id: int, owner: int | None, data: bytes
-) -> dict[str, Any]:
+async def import_contacts(conn: Conn, org_id: int, owner: int | None, data: bytes) -> dict[str, Any]:
     """Import `data` into the shared book (owner None) or `owner`'s personal book; the report."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise Invalid(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")

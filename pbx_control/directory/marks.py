@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from pbx_control.kernel.db import Conn, Db
 from pbx_control.kernel.errors import Invalid, NotFound
 from pbx_control.logs import get_logger
 from pbx_control.reachability.callers import contact_numbers, reproject
@@ -14,7 +15,7 @@ log = get_logger("pbx_control.directory.marks")
 
 
 async def set_marks(
-    conn: asyncpg.Connection,
+    conn: Conn,
     user_id: int,
     contact_id: int,
     *,
@@ -58,9 +59,7 @@ async def set_marks(
     return marks
 
 
-async def _upsert_marks(
-    conn: asyncpg.Connection, user_id: int, contact_id: int, marks: dict[str, bool]
-) -> None:
+async def _upsert_marks(conn: Conn, user_id: int, contact_id: int, marks: dict[str, bool]) -> None:
     await conn.execute(
         """
         INSERT INTO contact_marks (user_id, contact_id, favorite, vip, blocked)
@@ -78,9 +77,7 @@ async def _upsert_marks(
 # -- starred colleagues and groups -------------------------------------------------------------
 
 
-async def set_favorite_colleague(
-    conn: asyncpg.Connection | asyncpg.Pool, org_id: int, user_id: int, colleague_id: int, on: bool
-) -> None:
+async def set_favorite_colleague(conn: Db, org_id: int, user_id: int, colleague_id: int, on: bool) -> None:
     if colleague_id == user_id:
         raise Invalid("you cannot star yourself")
     exists = await conn.fetchval(
@@ -100,9 +97,7 @@ async def set_favorite_colleague(
         )
 
 
-async def set_favorite_group(
-    conn: asyncpg.Connection | asyncpg.Pool, org_id: int, user_id: int, group_id: int, on: bool
-) -> None:
+async def set_favorite_group(conn: Db, org_id: int, user_id: int, group_id: int, on: bool) -> None:
     exists = await conn.fetchval(
         "SELECT 1 FROM answer_groups WHERE id = $1 AND organization_id = $2", group_id, org_id
     )

@@ -11,7 +11,8 @@ import re
 
 from pbx_control.kernel import ids
 from pbx_control.kernel.errors import Invalid
-from pbx_control.tenancy.phone_numbers import DEFAULT_COUNTRY_CODE, normalize
+from pbx_control.tenancy.phone_numbers import DEFAULT_COUNTRY_CODE as DEFAULT_COUNTRY_CODE  # re-exported
+from pbx_control.tenancy.phone_numbers import normalize
 
 _SEPARATORS = str.maketrans("", "", " \t-()./\u00a0")
 _DIGITS_RE = re.compile(r"^\+?[0-9]+$")

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from pbx_control.ami.calls import Channel
+from pbx_control.kernel.db import Db
 
 _SQL = """
 SELECT u.id, u.extension, u.name, ua.kind, ca.label, ua.until, ua.note,
@@ -86,7 +87,7 @@ def presence_entry(row: asyncpg.Record | dict[str, Any], state: str, now: dateti
 
 
 async def presence(
-    db: asyncpg.Pool | asyncpg.Connection,
+    db: Db,
     org_id: int,
     calls: Calls | None,
     user_ids: list[int] | None = None,

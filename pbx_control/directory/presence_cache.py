@@ -26,6 +26,7 @@ from pbx_control.directory.presence import (
     call_state,
     presence_entry,
 )
+from pbx_control.kernel.db import Db
 
 MAX_RENDERED = 256  # rendered bodies kept per organization (distinct user filters and call states)
 _FOREVER = datetime.max.replace(tzinfo=UTC)
@@ -46,7 +47,7 @@ class PresenceCache:
         self._orgs: dict[int, _Snapshot] = {}
         self._checks: dict[int, asyncio.Future[int | None]] = {}
 
-    async def _version(self, db: asyncpg.Pool | asyncpg.Connection, org_id: int) -> int:
+    async def _version(self, db: Db, org_id: int) -> int:
         pending = self._checks.get(org_id)
         if pending is None:
             pending = asyncio.ensure_future(
@@ -61,7 +62,7 @@ class PresenceCache:
             pending.add_done_callback(forget)
         return (await asyncio.shield(pending)) or 0
 
-    async def _snapshot(self, db: asyncpg.Pool | asyncpg.Connection, org_id: int) -> _Snapshot:
+    async def _snapshot(self, db: Db, org_id: int) -> _Snapshot:
         version = await self._version(db, org_id)
         snap = self._orgs.get(org_id)
         if snap is None or snap.version != version:
@@ -72,7 +73,7 @@ class PresenceCache:
 
     async def body(
         self,
-        db: asyncpg.Pool | asyncpg.Connection,
+        db: Db,
         org_id: int,
         calls: Calls | None,
         user_ids: list[int] | None = None,

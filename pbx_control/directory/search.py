@@ -20,6 +20,7 @@ import asyncpg
 
 from pbx_control.directory.numbers import search_prefixes
 from pbx_control.directory.text import like_escape, search_words
+from pbx_control.kernel.db import Db
 
 Scope = Literal["directory", "shared", "personal"]
 Mode = Literal["all", "words", "number", "nothing"]
@@ -107,7 +108,7 @@ def build_sql(scope: Scope, mode: Mode, favorites_only: bool) -> str:
     return _OUTER.format(hits=hits, favorites="WHERE favorite OR vip" if favorites_only else "")
 
 
-def parse_query(q: str | None) -> tuple[Mode, list[Any]]:
+def parse_query(q: str | None) -> tuple[Mode, list[str | list[str]]]:
     """The search mode and its parameters ($5, $6) for what the user typed; "nothing" when the query
     has neither letters nor digits (only punctuation: it can match no name)."""
     text = (q or "").strip()
@@ -134,7 +135,7 @@ def entry_out(row: asyncpg.Record) -> dict[str, Any]:
 
 
 async def search(
-    db: asyncpg.Pool | asyncpg.Connection,
+    db: Db,
     org_id: int,
     asker_id: int,
     q: str | None,

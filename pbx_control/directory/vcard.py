@@ -131,12 +131,12 @@ def _card(lines: list[tuple[int, str]]) -> ContactDraft:
     draft = ContactDraft()
     structured_name = ""
     grouped: dict[str, int] = {}  # group -> index of its TEL in draft.numbers
-    for number, line in lines:
+    for line_no, line in lines:
         if not line.strip():
             continue
         match = _PROPERTY.match(line)
         if match is None:
-            raise ValueError(f"line {number} is not a vCard property: {line[:40]!r}")
+            raise ValueError(f"line {line_no} is not a vCard property: {line[:40]!r}")
         name = match["name"].upper()
         types, params = _params(match["params"])
         value = _decode(match["value"], params)

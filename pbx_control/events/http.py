@@ -86,7 +86,7 @@ async def event_stream(ctx: Ctx) -> web.StreamResponse:
     return ws
 
 
-def _hello(calls: object, slug: str) -> dict[str, Any]:
+def _hello(calls: CallModel | None, slug: str) -> dict[str, Any]:
     channels = calls.by_organization(slug) if isinstance(calls, CallModel) else []
     return {"type": "hello", "organization": slug, "channels": [c.to_dict() for c in channels]}
 

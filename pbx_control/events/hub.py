@@ -164,7 +164,7 @@ class EventHub:
             batch.setdefault(feed, []).append(frame)
 
     def _route_reset(self, event: Event, batch: dict[ClientFeed, list[bytes]]) -> None:
-        by_org: dict[str, list[Any]] = {org: [] for org in self._feeds}
+        by_org: dict[str, list[dict[str, Any]]] = {org: [] for org in self._feeds}
         for channel in event.get("channels", ()):
             org = channel.get("organization") if isinstance(channel, dict) else None
             if org in by_org:

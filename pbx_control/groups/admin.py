@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+
+import asyncpg
+from pydantic import BaseModel
 
 from pbx_control.groups.decision import is_night
 from pbx_control.groups.model import (
@@ -18,7 +22,7 @@ from pbx_control.groups.model import (
     destination_from_row,
 )
 from pbx_control.groups.repository import _holidays, _json, _schedule
-from pbx_control.kernel.db import Db, transaction
+from pbx_control.kernel.db import Conn, Db, transaction
 from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 from pbx_control.tenancy import phone_numbers
 
@@ -41,7 +45,7 @@ SELECT m.group_id, m.user_id, u.name, u.extension, m.position, m.group_admin, m.
 """
 
 
-def _view(row: Any, members: list[Any], asker_id: int, now: datetime) -> dict[str, Any]:
+def _view(row: asyncpg.Record, members: list[asyncpg.Record], asker_id: int, now: datetime) -> dict[str, Any]:
     night = is_night(
         row["night_manual"], _schedule(row["schedule"]), _holidays(row["holidays"]), row["effective_tz"], now
     )
@@ -97,13 +101,13 @@ async def get_group(db: Db, org_id: int, asker_id: int, group_id: int) -> dict[s
     return found[0]
 
 
-def _dump(value: Any) -> str:
+def _dump(value: BaseModel | list[BaseModel] | None) -> str:
     if isinstance(value, list):
         return json.dumps([v.model_dump(mode="json") for v in value])
     return json.dumps(value.model_dump(mode="json") if value is not None else None)
 
 
-async def _check_destination(conn: Any, org_id: int, group_id: int | None, dest: Destination | None) -> None:
+async def _check_destination(conn: Conn, org_id: int, group_id: int | None, dest: Destination | None) -> None:
     if dest is None:
         return
     if dest.user_id is not None and not await conn.fetchval(
@@ -119,7 +123,16 @@ async def _check_destination(conn: Any, org_id: int, group_id: int | None, dest:
             raise Invalid("destination: group not found in this organization")
 
 
-async def _set_members(conn: Any, org_id: int, group_id: int, members: list[Any]) -> None:
+class Member(Protocol):
+    """Who may answer (the HTTP layer's MemberIn), in the order they ring."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def group_admin(self) -> bool: ...
+
+
+async def _set_members(conn: Conn, org_id: int, group_id: int, members: Sequence[Member]) -> None:
     """Replace who may answer; those kept keep their login and pause."""
     ids = [m.user_id for m in members]
     if len(set(ids)) != len(ids):
@@ -146,7 +159,7 @@ async def _set_members(conn: Any, org_id: int, group_id: int, members: list[Any]
         )
 
 
-async def _set_number(conn: Any, org_id: int, group_id: int, number: str | None) -> None:
+async def _set_number(conn: Conn, org_id: int, group_id: int, number: str | None) -> None:
     await conn.execute("UPDATE numbers SET group_id = NULL WHERE group_id = $1", group_id)
     if number is None:
         return

@@ -8,9 +8,10 @@ call (realtime views), so nothing has to be pushed to Asterisk.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from pbx_control.kernel.db import Db, transaction
+import asyncpg
+
+from pbx_control.kernel.db import Conn, Db, transaction
 from pbx_control.kernel.errors import DomainError, Forbidden, Invalid, NotFound
 
 
@@ -32,14 +33,14 @@ _MEMBER = (
 _BUMP_LINEAR = "UPDATE answer_groups SET generation = generation + 1 WHERE id = $1 AND strategy = 'linear'"
 
 
-async def _group(conn: Any, org_id: int, group_id: int) -> Any:
+async def _group(conn: Conn, org_id: int, group_id: int) -> asyncpg.Record:
     row = await conn.fetchrow(_GROUP, org_id, group_id)
     if row is None:
         raise NotFound("group not found")
     return row
 
 
-async def may_manage(conn: Any, actor: Actor, group_id: int) -> bool:
+async def may_manage(conn: Conn, actor: Actor, group_id: int) -> bool:
     """Operators and admins manage every group of their organization; a group admin theirs."""
     if actor.role in ("operator", "admin"):
         return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import date, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -105,7 +105,7 @@ def check_timezone(name: str | None) -> None:
         raise Invalid(f"timezone: unknown timezone {name!r}") from None
 
 
-def destination_from_row(value: Any) -> Destination | None:
+def destination_from_row(value: object) -> Destination | None:
     """A stored destination (jsonb) back as a model; a malformed one is treated as none."""
     if not value:
         return None

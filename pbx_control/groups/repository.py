@@ -35,18 +35,19 @@ _GROUP_EXTENSION = "SELECT extension FROM answer_groups WHERE id = $2 AND organi
 _TRUNK = "SELECT 'trunk_' || name FROM trunks ORDER BY id LIMIT 1"
 
 
-def _json(value: Any) -> Any:
+def _json(value: object) -> Any:
+    """A jsonb column's value, decoded (json.loads: any JSON value) when it came as text."""
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _schedule(value: Any) -> tuple[OpenHours, ...]:
+def _schedule(value: object) -> tuple[OpenHours, ...]:
     try:
         return tuple(OpenHours.model_validate(v) for v in _json(value) or [])
     except ValueError:
         return ()
 
 
-def _holidays(value: Any) -> tuple[Holiday, ...]:
+def _holidays(value: object) -> tuple[Holiday, ...]:
     try:
         return tuple(Holiday.model_validate(v) for v in _json(value) or [])
     except ValueError:

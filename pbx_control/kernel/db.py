@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+import asyncpg.pool
 
 from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 
-# A connection (also a pool's connection proxy) or a pool.
-Db = Any
+# A connection: one of our own, or one borrowed from a pool (asyncpg hands out a proxy).
+Conn: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+# Where queries run: a connection, or a pool (each query on a connection of its own).
+Db: TypeAlias = Conn | asyncpg.Pool
 
 _UNIQUE_MESSAGES = {
     "users_username_key": "username is already taken",
@@ -26,7 +29,7 @@ _UNIQUE_MESSAGES = {
 
 
 @asynccontextmanager
-async def transaction(db: Db) -> AsyncIterator[Any]:
+async def transaction(db: Db) -> AsyncIterator[Conn]:
     """Yield a connection inside a transaction (a savepoint if one is already open).
 
     Domain errors raised inside roll everything back, so bad input changes nothing.

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import asyncpg
-
+from pbx_control.kernel.db import Conn, Db
 from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 from pbx_control.logs import get_logger
 
@@ -23,7 +22,7 @@ log = get_logger(__name__)
 KINDS = ("vip", "blocked")
 
 
-async def reproject(conn: asyncpg.Connection, user_ids: Iterable[int], numbers: Iterable[str]) -> None:
+async def reproject(conn: Conn, user_ids: Iterable[int], numbers: Iterable[str]) -> None:
     """Make caller_lists' contact rows for users x numbers match contact_marks (inside a transaction)."""
     users = sorted(set(user_ids))
     nums = sorted(set(numbers))
@@ -51,7 +50,7 @@ async def reproject(conn: asyncpg.Connection, user_ids: Iterable[int], numbers: 
     )
 
 
-async def marking_users(conn: asyncpg.Connection, contact_id: int) -> list[int]:
+async def marking_users(conn: Conn, contact_id: int) -> list[int]:
     """Users with a VIP or blocked mark on a contact (whose caller lists a change may touch)."""
     rows = await conn.fetch(
         "SELECT user_id FROM contact_marks WHERE contact_id = $1 AND (vip OR blocked)", contact_id
@@ -59,7 +58,7 @@ async def marking_users(conn: asyncpg.Connection, contact_id: int) -> list[int]:
     return [r["user_id"] for r in rows]
 
 
-async def contact_numbers(conn: asyncpg.Connection, contact_id: int) -> list[str]:
+async def contact_numbers(conn: Conn, contact_id: int) -> list[str]:
     rows = await conn.fetch("SELECT number FROM contact_numbers WHERE contact_id = $1", contact_id)
     return [r["number"] for r in rows]
 
@@ -71,13 +70,13 @@ SELECT cl.id, cl.number, cl.kind, cl.contact_id, c.name AS contact_name, cl.crea
 """
 
 
-async def list_caller_list(conn: asyncpg.Connection | asyncpg.Pool, user_id: int) -> list[dict[str, Any]]:
+async def list_caller_list(conn: Db, user_id: int) -> list[dict[str, Any]]:
     """Every VIP and blocked number of a user: raw entries and those that come from contact marks."""
     rows = await conn.fetch(_LIST + " ORDER BY cl.kind, cl.number, cl.id", user_id)
     return [dict(r) for r in rows]
 
 
-async def add_raw(conn: asyncpg.Connection, user_id: int, number: str, kind: str) -> dict[str, Any]:
+async def add_raw(conn: Conn, user_id: int, number: str, kind: str) -> dict[str, Any]:
     """A raw entry (number already normalized). Blocking a number drops its raw VIP entry and the
     other way round. If a contact mark already projects the same row, it becomes the raw entry (and
     stays when the mark goes)."""
@@ -102,12 +101,14 @@ async def add_raw(conn: asyncpg.Connection, user_id: int, number: str, kind: str
             number,
             kind,
         )
+        assert row is not None  # RETURNING gives the row back
         found = await conn.fetchrow(_LIST + " AND cl.id = $2", user_id, row["id"])
+        assert found is not None  # inserted just above, in this transaction
     log.info("caller_list_added", user_id=user_id, entry_id=row["id"], kind=kind)
     return dict(found)
 
 
-async def remove_raw(conn: asyncpg.Connection, user_id: int, entry_id: int) -> None:
+async def remove_raw(conn: Conn, user_id: int, entry_id: int) -> None:
     """Remove a raw entry; an entry that comes from a contact mark is a Conflict (change the mark)."""
     async with conn.transaction():
         number = await conn.fetchval(

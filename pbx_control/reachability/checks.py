@@ -20,7 +20,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Input checks
 
 
-def text_field(value: Any, field: str, max_len: int, *, required: bool = True) -> str:
+def text_field(value: object, field: str, max_len: int, *, required: bool = True) -> str:
     """Free text (labels, spoken phrases, notes): any script and quotes, no control characters."""
     if not isinstance(value, str):
         raise Invalid(f"{field} must be a string")
@@ -33,7 +33,7 @@ def text_field(value: Any, field: str, max_len: int, *, required: bool = True) -
     return " ".join(value.split()) if required else value.strip()
 
 
-async def forward_number(db: Db, org_id: int, user_id: int, raw: Any, field: str) -> str:
+async def forward_number(db: Db, org_id: int, user_id: int, raw: object, field: str) -> str:
     """A forward target: an extension of the organization (a user or a group, not oneself), or an
     outside number in E.164, national (0...) or international (00...) form, stored as E.164."""
     if not isinstance(raw, str) or not raw.strip():

@@ -8,8 +8,11 @@ fills in the prompt. Calls in between skip the announcement.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import asyncpg
 
 from pbx_control.kernel.db import Db, transaction
 from pbx_control.kernel.errors import Invalid, NotFound
@@ -94,7 +97,7 @@ async def create_custom(db: Db, user_id: int, fields: dict[str, Any]) -> dict[st
         me = await user_facts(conn, user_id)
         if "label" not in fields or "spoken_text" not in fields:
             raise Invalid("label and spoken_text are required")
-        values = {"destination": "voicemail", "forward_to": None, "default_minutes": None}
+        values: dict[str, Any] = {"destination": "voicemail", "forward_to": None, "default_minutes": None}
         values.update(await _custom_fields(conn, me, fields))
         _check_destination(values["destination"], values["forward_to"])
         count = await conn.fetchval("SELECT count(*) FROM custom_activities WHERE user_id = $1", user_id)
@@ -111,6 +114,7 @@ async def create_custom(db: Db, user_id: int, fields: dict[str, Any]) -> dict[st
             values["destination"],
             values["forward_to"],
         )
+    assert rec is not None  # RETURNING gives the row back
     return dict(rec)
 
 
@@ -138,6 +142,7 @@ async def update_custom(db: Db, user_id: int, activity_id: int, fields: dict[str
             merged["destination"],
             merged["forward_to"],
         )
+        assert rec is not None  # the row exists: get_custom found it in this transaction
         active = await conn.fetchrow(
             "SELECT kind, until FROM user_activities WHERE user_id = $1 AND custom_activity_id = $2",
             user_id,
@@ -289,7 +294,7 @@ async def _store_activity(
     conn: Db,
     me: dict[str, Any],
     kind: str,
-    custom: Any,
+    custom: asyncpg.Record | Mapping[str, Any] | None,  # the custom activity, for kind "custom"
     until: datetime | None,
     destination: str,
     forward_to: str | None,

@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import asyncpg.pool
 
 from pbx_control.kernel import ids
+from pbx_control.kernel.db import Conn
 from pbx_control.logs import get_logger
 from pbx_control.reachability.prompts import SUFFIX, ensure_prompt
 from pbx_control.reachability.sentences import sentence
@@ -67,7 +69,7 @@ class PromptWorker:
         self._keep_unused_s = keep_unused_s
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._listener: asyncpg.Connection | None = None
+        self._listener: Conn | None = None
         self._last_sweep = 0.0
         self.made = 0
         self.failed = 0
@@ -124,12 +126,12 @@ class PromptWorker:
             await conn.remove_listener(CHANNEL, self._notified)
         await self._close(conn)
 
-    async def _close(self, conn: asyncpg.Connection) -> None:
+    async def _close(self, conn: Conn) -> None:
         with contextlib.suppress(Exception):
-            if self._listen_dsn:
-                await conn.close()
-            else:
+            if isinstance(conn, asyncpg.pool.PoolConnectionProxy):  # borrowed: no listen_dsn
                 await self._pool.release(conn)
+            else:
+                await conn.close()
 
     def _notified(self, *_: object) -> None:
         self._wake.set()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from pbx_control.reachability.decision import Activity, Diversions
-from pbx_control.routing.decision import Callee, Outbound
+from pbx_control.routing.decision import Callee, CallerIdMode, Outbound
 
 # Everything about a callee user `u` of organization `o`; $N is the caller's numbers (text[]).
 _CALLEE_COLUMNS = """
@@ -81,7 +81,8 @@ SELECT d.sip_username
 """
 
 
-def _callerid_mode(mode: str | None, until: datetime | None, now: datetime) -> str | None:
+def _callerid_mode(mode: CallerIdMode | None, until: datetime | None, now: datetime) -> CallerIdMode | None:
+    # `mode` comes from user_settings.outgoing_callerid, which a CHECK keeps to CallerIdMode's values.
     return mode if mode and (until is None or until > now) else None
 
 
@@ -106,7 +107,7 @@ def _callee(row: asyncpg.Record, now: datetime) -> Callee:
         row["trunk"],
         row["user_number"],
         row["main_number"],
-        _callerid_mode(row["outgoing_callerid"], row["outgoing_callerid_until"], now),  # type: ignore[arg-type]
+        _callerid_mode(row["outgoing_callerid"], row["outgoing_callerid_until"], now),
     )
     return Callee(
         row["id"],
@@ -174,7 +175,7 @@ class RoutingRepository:
             return None
         mode = _callerid_mode(row["outgoing_callerid"], row["outgoing_callerid_until"], now or _now())
         numbers = tuple(row["numbers"])
-        outbound = Outbound(row["trunk"], numbers[0] if numbers else None, row["main_number"], mode)  # type: ignore[arg-type]
+        outbound = Outbound(row["trunk"], numbers[0] if numbers else None, row["main_number"], mode)
         return CallerRow(row["id"], row["extension"], numbers, outbound)
 
     async def operator_endpoints(self, organization: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ import re
 import secrets
 from typing import Any
 
-from pbx_control.kernel.db import Db, rows, transaction
+from pbx_control.kernel.db import Conn, Db, rows, transaction
 from pbx_control.kernel.errors import Invalid, NotFound
 from pbx_control.tenancy import validation as v
 
@@ -76,10 +76,11 @@ async def create_device(
             sip_username,
             md5_cred(sip_username, password),
         )
+    assert rec is not None  # RETURNING gives the row back
     return dict(rec), password
 
 
-async def _next_sip_username(conn: Any, slug: str, extension: str) -> str:
+async def _next_sip_username(conn: Conn, slug: str, extension: str) -> str:
     prefix = f"{slug}_{extension}_"
     taken = await conn.fetch("SELECT sip_username FROM devices WHERE starts_with(sip_username, $1)", prefix)
     pattern = re.compile(re.escape(prefix) + r"([0-9]+)$")

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import PLATFORM, RouteTable
+from pbx_control.kernel.db import Db
 from pbx_control.logs import get_logger
 from pbx_control.tenancy import organizations, users
 from pbx_control.tenancy.schemas import (
@@ -43,9 +44,9 @@ async def organizations_changed(app: web.Application) -> None:
         log.exception("organizations_changed_hook_failed")
 
 
-async def _create_admin(conn: Any, org_id: int, a: AdminCreate) -> dict[str, Any]:
+async def _create_admin(db: Db, org_id: int, a: AdminCreate) -> dict[str, Any]:
     return await users.create_user(
-        conn, org_id, a.extension, a.name, a.username, a.password, "admin", a.language, a.email
+        db, org_id, a.extension, a.name, a.username, a.password, "admin", a.language, a.email
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pbx_control.kernel.db import Db, rows, transaction
+from pbx_control.kernel.db import Conn, Db, rows, transaction
 from pbx_control.kernel.errors import NotFound
 from pbx_control.tenancy import phone_numbers
 
@@ -19,7 +19,7 @@ _ASSIGN = (
 )
 
 
-async def _check_user(conn: Any, org_id: int, user_id: int | None) -> None:
+async def _check_user(conn: Conn, org_id: int, user_id: int | None) -> None:
     if user_id is None:
         return
     found = await conn.fetchval(
@@ -47,6 +47,7 @@ async def create_number(
             org_id,
             user_id,
         )
+    assert rec is not None  # RETURNING gives the row back
     return dict(rec)
 
 

@@ -4,9 +4,10 @@ the accountcode and the generated SIP usernames."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from pbx_control.kernel.db import Db, row, rows, transaction, translate_errors
+from pbx_control.kernel.db import Db, rows, transaction, translate_errors
 from pbx_control.kernel.errors import Invalid, NotFound
 from pbx_control.tenancy import phone_numbers
 from pbx_control.tenancy import validation as v
@@ -20,13 +21,13 @@ _INSERT = (
 _UPDATABLE = ("name", "main_number", "timezone", "working_hours")
 
 
-def _decode(record: dict[str, Any] | None) -> dict[str, Any] | None:
-    if record is not None and isinstance(record.get("working_hours"), str):
+def _decode(record: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(record.get("working_hours"), str):
         record["working_hours"] = json.loads(record["working_hours"])
     return record
 
 
-def _main_number(value: Any) -> str | None:
+def _main_number(value: object) -> str | None:
     if value is None or value == "":
         return None
     return phone_numbers.normalize(value)
@@ -46,32 +47,30 @@ async def create_organization(
             _INSERT,
             *params,
         )
-    result = _decode(row(rec))
-    assert result is not None
-    return result
+    assert rec is not None  # RETURNING gives the row back
+    return _decode(dict(rec))
 
 
 async def list_organizations(db: Db) -> list[dict[str, Any]]:
     recs = await db.fetch(f"{_SELECT} ORDER BY id")
-    return [_decode(r) for r in rows(recs)]  # type: ignore[misc]
+    return [_decode(r) for r in rows(recs)]
 
 
 async def get_organization(db: Db, org_id: int) -> dict[str, Any]:
     rec = await db.fetchrow(f"{_SELECT} WHERE id = $1", org_id)
-    result = _decode(row(rec))
-    if result is None:
+    if rec is None:
         raise NotFound("organization not found")
-    return result
+    return _decode(dict(rec))
 
 
-async def update_organization(db: Db, org_id: int, **fields: Any) -> dict[str, Any]:
+async def update_organization(db: Db, org_id: int, **fields: object) -> dict[str, Any]:
     """Change any of name, main_number (None clears it), timezone, working_hours."""
     unknown = set(fields) - set(_UPDATABLE)
     if unknown:
         raise Invalid(f"cannot update {', '.join(sorted(unknown))}")
     if not fields:
         raise Invalid("nothing to update")
-    checks = {
+    checks: dict[str, Callable[[object], object]] = {
         "name": v.name,
         "main_number": _main_number,
         "timezone": v.timezone,
@@ -88,10 +87,9 @@ async def update_organization(db: Db, org_id: int, **fields: Any) -> dict[str, A
             org_id,
             *values.values(),
         )
-    result = _decode(row(rec))
-    if result is None:
+    if rec is None:
         raise NotFound("organization not found")
-    return result
+    return _decode(dict(rec))
 
 
 async def delete_organization(db: Db, org_id: int) -> None:

@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from pbx_control.api.schemas import Id, Input, UserOut
+# UserOut (the login shape) is also the tenancy routes' user: re-exported for them.
+from pbx_control.api.schemas import Id, Input
+from pbx_control.api.schemas import UserOut as UserOut
 
 Role = Literal["user", "operator", "admin"]
 

@@ -42,6 +42,7 @@ async def create_trunk(db: Db, name: str, host: str, port: int = 5060, match: st
             port,
             match,
         )
+    assert rec is not None  # RETURNING gives the row back
     return dict(rec)
 
 

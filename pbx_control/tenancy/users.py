@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbx_control.auth.passwords import hash_password
-from pbx_control.kernel.db import Db, rows, transaction
+from pbx_control.kernel.db import Conn, Db, rows, transaction
 from pbx_control.kernel.errors import Conflict, Invalid, NotFound
 from pbx_control.tenancy import validation as v
 
@@ -66,6 +66,7 @@ async def create_user(
             _INSERT,
             *params,
         )
+    assert rec is not None  # RETURNING gives the row back
     return dict(rec)
 
 
@@ -92,7 +93,7 @@ async def get_user(db: Db, org_id: int | None, user_id: int) -> dict[str, Any]:
     return dict(rec)
 
 
-async def update_user(db: Db, org_id: int, user_id: int, **fields: Any) -> dict[str, Any]:
+async def update_user(db: Db, org_id: int, user_id: int, **fields: object) -> dict[str, Any]:
     """Change any of extension, name, username, email, role, language, ring_time, password.
 
     The devices keep their sip_username (the endpoint id) when the extension changes. Demoting the
@@ -127,6 +128,7 @@ async def update_user(db: Db, org_id: int, user_id: int, **fields: Any) -> dict[
             user_id,
             *values.values(),
         )
+    assert rec is not None  # the row exists: get_user found it under the organization's lock
     return dict(rec)
 
 
@@ -140,14 +142,14 @@ async def delete_user(db: Db, org_id: int, user_id: int) -> None:
         await conn.execute("DELETE FROM users WHERE id = $2 AND organization_id = $1", org_id, user_id)
 
 
-async def _lock_organization(conn: Any, org_id: int) -> None:
+async def _lock_organization(conn: Conn, org_id: int) -> None:
     """Serialize user changes per organization (keeps the last-admin check honest)."""
     found = await conn.fetchval("SELECT id FROM organizations WHERE id = $1 FOR NO KEY UPDATE", org_id)
     if found is None:
         raise NotFound("organization not found")
 
 
-async def _ensure_other_admin(conn: Any, org_id: int, user_id: int) -> None:
+async def _ensure_other_admin(conn: Conn, org_id: int, user_id: int) -> None:
     others = await conn.fetchval(
         "SELECT count(*) FROM users WHERE organization_id = $1 AND role = 'admin' AND id <> $2",
         org_id,

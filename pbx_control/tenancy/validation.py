@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from typing import Any
 
 from pbx_control.kernel import ids
 from pbx_control.kernel.errors import Invalid
@@ -24,13 +23,13 @@ MIN_USER_PASSWORD = 8
 MAX_BCRYPT_BYTES = 72
 
 
-def extension(value: Any) -> str:
+def extension(value: object) -> str:
     if not isinstance(value, str) or not ids.EXTENSION.fullmatch(value):
         raise Invalid("extension must be 2 to 8 digits and must not start with 0")
     return value
 
 
-def username(value: Any) -> str:
+def username(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise Invalid("username must be a non-empty string")
     if value != value.lower():
@@ -43,7 +42,7 @@ def username(value: Any) -> str:
     return value
 
 
-def name(value: Any, field: str = "name", max_len: int = 200) -> str:
+def name(value: object, field: str = "name", max_len: int = 200) -> str:
     """A display name: stored as given (quotes, newlines, any script), but never blank."""
     if not isinstance(value, str) or not value.strip():
         raise Invalid(f"{field} must be a non-empty string")
@@ -54,7 +53,7 @@ def name(value: Any, field: str = "name", max_len: int = 200) -> str:
     return value
 
 
-def email(value: Any) -> str | None:
+def email(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -67,7 +66,7 @@ def email(value: Any) -> str | None:
     return value
 
 
-def user_password(value: Any) -> str:
+def user_password(value: object) -> str:
     if not isinstance(value, str) or len(value) < MIN_USER_PASSWORD:
         raise Invalid(f"password must be at least {MIN_USER_PASSWORD} characters")
     if len(value.encode()) > MAX_BCRYPT_BYTES:
@@ -75,31 +74,31 @@ def user_password(value: Any) -> str:
     return value
 
 
-def role(value: Any) -> str:
-    if value not in ROLES:
+def role(value: object) -> str:
+    if not isinstance(value, str) or value not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
     return value
 
 
-def language(value: Any) -> str:
-    if value not in LANGUAGES:
+def language(value: object) -> str:
+    if not isinstance(value, str) or value not in LANGUAGES:
         raise Invalid(f"language must be one of {', '.join(LANGUAGES)}")
     return value
 
 
-def ring_time(value: Any) -> int:
+def ring_time(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 5 <= value <= 300:
         raise Invalid("ring_time must be a whole number of seconds from 5 to 300")
     return value
 
 
-def slug(value: Any) -> str:
+def slug(value: object) -> str:
     if not isinstance(value, str) or not ids.SLUG.fullmatch(value):
         raise Invalid("slug must be 2 to 24 characters: lowercase letters and digits, starting with a letter")
     return value
 
 
-def timezone(value: Any) -> str:
+def timezone(value: object) -> str:
     if not isinstance(value, str) or not value or value.startswith("/") or ".." in value:
         raise Invalid("timezone must be an IANA time zone name such as Europe/Stockholm")
     try:
@@ -109,7 +108,7 @@ def timezone(value: Any) -> str:
     return value
 
 
-def working_hours(value: Any) -> dict[str, list[str]]:
+def working_hours(value: object) -> dict[str, list[str]]:
     """{"mon": ["08:00", "17:00"], ...}; a missing day is closed."""
     if not isinstance(value, dict):
         raise Invalid('working_hours must be an object like {"mon": ["08:00", "17:00"]}')
@@ -127,7 +126,7 @@ def working_hours(value: Any) -> dict[str, list[str]]:
     return value
 
 
-def sip_username(value: Any) -> str:
+def sip_username(value: object) -> str:
     if not isinstance(value, str) or not ids.ENDPOINT.fullmatch(value):
         raise Invalid(
             "sip_username must be 3 to 64 characters: lowercase letters, digits and _, starting with a letter"
@@ -135,7 +134,7 @@ def sip_username(value: Any) -> str:
     return value
 
 
-def sip_password(value: Any, min_len: int = 12) -> str:
+def sip_password(value: object, min_len: int = 12) -> str:
     if not isinstance(value, str) or len(value) < min_len:
         raise Invalid(f"SIP password must be at least {min_len} characters")
     if len(value) > 128:
@@ -145,7 +144,7 @@ def sip_password(value: Any, min_len: int = 12) -> str:
     return value
 
 
-def label(value: Any) -> str:
+def label(value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or len(value) > 100:
@@ -155,7 +154,7 @@ def label(value: Any) -> str:
     return value
 
 
-def positive_id(value: Any, field: str) -> int:
+def positive_id(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise Invalid(f"{field} must be a positive integer")
     return value
