@@ -22,6 +22,8 @@ bench-smoke: setup
 
 lint: setup
 	.venv/bin/ruff check pbx_control tests bench
+	.venv/bin/ruff format --check pbx_control tests bench
+	.venv/bin/mypy
 
 fmt: setup
-	.venv/bin/ruff format pbx_control tests
+	.venv/bin/ruff format pbx_control tests bench

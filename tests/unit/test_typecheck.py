@@ -1,0 +1,42 @@
+"""The static checks, as tests: `make test` fails when the types break (mypy strict on pbx_control/,
+configured in pyproject.toml) or ruff finds a lint error or an unformatted file.
+
+Each runs the tool of this virtual environment in a subprocess from the project root; mypy keeps
+its cache in .mypy_cache, so after the first run it takes about a second.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.unit, pytest.mark.stack]
+
+ROOT = Path(__file__).resolve().parents[2]
+RUFF_PATHS = ("pbx_control", "tests", "bench")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_mypy_strict_finds_no_error() -> None:
+    # Files, strictness and per-library settings come from [tool.mypy] in pyproject.toml.
+    result = _run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout, result.stdout
+
+
+def test_ruff_check_is_clean() -> None:
+    result = _run("ruff", "check", *RUFF_PATHS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_leaves_every_file_as_it_is() -> None:
+    result = _run("ruff", "format", "--check", *RUFF_PATHS)
+    assert result.returncode == 0, result.stdout + result.stderr
