@@ -7,6 +7,7 @@ with AmiEvents(port, username, secret) as ami:
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ class AmiEvents:
         self._lock = threading.Condition()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._action_ids = itertools.count(1)
 
     def __enter__(self) -> AmiEvents:
         self._sock = socket.create_connection(self._addr, timeout=5)
@@ -75,6 +77,16 @@ class AmiEvents:
                 if left <= 0:
                     raise AssertionError(f"no {what} within {timeout_s}s; last events: {self.events[-5:]}")
                 self._lock.wait(left)
+
+    def action(self, action: str, timeout_s: float = 5, **headers: str) -> Event:
+        """Send an AMI action on this login and wait for its response."""
+        assert self._sock is not None
+        action_id = f"test-{next(self._action_ids)}"
+        lines = [f"Action: {action}", f"ActionID: {action_id}", *(f"{k}: {v}" for k, v in headers.items())]
+        self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return self.wait_for(
+            lambda e: e.get("ActionID") == action_id and "Response" in e, timeout_s, what=f"{action} response"
+        )
 
     def apps(self, channel_prefix: str = "") -> list[tuple[str, str]]:
         """(Application, AppData) of each dialplan step run (Newexten events), in order."""

@@ -166,6 +166,11 @@ class Phone:
             sipp_scenarios.answer(answer_after_ms), "answer", remote=False, calls=calls, timeout_s=timeout_s
         )
 
+    def answer_then_refer(self, target: str, *, refer_after_ms: int = 1000, timeout_s: float = 20) -> SippRun:
+        """Answer, then blind-transfer the caller to `target` by a REFER from this phone."""
+        xml = sipp_scenarios.answer_then_refer(target, f"{self.server[0]}:{self.server[1]}", refer_after_ms)
+        return self._start(xml, "refer", remote=False, timeout_s=timeout_s)
+
     def busy(self, *, timeout_s: float = 20) -> SippRun:
         return self._start(sipp_scenarios.busy_here(), "busy", remote=False, timeout_s=timeout_s)
 

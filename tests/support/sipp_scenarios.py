@@ -135,6 +135,77 @@ Content-Length: [len]
 """
 
 
+def answer_then_refer(target: str, server: str, refer_after_ms: int = 1000) -> str:
+    """A phone that answers, talks for a moment, then blind-transfers the caller to `target` (at
+    `server`, host:port) with a REFER inside the dialog, as a desk phone does: 202, a 200 to each
+    NOTIFY of the transfer's progress, and its own BYE once the last one (terminated) came."""
+
+    def request(method: str, cseq: int, extra: str = "") -> str:
+        return _cdata(f"""
+{method} [$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From:[$me];tag=[pid]SIPpTag01[call_number]
+To:[$peer]
+Call-ID: [call_id]
+CSeq: {cseq} {method}
+Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>
+{extra}Max-Forwards: 70
+Content-Length: 0
+""")
+
+    refer = request(
+        "REFER",
+        1,
+        f"Refer-To: <sip:{target}@{server}>\nReferred-By: <sip:[service]@[local_ip]:[local_port]>\n",
+    )
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="answer-then-refer">
+  <recv request="INVITE" crlf="true"><action>
+    <ereg regexp=".*" search_in="hdr" header="From:" assign_to="peer"/>
+    <ereg regexp=".*" search_in="hdr" header="To:" assign_to="me"/>
+    <ereg regexp="&lt;(.*)&gt;" search_in="hdr" header="Contact:" assign_to="junk,contact"/>
+  </action></recv>
+  <send>{_cdata(_RINGING)}</send>
+  <send retrans="500">{
+        _cdata(
+            '''
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+'''
+            + _SDP
+        )
+    }</send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="{refer_after_ms}"/>
+  <send retrans="500">{refer}</send>
+  <recv response="100" optional="true"/>
+  <recv response="202" next="progress"/>
+  <label id="notify"/>
+  <send next="bye" test="done">{_cdata(_OK_EMPTY)}</send>
+  <label id="progress"/>
+  <recv request="INVITE" optional="true" next="reinvite"/>
+  <recv request="NOTIFY" next="notify"><action>
+    <ereg regexp="terminated" search_in="hdr" header="Subscription-State:" assign_to="done"/>
+  </action></recv>
+  <label id="bye"/>
+  <send retrans="500">{request("BYE", 2)}</send>
+  <recv response="200" next="end"/>
+  {_reinvite_block("progress")}
+  <Reference variables="junk"/>
+  <label id="end"/>
+  <timewait milliseconds="500"/>
+</scenario>
+"""
+
+
 def busy_here() -> str:
     """A phone already on a call: it answers an INVITE with 486 Busy Here."""
     return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
