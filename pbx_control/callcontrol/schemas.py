@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -25,7 +25,7 @@ class CallOut(BaseModel):
     peer_number: str
     peer_name: str
     bridged: bool = Field(description="talking to the other party (not ringing, not parked)")
-    since: Any = None
+    since: str | None = Field(default=None, description="when the call started (ISO 8601, UTC)")
 
 
 class CallRef(Input):
