@@ -20,7 +20,7 @@ _UNIQUEID = re.compile(r"^([A-Za-z0-9_-]{1,64}-)?[0-9]{1,12}\.[0-9]{1,9}$")
 _EXTENSION = re.compile(r"^[1-9][0-9]{1,7}$")
 _SLUG = re.compile(r"^[a-z][a-z0-9]{1,23}$")
 _SLOT = re.compile(r"^[0-9]{1,4}$")
-PARK_CONTEXT = "pbx-park"  # asterisk-config/extensions_calls.conf
+PARK_CONTEXT = "pbx-park"  # pbx_control/asterisk-config/extensions_calls.conf
 PARKED_WAIT_S = 3.0
 MIN_PARK_S, MAX_PARK_S = 5, 900
 

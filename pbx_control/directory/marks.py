@@ -1,7 +1,7 @@
 """Per-user marks: favorite, VIP and blocked on contacts; starred colleagues and answer groups; the
 raw caller list (numbers with no contact). Owns the projection of VIP/blocked into caller_lists.
 
-caller_lists (sql/002) is what the routing decision reads, one indexed table. Rows with contact_id
+caller_lists (pbx_control/sql/002) is what the routing decision reads, one indexed table. Rows with contact_id
 set are the projection of contact marks: one row per (user, contact number, kind). Rows with
 contact_id NULL are the user's raw entries. The projection is recomputed, in the caller's
 transaction, for exactly the (user, number) pairs a change can affect (`reproject`), so that when

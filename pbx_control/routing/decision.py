@@ -11,7 +11,7 @@ Two steps, both pure:
 2. `user_route(...)`: that verdict as a Route for the dialplan (voicemail box, announcement,
    forwards on busy / no answer, caller id shown).
 
-A Route becomes the channel variables the dialplan acts on (see asterisk-config/extensions.conf).
+A Route becomes the channel variables the dialplan acts on (see pbx_control/asterisk-config/extensions.conf).
 """
 
 from __future__ import annotations
