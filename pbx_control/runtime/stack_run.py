@@ -59,11 +59,12 @@ def run_stack(verbose: int = 0) -> int:
         database_url=os.environ.get("PBX_DATABASE_URL"),
         verbose=verbose,
     )
-    print("starting PostgreSQL ...", flush=True)
-    stack.start_database()
-    print("starting Asterisk ...", flush=True)
-    stack.asterisk_instance().render()
+    # Ctrl-C at any point stops what was started so far.
     try:
+        print("starting PostgreSQL ...", flush=True)
+        stack.start_database()
+        print("starting Asterisk ...", flush=True)
+        stack.asterisk_instance().render()
         stack.start_asterisk()
         settings = stack.settings()
         logs.configure(settings.log_level)

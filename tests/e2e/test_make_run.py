@@ -23,6 +23,7 @@ import pytest
 
 from pbx_control.runtime.stack import DEFAULT_STATE_DIR, TEST_PORT_BASE, Ports
 from tests.support.api import Api
+from tests.support.leftovers import interrupt
 from tests.support.sipp import Phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.foundation]
@@ -99,9 +100,8 @@ class RunningStack:
         return code, rest
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        """After a failure: Ctrl-C (the stack stops its PostgreSQL and Asterisk), SIGKILL as a last resort."""
+        interrupt(self.proc, grace_s=60)
         self.log.close()
 
 
