@@ -27,6 +27,11 @@ TEMPLATE_DB = f"pbx_template_{os.getpid()}"
 _db_counter = itertools.count()
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("unit") and "pg_cluster" in getattr(item, "fixturenames", ()):
+        pytest.fail("a unit test must not need PostgreSQL (make test-unit runs without it)", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PrivateCluster]:
     """The tests' cluster, stopped at the end if this session started it (one already running,
