@@ -1,7 +1,9 @@
 # pbx-control: `make run` starts the whole PBX; `make test` runs every test.
+# lint, fmt and test-unit need only the Python virtual environment (no root, apt or Asterisk).
 PY := .venv/bin/python
+PY_SOURCES := pbx_control tests bench
 
-.PHONY: run test setup bench bench-smoke lint fmt
+.PHONY: run test test-unit setup setup-python bench bench-smoke lint fmt
 
 run: setup
 	$(PY) -m pbx_control stack
@@ -9,8 +11,17 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
+# Pure logic only: no PostgreSQL, Asterisk or SIPp.
+test-unit: setup-python
+	$(PY) -m pytest -m unit
+
+# Everything (as root): Debian packages, the virtual environment, the Asterisk root.
 setup:
 	@bash scripts/setup.sh
+
+# The virtual environment only.
+setup-python:
+	@bash scripts/setup.sh --python-only
 
 # The full benchmark (about 10 minutes; its own stack on ports 38000..45999, PBX_BENCH_PORT_BASE).
 # `make test` runs it in smoke mode (tests/bench, marker `bench`), as does `make bench-smoke`.
@@ -20,10 +31,10 @@ bench: setup
 bench-smoke: setup
 	$(PY) -m bench --smoke
 
-lint: setup
-	.venv/bin/ruff check pbx_control tests bench
-	.venv/bin/ruff format --check pbx_control tests bench
-	.venv/bin/mypy
+lint: setup-python
+	.venv/bin/ruff check $(PY_SOURCES)
+	.venv/bin/ruff format --check $(PY_SOURCES)
+	.venv/bin/mypy pbx_control
 
-fmt: setup
-	.venv/bin/ruff format pbx_control tests bench
+fmt: setup-python
+	.venv/bin/ruff format $(PY_SOURCES)

@@ -51,7 +51,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    """Render asterisk-config/ for a native Asterisk (production)."""
+    """Render pbx_control/asterisk-config/ for a native Asterisk (production)."""
     from urllib.parse import unquote, urlsplit
 
     from pbx_control.runtime.asterisk import AsteriskInstance
@@ -73,6 +73,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         rtp_start=10000,
         rtp_end=20000,
         ami_username=s.ami_username,
+        base_dir=str(args.dir.resolve()) if args.dir else None,
     )
     inst.render()
     print(f"rendered into {inst.etc_dir}; start Asterisk with: asterisk -C {inst.etc_dir}/asterisk.conf")
@@ -95,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("stack", help="start PostgreSQL, Asterisk and the service; seed the demo")
     p.add_argument("-v", "--verbose", type=int, default=0, help="Asterisk verbosity into its full.log")
     p.set_defaults(func=cmd_stack)
-    p = sub.add_parser("render-asterisk-config", help="render asterisk-config/ for a native Asterisk")
+    p = sub.add_parser("render-asterisk-config", help="render the Asterisk configuration (native Asterisk)")
     p.add_argument("--instance", default="main")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        help="instance directory: the configuration in DIR/etc, Asterisk's own directories beside it"
+        " (default /var/lib/pbx-control/asterisk-<instance>)",
+    )
     p.set_defaults(func=cmd_render)
     args = parser.parse_args(argv)
     return int(args.func(args))

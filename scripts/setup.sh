@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # Idempotent install of everything pbx-control needs on Debian 12 (run as root):
 # Debian packages, the Python virtual environment, and the Asterisk 22 root.
+# --python-only: the virtual environment alone (no root needed), enough for lint, fmt and unit tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+python_only=0
+case "${1:-}" in
+    "") ;;
+    --python-only) python_only=1 ;;
+    *) echo "usage: $0 [--python-only]" >&2; exit 2 ;;
+esac
 
 APT_PACKAGES=(debootstrap sip-tester postgresql-15 postgresql-client-15 espeak-ng sox make
               python3-venv ca-certificates procps iproute2
               wrk)  # wrk: make bench's HTTP load
 
 missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+if ((!python_only)); then
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+fi
 if ((${#missing[@]})); then
     echo "setup: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -26,7 +36,11 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
     exit 1
 fi
 if [[ ! -x .venv/bin/python ]]; then
-    "$PYTHON" -m venv .venv
+    "$PYTHON" -m venv .venv || {
+        rm -rf .venv  # a half-made one would be taken as ready next time
+        echo "setup: '$PYTHON -m venv' failed (on Debian: apt-get install python3-venv)" >&2
+        exit 1
+    }
 fi
 stamp=.venv/.pbx-control-installed
 if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
@@ -34,6 +48,11 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q -e '.[dev]'
     touch "$stamp"
+fi
+
+if ((python_only)); then
+    echo "setup: Python environment ready"
+    exit 0
 fi
 
 # Asterisk 22: a Debian sid root, unless a native Asterisk is configured.

@@ -1,4 +1,7 @@
-"""Shared fixtures: a private PostgreSQL cluster for the whole session, a fresh database per test."""
+"""Shared fixtures: a private PostgreSQL cluster for the whole session, a fresh database per test.
+
+The session stops every process it started (tests/support/leftovers.py checks it at the end).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.runtime.postgres import PrivateCluster
 
+pytest_plugins = ["tests.support.leftovers"]
+
 STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))
 # bcrypt at its lowest cost: tests log in often and prove nothing by being slow.
@@ -23,30 +28,45 @@ TEMPLATE_DB = f"pbx_template_{os.getpid()}"
 _db_counter = itertools.count()
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("unit") and "pg_cluster" in getattr(item, "fixturenames", ()):
+        pytest.fail("a unit test must not need PostgreSQL (make test-unit runs without it)", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PrivateCluster]:
+    """The tests' cluster, stopped at the end if this session started it (one already running,
+    e.g. another suite's on the same state dir and port, is left running)."""
+    from tests.support.leftovers import expect_gone  # loaded (and assert-rewritten) as a plugin
+
     cluster = PrivateCluster(STATE_DIR / "pg-test", TEST_PG_PORT, Settings.from_env().pg_bin)
-    cluster.start()
-    cluster.create_database(TEMPLATE_DB, drop_first=True)
+    started = cluster.start()
+    if started:
+        expect_gone(cluster.data_dir / "postmaster.pid", "the tests' PostgreSQL cluster")
+    try:
+        cluster.create_database(TEMPLATE_DB, drop_first=True)
 
-    async def _migrate() -> None:
-        conn = await asyncpg.connect(cluster.url(TEMPLATE_DB))
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
+        async def _migrate() -> None:
+            conn = await asyncpg.connect(cluster.url(TEMPLATE_DB))
+            try:
+                await migrate(conn)
+            finally:
+                await conn.close()
 
-    asyncio.run(_migrate())
-    yield cluster
+        asyncio.run(_migrate())
+        yield cluster
 
-    async def _drop_template() -> None:
-        conn = await asyncpg.connect(cluster.url("postgres"))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        async def _drop_template() -> None:
+            conn = await asyncpg.connect(cluster.url("postgres"))
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+            finally:
+                await conn.close()
 
-    asyncio.run(_drop_template())
+        asyncio.run(_drop_template())
+    finally:
+        if started:
+            cluster.stop()
 
 
 @pytest.fixture

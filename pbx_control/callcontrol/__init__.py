@@ -2,6 +2,6 @@
 
 views.py is pure (which live channels are whose calls, from the CallModel); actions.py sends the
 AMI actions and waits for what they cause (the ParkedCall event); the dialplan side is in
-asterisk-config/extensions_callcontrol.conf and res_parking.conf (one dynamic parking lot per
+pbx_control/asterisk-config/extensions_callcontrol.conf and res_parking.conf (one dynamic parking lot per
 organization, created by Park() from a template, so no per-organization parking configuration).
 """

@@ -18,7 +18,7 @@ from pbx_control.logs import get_logger
 log = get_logger("pbx_control.callcontrol")
 
 _SLOT = re.compile(r"^[0-9]{1,4}$")
-PARK_CONTEXT = "pbx-park"  # asterisk-config/extensions_callcontrol.conf
+PARK_CONTEXT = "pbx-park"  # pbx_control/asterisk-config/extensions_callcontrol.conf
 PARKED_WAIT_S = 3.0
 MIN_PARK_S, MAX_PARK_S = 5, 900
 

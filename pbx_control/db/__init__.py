@@ -1,1 +1,1 @@
-"""PostgreSQL access: one asyncpg pool per process, migrations from sql/."""
+"""PostgreSQL access: one asyncpg pool per process, migrations from pbx_control/sql/."""

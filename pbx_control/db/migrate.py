@@ -1,4 +1,4 @@
-"""Apply sql/NNN_*.sql in order, each once, recorded in schema_migrations.
+"""Apply pbx_control/sql/NNN_*.sql in order, each once, recorded in schema_migrations.
 
 Idempotent: running it again applies nothing. An advisory lock keeps two processes from
 migrating at once.
@@ -7,21 +7,23 @@ migrating at once.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from pbx_control.kernel.db import Conn
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# Package data: shipped in the wheel, so an installed package migrates without a checkout.
+SQL_DIR = files("pbx_control") / "sql"
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 7_454_001
 
 
-def migration_files(sql_dir: Path = SQL_DIR) -> list[Path]:
-    files = [p for p in sql_dir.iterdir() if _NAME.match(p.name)]
-    return sorted(files, key=lambda p: p.name)
+def migration_files(sql_dir: Traversable = SQL_DIR) -> list[Traversable]:
+    found = [p for p in sql_dir.iterdir() if _NAME.match(p.name)]
+    return sorted(found, key=lambda p: p.name)
 
 
-async def migrate(conn: Conn, sql_dir: Path = SQL_DIR) -> list[str]:
+async def migrate(conn: Conn, sql_dir: Traversable = SQL_DIR) -> list[str]:
     """Apply pending migrations; return the names applied now."""
     applied_now: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)

@@ -1,5 +1,5 @@
-"""Presence of an organization's users: current activity (sql/003, read only here), until, note, and
-whether each user is on a call, from the live CallModel (pbx_control.ami.calls).
+"""Presence of an organization's users: current activity (pbx_control/sql/003, read only here), until,
+note, and whether each user is on a call, from the live CallModel (pbx_control.ami.calls).
 
 One query reads the organization's users, their activity and their devices' SIP usernames (the
 API keeps it in memory: presence_cache). The call state is joined in memory from the CallModel's

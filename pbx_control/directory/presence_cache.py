@@ -2,7 +2,7 @@
 response kept while nothing it shows can have changed.
 
 The rows are read again only when the organization's presence_versions row has moved (triggers in
-sql/005 bump it on every change of users, devices and activities), so an unchanged organization
+pbx_control/sql/005 bump it on every change of users, devices and activities), so an unchanged organization
 costs one primary-key lookup per request; concurrent requests share that lookup (a request may so
 see a change up to one lookup's round trip late). A rendered body is reused while the version, the
 live call states of the organization's devices and the user filter are the same, and until the

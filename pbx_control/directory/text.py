@@ -1,7 +1,7 @@
 """Text folding for search, and display names that are safe wherever they are shown. Pure.
 
-`search_words` must agree with the SQL function directory_words (sql/005_directory.sql): lower case,
-words are runs of letters and digits. Names are stored NFC-normalized so that a name exported by a
+`search_words` must agree with the SQL function directory_words (pbx_control/sql/005_directory.sql):
+lower case, words are runs of letters and digits. Names are stored NFC-normalized so that a name exported by a
 Mac (decomposed "å") is found by what a user types (composed "å").
 """
 

@@ -2,14 +2,14 @@
 
 How Asterisk is kept in line with PostgreSQL: realtime queues, not AMI QueueAdd against static
 queues.conf entries. app_queue reads `queues => pgsql,general,pbx_queues` and
-`queue_members => pgsql,general,pbx_queue_members` (sql/004_groups.sql) when a call enters a queue
-and again before every ring attempt, so:
+`queue_members => pgsql,general,pbx_queue_members` (pbx_control/sql/004_groups.sql) when a call enters a
+queue and again before every ring attempt, so:
 
 - there is nothing to restore after an Asterisk restart or an AMI reconnect, and nothing can drift:
   the members Asterisk rings are the rows the views show at that moment (a login, a pause, a change
   of ring time or overflow takes effect for the next call, without a reload);
-- a member whose activity is not Available (user_activities, sql/003) is paused by the view itself,
-  and unpaused when the activity ends: nobody has to write anything at the end time;
+- a member whose activity is not Available (user_activities, pbx_control/sql/003) is paused by the view
+  itself, and unpaused when the activity ends: nobody has to write anything at the end time;
 - the AGI handler never needs an AMI round trip: it reads the group row and sets the queue name.
 
 A member is one user, not one device: the interface `Local/<position>-<user id>@pbx-group-member/n`

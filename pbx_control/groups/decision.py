@@ -6,7 +6,8 @@
                                                                           then the overflow destination
 
 A destination that does not resolve (deleted user, no trunk...) falls back: night -> overflow ->
-unavailable (SIP 480). The dialplan (asterisk-config/extensions_groups.conf) acts on the variables.
+unavailable (SIP 480). The dialplan (pbx_control/asterisk-config/extensions_groups.conf) acts on the
+variables.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Activities and custom activities: validation and SQL (sql/003_reachability.sql).
+"""Activities and custom activities: validation and SQL (pbx_control/sql/003_reachability.sql).
 
 Every write validates first and runs in one transaction, so bad input changes nothing. Setting an
 activity stores the sentence callers will hear with no audio yet (prompt NULL); a trigger notifies

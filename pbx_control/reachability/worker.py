@@ -1,6 +1,6 @@
 """The prompt worker: makes the announcement audio of activities, off every call's path.
 
-It wakes on `NOTIFY pbx_prompts` (triggers in sql/003_reachability.sql: an activity set without
+It wakes on `NOTIFY pbx_prompts` (triggers in pbx_control/sql/003_reachability.sql: an activity set without
 audio, a user renamed or changing language) and every `interval_s` anyway (a missed notification,
 a failed espeak-ng run). For each activity still on whose prompt is missing or stale it makes the
 sentence, speaks it (prompts.ensure_prompt: cached by content hash, written atomically), then

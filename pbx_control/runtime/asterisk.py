@@ -37,11 +37,14 @@ class AsteriskInstance:
     sip_bind: str = "0.0.0.0"  # noqa: S104 - phones register from the network
     verbose: int = 0
     full_log: bool = False
+    base_dir: str | None = None  # the instance directory, when not the default one
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def base(self) -> str:
         """The instance directory as Asterisk sees it."""
+        if self.base_dir is not None:
+            return self.base_dir
         if self.root is None:
             return f"/var/lib/pbx-control/asterisk-{self.name}"
         return f"/srv/pbx-control/{self.name}"

@@ -1,12 +1,15 @@
-"""Render asterisk-config/ templates ({{name}} placeholders) into an instance's etc directory."""
+"""Render pbx_control/asterisk-config/ templates ({{name}} placeholders) into an instance's etc directory."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "asterisk-config"
+# Package data: shipped in the wheel, so an installed package renders without a checkout.
+TEMPLATE_DIR = files("pbx_control") / "asterisk-config"
 _PLACEHOLDER = re.compile(r"\{\{([a-z_]+)\}\}")
 
 
@@ -27,11 +30,14 @@ def render_text(template: str, values: Mapping[str, object]) -> str:
     return _PLACEHOLDER.sub(sub, template)
 
 
-def render_dir(out_dir: Path, values: Mapping[str, object], template_dir: Path = TEMPLATE_DIR) -> list[Path]:
+def render_dir(
+    out_dir: Path, values: Mapping[str, object], template_dir: Traversable = TEMPLATE_DIR
+) -> list[Path]:
     """Render every *.conf template into out_dir; keep a generated extensions_orgs.conf if present."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for tpl in sorted(template_dir.glob("*.conf")):
+    templates = [t for t in template_dir.iterdir() if t.name.endswith(".conf")]
+    for tpl in sorted(templates, key=lambda t: t.name):
         target = out_dir / tpl.name
         target.write_text(render_text(tpl.read_text(), values))
         written.append(target)

@@ -88,9 +88,11 @@ class PrivateCluster:
         r = self._run_as_owner(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "status", check=False)
         return r.returncode == 0
 
-    def start(self, timeout_s: float = 30) -> None:
+    def start(self, timeout_s: float = 30) -> bool:
+        """Start the server unless it runs already; True when this call started it."""
         self.ensure_initialized()
-        if not self.is_running():
+        started = not self.is_running()
+        if started:
             log = self.data_dir.parent / f"{self.data_dir.name}.log"
             log.touch()
             if os.geteuid() == 0:
@@ -116,7 +118,7 @@ class PrivateCluster:
                 check=False,
             )
             if r.returncode == 0:
-                return
+                return started
             time.sleep(0.2)
         raise RuntimeError(f"PostgreSQL on port {self.port} did not become ready")
 

@@ -166,7 +166,9 @@ class Stack:
         )
 
     def stop(self) -> None:
-        if self.asterisk is not None:
-            self.asterisk.stop()
-        if not self.external_database_url:
-            self.cluster.stop()
+        try:
+            if self.asterisk is not None:
+                self.asterisk.stop()
+        finally:
+            if not self.external_database_url:
+                self.cluster.stop()

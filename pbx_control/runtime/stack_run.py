@@ -52,11 +52,12 @@ def run_stack(verbose: int = 0) -> int:
     config = Settings.from_env()
     name, ports = _name_and_ports(config.run_port_base)
     stack = Stack(name, ports, config=config, database_url=config.database_url, verbose=verbose)
-    print("starting PostgreSQL ...", flush=True)
-    stack.start_database()
-    print("starting Asterisk ...", flush=True)
-    stack.asterisk_instance().render()
+    # Ctrl-C at any point stops what was started so far.
     try:
+        print("starting PostgreSQL ...", flush=True)
+        stack.start_database()
+        print("starting Asterisk ...", flush=True)
+        stack.asterisk_instance().render()
         stack.start_asterisk()
         settings = stack.settings()
         logs.configure(settings.log_level)

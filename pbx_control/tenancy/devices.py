@@ -16,7 +16,7 @@ from pbx_control.kernel.db import Conn, Db, rows, transaction
 from pbx_control.kernel.errors import Invalid, NotFound
 from pbx_control.tenancy import validation as v
 
-# Must equal the realm in the ps_auths view (sql/001_foundation.sql).
+# Must equal the realm in the ps_auths view (pbx_control/sql/001_foundation.sql).
 SIP_REALM = "pbx-control"
 KINDS = ("desk", "mobile", "desktop", "web")
 MIN_SIP_PASSWORD = 12

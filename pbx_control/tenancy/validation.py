@@ -1,6 +1,6 @@
 """Pure input checks shared by the tenancy services; each raises Invalid saying what and why.
 
-The rules mirror the CHECK constraints in sql/001_foundation.sql, so a bad value is refused with
+The rules mirror the CHECK constraints in pbx_control/sql/001_foundation.sql, so a bad value is refused with
 a readable message before PostgreSQL would refuse it with a constraint name.
 """
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.runner import NAMES
+from tests.support.leftovers import interrupt
 from tests.support.ports import TEST_PORT_BASE
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(600)]
@@ -27,10 +28,17 @@ def smoke_port_base() -> int:
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("bench") / "smoke.json"
+    workdir = tmp_path_factory.mktemp("bench")
+    out, log = workdir / "smoke.json", workdir / "bench.log"
     cmd = [sys.executable, "-m", "bench", "--smoke", "--out", str(out), "--port-base", str(smoke_port_base())]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=540, check=False)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(timeout=540)
+        finally:
+            # on a timeout (or pytest's): Ctrl-C, so the bench stops its own stack
+            interrupt(proc, grace_s=45)
+    assert proc.returncode == 0, log.read_text(errors="replace")[-8000:]
     return {m["name"]: m for m in json.loads(out.read_text())["measurements"]}
 
 

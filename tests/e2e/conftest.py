@@ -103,26 +103,30 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
         fresh_database=True,
         verbose=3,
     )
-    stack.start_database()
+    control: ControlProcess | None = None
+    try:  # whatever failed to start, what did start is stopped
+        stack.start_database()
 
-    async def bootstrap() -> None:
-        conn = await asyncpg.connect(stack.database_url)
-        try:
-            os.environ.setdefault("PBX_BCRYPT_ROUNDS", "4")
-            await users.create_platform_admin(conn, "Platform E2E", PLATFORM_USER, PLATFORM_PASSWORD)
-            await trunks.create_trunk(conn, "carrier", CARRIER_IP, CARRIER_PORT, CARRIER_IP)
-        finally:
-            await conn.close()
+        async def bootstrap() -> None:
+            conn = await asyncpg.connect(stack.database_url)
+            try:
+                os.environ.setdefault("PBX_BCRYPT_ROUNDS", "4")
+                await users.create_platform_admin(conn, "Platform E2E", PLATFORM_USER, PLATFORM_PASSWORD)
+                await trunks.create_trunk(conn, "carrier", CARRIER_IP, CARRIER_PORT, CARRIER_IP)
+            finally:
+                await conn.close()
 
-    asyncio.run(bootstrap())
-    stack.start_asterisk()
-    control = ControlProcess(stack.service_env(), workdir / "control.log")
-    control.start()
-    try:
+        asyncio.run(bootstrap())
+        stack.start_asterisk()
+        control = ControlProcess(stack.service_env(), workdir / "control.log")
+        control.start()
         yield E2E(stack, control, workdir)
     finally:
-        control.stop()
-        stack.stop()
+        try:
+            if control is not None:
+                control.stop()
+        finally:
+            stack.stop()
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ import pytest
 from pbx_control.config import Settings
 from pbx_control.runtime.stack import Ports
 from tests.support.api import Api
+from tests.support.leftovers import interrupt
 from tests.support.ports import TEST_PORT_BASE
 from tests.support.sipp import Phone
 
@@ -101,9 +102,8 @@ class RunningStack:
         return code, rest
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        """After a failure: Ctrl-C (the stack stops its PostgreSQL and Asterisk), SIGKILL as a last resort."""
+        interrupt(self.proc, grace_s=60)
         self.log.close()
 
 

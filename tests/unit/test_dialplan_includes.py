@@ -1,5 +1,5 @@
 """Each feature's dialplan include is named after its folder and included by extensions.conf; no
-include file in asterisk-config/ is without its feature."""
+include file in pbx_control/asterisk-config/ is without its feature."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from pbx_control.kernel import ids
 
 pytestmark = [pytest.mark.unit, pytest.mark.tenancy]
 
-SQL = Path(__file__).resolve().parents[2] / "sql"
+SQL = Path(__file__).resolve().parents[2] / "pbx_control" / "sql"
 
 
 def _checks(column: str) -> set[str]:

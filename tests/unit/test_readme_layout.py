@@ -22,7 +22,9 @@ def _table() -> set[str]:
 
 def _folders() -> set[str]:
     package = {
-        f"pbx_control/{p.name}" for p in (ROOT / "pbx_control").iterdir() if (p / "__init__.py").exists()
+        f"pbx_control/{p.name}"
+        for p in (ROOT / "pbx_control").iterdir()
+        if p.is_dir() and p.name != "__pycache__"
     }
     top = {
         p.name
@@ -45,7 +47,7 @@ _PATH = re.compile(r"`([a-z_][a-z0-9_.-]*(?:/[A-Za-z0-9_.-]+)*/?)(?::([A-Za-z_]\
 GENERATED = ("bench/results/",)  # written by make bench, not in the repository
 
 
-@pytest.mark.parametrize("doc", ["README.md", "asterisk-config/README.md"])
+@pytest.mark.parametrize("doc", ["README.md", "pbx_control/asterisk-config/README.md"])
 def test_files_the_docs_name_exist(doc: str) -> None:
     """Every relative path a README names in backticks (with a `:name` it defines, if given)."""
     missing = []
