@@ -22,6 +22,7 @@ from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import create_pool
 from pbx_control.dialplan.sync import sync_org_contexts
 from pbx_control.groups import wiring as groups_wiring
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.logs import get_logger
 from pbx_control.reachability.worker import PromptWorker
 
@@ -29,8 +30,10 @@ log = get_logger(__name__)
 
 
 class ControlService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+        """clock: "now" for everything about time of day, dates and expiry, in every component."""
         self.settings = settings
+        self.clock = clock
         self.pool: asyncpg.Pool | None = None
         self.agi: AgiServer | None = None
         self.ami: AmiClient | None = None
@@ -55,7 +58,7 @@ class ControlService:
             await self.ami.start()
         if "agi" in s.components:
             self.agi = AgiServer(
-                build_handlers(self.pool, self._call_targets(), self._extra_agi_handlers()),
+                build_handlers(self.pool, self._call_targets(), self._extra_agi_handlers(), clock=self.clock),
                 host=s.agi_host,
                 port=s.agi_port,
                 deadline_s=s.agi_deadline_s,
@@ -71,6 +74,7 @@ class ControlService:
                 calls=self.calls if self.ami is not None else None,
                 ami=self.ami,
                 events=self.events if self.ami is not None else None,
+                clock=self.clock,
             )
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
@@ -78,7 +82,7 @@ class ControlService:
             await site.start()
             self.api_port = s.api_port
             # Announcements of activities set through the API, made in the background.
-            self.prompts = PromptWorker(self.pool, s.prompts, listen_dsn=s.database_url)
+            self.prompts = PromptWorker(self.pool, s.prompts, listen_dsn=s.database_url, clock=self.clock)
             await self.prompts.start()
         await self.sync_dialplan()
         log.info("service.started", components=list(s.components), api_port=s.api_port, agi_port=s.agi_port)
@@ -86,12 +90,12 @@ class ControlService:
     def _call_targets(self) -> Targets:
         """Non-user call targets asked by the route handlers (features register theirs here)."""
         assert self.pool is not None
-        return groups_wiring.add_targets(self.pool, Targets())
+        return groups_wiring.add_targets(self.pool, Targets(), self.clock)
 
     def _extra_agi_handlers(self) -> dict:
         """FastAGI handlers beyond route/inbound, by name (features register theirs here)."""
         assert self.pool is not None
-        return {**groups_wiring.agi_handlers(self.pool)}
+        return {**groups_wiring.agi_handlers(self.pool, self.clock)}
 
     async def sync_dialplan(self) -> None:
         """Write org-<slug> contexts from the database; reload Asterisk's dialplan when changed."""

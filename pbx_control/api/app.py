@@ -17,6 +17,7 @@ from pbx_control.api.routes import all_routes
 from pbx_control.api.sip import SipClientSettings
 from pbx_control.callcontrol.actions import CallControl
 from pbx_control.config import Settings
+from pbx_control.kernel.clock import Clock, system_clock
 
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -32,6 +33,7 @@ def create_app(
     calls: CallModel | None = None,
     ami: AmiClient | None = None,
     events: EventPublisher | None = None,
+    clock: Clock = system_clock,
 ) -> web.Application:
     """Build the API app.
 
@@ -40,6 +42,7 @@ def create_app(
     on_organizations_changed: awaited after an organization is created or deleted; failures are
     logged. sip: where softphones register (default: PBX_SIP_DOMAIN / PBX_SIP_PORT).
     calls / ami / events: the CallModel, AmiClient and EventPublisher when this process runs AMI.
+    clock: "now" for end times, sentences, night mode and expiry (tests pass a fixed one).
     """
     app = web.Application(
         middlewares=[request_log_middleware, error_middleware, auth_middleware],
@@ -53,6 +56,7 @@ def create_app(
     app[context.CALLS] = calls
     app[context.AMI] = ami
     app[context.EVENTS] = events
+    app[context.CLOCK] = clock
     app[context.CALL_CONTROL] = CallControl(ami, calls) if ami is not None and calls is not None else None
     routes = all_routes()
     install(app, PREFIX, routes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -13,6 +14,7 @@ from pbx_control.api.errors import ApiError
 from pbx_control.api.sip import SipClientSettings
 from pbx_control.auth.tokens import Principal
 from pbx_control.config import Settings
+from pbx_control.kernel.clock import Clock
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api")
@@ -26,6 +28,8 @@ SIP = web.AppKey("sip", SipClientSettings)
 HEALTH_PROBE = web.AppKey("health_probe", object)
 ORGS_CHANGED = web.AppKey("on_organizations_changed", object)
 OPENAPI = web.AppKey("openapi", dict)
+# Where "now" comes from for end times, sentences, night mode and expiry (create_app: system clock).
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 # The AMI side, when this process runs it (None otherwise): live calls, AMI actions, pushed events.
 CALLS = web.AppKey("calls", object)  # pbx_control.ami.CallModel | None
 AMI = web.AppKey("ami", object)  # pbx_control.ami.AmiClient | None
@@ -69,6 +73,10 @@ class Ctx:
     @property
     def settings(self) -> Settings:
         return self.request.app[SETTINGS]
+
+    def now(self) -> datetime:
+        """The app's clock: an aware UTC datetime."""
+        return self.request.app[CLOCK]()
 
     @property
     def principal(self) -> Principal:

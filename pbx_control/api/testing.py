@@ -22,6 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pbx_control.api.app import create_app
 from pbx_control.api.sip import SipClientSettings
 from pbx_control.config import Settings
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.tenancy import devices, numbers, organizations, users
 
 PASSWORD = "correct horse battery"  # noqa: S105 (test fixture)
@@ -35,13 +36,16 @@ async def api_client(
     settings: Settings | None = None,
     health_probe: Callable[[], Awaitable[dict]] | None = None,
     on_organizations_changed: Callable[[], Awaitable[None]] | None = None,
+    clock: Clock = system_clock,
 ) -> AsyncIterator[TestClient]:
+    """clock: the app's "now" (tests that involve the time of day pass a fixed one)."""
     app = create_app(
         settings or Settings(),
         pool,
         health_probe=health_probe,
         on_organizations_changed=on_organizations_changed,
         sip=SIP_TEST,
+        clock=clock,
     )
     client = TestClient(TestServer(app))
     await client.start_server()

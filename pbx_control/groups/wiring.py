@@ -11,17 +11,18 @@ from pbx_control.agi.handlers.targets import Targets
 from pbx_control.groups.agi import GroupTargets, Handler
 from pbx_control.groups.lamps import sync_hints, sync_lamps
 from pbx_control.groups.reconcile import Reconciler
+from pbx_control.kernel.clock import Clock, system_clock
 
 
-def add_targets(pool: asyncpg.Pool, targets: Targets) -> Targets:
-    groups = GroupTargets(pool)
+def add_targets(pool: asyncpg.Pool, targets: Targets, clock: Clock = system_clock) -> Targets:
+    groups = GroupTargets(pool, clock)
     targets.extensions.append(groups.by_extension)
     targets.numbers.append(groups.by_number)
     return targets
 
 
-def agi_handlers(pool: asyncpg.Pool) -> dict[str, Handler]:
-    groups = GroupTargets(pool)
+def agi_handlers(pool: asyncpg.Pool, clock: Clock = system_clock) -> dict[str, Handler]:
+    groups = GroupTargets(pool, clock)
     return {"group": groups.group_handler(), "group_feature": groups.feature_handler()}
 
 

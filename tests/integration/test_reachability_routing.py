@@ -226,14 +226,14 @@ async def test_custom_activity_destinations(db_pool: asyncpg.Pool, w: W, agi: in
     r = await call(agi, w.cia_device, "1001")
     assert r == {"PBX_ROUTE": "dial", "PBX_DIAL": f"PJSIP/{w.bo_device}", "PBX_DIAL_TIMEOUT": "30",
                  "PBX_VOICEMAIL": "1002@acme"}  # fmt: skip
-    await service.update_custom(db_pool, w.anna, course["id"], {"destination": "operator"})
+    await service.update_custom(db_pool, w.anna, course["id"], {"destination": "operator"}, now)
     r = await call(agi, w.bo_device, "1001")
     assert r == {"PBX_ROUTE": "dial", "PBX_DIAL": f"PJSIP/{w.cia_device}", "PBX_DIAL_TIMEOUT": "30",
                  "PBX_VOICEMAIL": "1001@acme"}  # fmt: skip
-    await service.update_custom(db_pool, w.anna, course["id"], {"destination": "ring"})
+    await service.update_custom(db_pool, w.anna, course["id"], {"destination": "ring"}, now)
     assert await call(agi, w.bo_device, "1001") == ring_anna(w)
     await service.update_custom(
-        db_pool, w.anna, course["id"], {"destination": "forward", "forward_to": "0701234567"}
+        db_pool, w.anna, course["id"], {"destination": "forward", "forward_to": "0701234567"}, now
     )
     r = await call(agi, w.bo_device, "1001")
     assert r == {"PBX_ROUTE": "external", "PBX_DIAL": "PJSIP/+46701234567@trunk_carrier",

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import structlog
 
 from pbx_control.agi.handlers.apply import apply_route
 from pbx_control.agi.handlers.targets import Targets
 from pbx_control.agi.session import AgiSession
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.routing.calls import CallerNameLookup, CallRouter
 from pbx_control.routing.repository import RoutingRepository
 
 
 def make_inbound_handler(
-    repo: RoutingRepository, targets: Targets | None = None, caller_name: CallerNameLookup | None = None
+    repo: RoutingRepository,
+    targets: Targets | None = None,
+    caller_name: CallerNameLookup | None = None,
+    clock: Clock = system_clock,
 ) -> Callable[[AgiSession], Awaitable[None]]:
     router = CallRouter(repo, targets or Targets(), caller_name)
 
@@ -24,7 +27,7 @@ def make_inbound_handler(
             session.extension,
             session.callerid_num,
             session.env.get("agi_callingpres", "0"),
-            datetime.now(UTC),
+            clock(),
         )
         if organization:
             structlog.contextvars.bind_contextvars(organization=organization)

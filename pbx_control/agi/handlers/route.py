@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import structlog
 
 from pbx_control.agi.handlers.apply import apply_route
 from pbx_control.agi.handlers.targets import Targets
 from pbx_control.agi.session import AgiSession
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.routing.calls import CallerNameLookup, CallRouter
 from pbx_control.routing.decision import Route
 from pbx_control.routing.repository import RoutingRepository
@@ -19,7 +19,10 @@ _SLUG = re.compile(r"^[a-z][a-z0-9]{1,23}$")
 
 
 def make_route_handler(
-    repo: RoutingRepository, targets: Targets | None = None, caller_name: CallerNameLookup | None = None
+    repo: RoutingRepository,
+    targets: Targets | None = None,
+    caller_name: CallerNameLookup | None = None,
+    clock: Clock = system_clock,
 ) -> Callable[[AgiSession], Awaitable[None]]:
     router = CallRouter(repo, targets or Targets(), caller_name)
 
@@ -30,7 +33,7 @@ def make_route_handler(
             await apply_route(session, Route("unknown", reason="call without organization"))
             return
         structlog.contextvars.bind_contextvars(organization=org)
-        decision = await router.from_device(org, session.endpoint, session.extension, datetime.now(UTC))
+        decision = await router.from_device(org, session.endpoint, session.extension, clock())
         await apply_route(session, decision)
 
     return route
