@@ -1,4 +1,5 @@
-"""Shared fixtures: a private PostgreSQL cluster for the whole session, a fresh database per test."""
+"""Shared fixtures: a private PostgreSQL cluster for the whole session, a fresh database per test,
+and the clock the code under test is built with."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from pbx_control.db.migrate import migrate
 from pbx_control.runtime.postgres import PrivateCluster
+from tests.support.clock import DEFAULT, INSTANTS, FixedClock, Instant
 
 STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))
@@ -20,6 +22,24 @@ TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))
 os.environ.setdefault("PBX_BCRYPT_ROUNDS", "4")
 TEMPLATE_DB = f"pbx_template_{os.getpid()}"
 _db_counter = itertools.count()
+
+
+@pytest.fixture(params=INSTANTS, ids=[i.name for i in INSTANTS])
+def fixed_clock(request: pytest.FixtureRequest) -> FixedClock:
+    """A test that asks for this runs once at each instant of tests.support.clock (23:59 local, both
+    sides of both daylight saving switches, New Year's Eve, a Friday evening...); `.instant` holds
+    what the product must say then."""
+    instant: Instant = request.param
+    return FixedClock(instant)
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> FixedClock:
+    """The clock the API app, FastAGI handlers and prompt worker of a test are built with: the
+    test's fixed_clock when it asks for one, else the default instant (never the wall clock)."""
+    if "fixed_clock" in request.fixturenames:
+        return request.getfixturevalue("fixed_clock")
+    return FixedClock(DEFAULT)
 
 
 @pytest.fixture(scope="session")
