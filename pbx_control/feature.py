@@ -19,6 +19,7 @@ from pbx_control.ami import AmiClient, CallModel, EventPublisher
 from pbx_control.api.registry import RouteTable
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.routing.targets import Targets
 
 AgiHandler = Callable[[AgiSession], Awaitable[None]]
@@ -36,7 +37,8 @@ class Worker(Protocol):
 class Runtime:
     """The shared objects features are built with. `ami`, `calls` and `events` are None in a
     process that does not run the AMI bridge. `targets` collects every feature's call targets
-    before the FastAGI handlers are built."""
+    before the FastAGI handlers are built. `clock` is "now" for everything about time of day,
+    dates and expiry (tests build the service with a fixed one)."""
 
     settings: Settings
     pool: asyncpg.Pool
@@ -45,6 +47,7 @@ class Runtime:
     calls: CallModel | None = None
     events: EventPublisher | None = None
     targets: Targets = field(default_factory=Targets)
+    clock: Clock = system_clock
 
 
 @dataclass(frozen=True)

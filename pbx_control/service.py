@@ -24,6 +24,7 @@ from pbx_control.db.pool import create_pool
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
 from pbx_control.features import FEATURES
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
@@ -63,6 +64,7 @@ def api_app(
         calls=rt.calls,
         ami=rt.ami,
         events=rt.events,
+        clock=rt.clock,
     )
     for feature in features:
         if feature.app is not None:
@@ -71,9 +73,13 @@ def api_app(
 
 
 class ControlService:
-    def __init__(self, settings: Settings, features: Sequence[Feature] = FEATURES) -> None:
+    def __init__(
+        self, settings: Settings, features: Sequence[Feature] = FEATURES, clock: Clock = system_clock
+    ) -> None:
+        """clock: "now" for everything about time of day, dates and expiry, in every feature."""
         self.settings = settings
         self.features = features
+        self.clock = clock
         self.pool: asyncpg.Pool | None = None
         self.agi: AgiServer | None = None
         self.ami: AmiClient | None = None
@@ -101,6 +107,7 @@ class ControlService:
             ami=self.ami,
             calls=self.calls if self.ami is not None else None,
             events=self.events if self.ami is not None else None,
+            clock=self.clock,
         )
         if self.ami is not None:
             self.calls.attach(self.ami)

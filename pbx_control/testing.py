@@ -27,6 +27,7 @@ from pbx_control.api.context import HealthProbe
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import Runtime
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.service import api_app
 from pbx_control.tenancy import devices, numbers, organizations, users
 from pbx_control.tenancy.http_organizations import ORGANIZATIONS_CHANGED
@@ -43,14 +44,15 @@ def composed_app(
     health_probe: HealthProbe | None = None,
     calls: CallModel | None = None,
     events: EventPublisher | None = None,
+    clock: Clock = system_clock,
 ) -> web.Application:
     """The API as the service composes it (every feature), without an AMI connection; SIP domain
-    pbx.test. calls / events: a live call model and publisher fed by the test."""
+    pbx.test. calls / events: a live call model and publisher fed by the test; clock: the app's
+    "now" (tests that involve the time of day pass a fixed one)."""
     settings = settings or Settings(sip_domain=SIP_TEST.domain, sip_port=SIP_TEST.port)
     # A dialplan directory that does not exist: writing org contexts fails, which is logged only.
-    rt = Runtime(
-        settings, pool, Dialplan(pool, Path("/nonexistent/pbx-control-test")), calls=calls, events=events
-    )
+    dialplan = Dialplan(pool, Path("/nonexistent/pbx-control-test"))
+    rt = Runtime(settings, pool, dialplan, calls=calls, events=events, clock=clock)
     return api_app(rt, health_probe=health_probe)
 
 
@@ -61,8 +63,9 @@ async def api_client(
     settings: Settings | None = None,
     health_probe: HealthProbe | None = None,
     on_organizations_changed: Callable[[], Awaitable[None]] | None = None,
+    clock: Clock = system_clock,
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    app = composed_app(pool, settings=settings, health_probe=health_probe)
+    app = composed_app(pool, settings=settings, health_probe=health_probe, clock=clock)
     app[ORGANIZATIONS_CHANGED] = on_organizations_changed
     client = TestClient(TestServer(app))
     await client.start_server()

@@ -1,4 +1,5 @@
-"""Shared fixtures: a private PostgreSQL cluster for the whole session, a fresh database per test.
+"""Shared fixtures: a private PostgreSQL cluster for the whole session, a fresh database per test,
+and the clock the code under test is built with.
 
 The session stops every process it started (tests/support/leftovers.py checks it at the end).
 """
@@ -17,6 +18,7 @@ import pytest
 from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.runtime.postgres import PrivateCluster
+from tests.support.clock import DEFAULT, INSTANTS, FixedClock, Instant
 
 pytest_plugins = ["tests.support.leftovers"]
 
@@ -31,6 +33,24 @@ _db_counter = itertools.count()
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("unit") and "pg_cluster" in getattr(item, "fixturenames", ()):
         pytest.fail("a unit test must not need PostgreSQL (make test-unit runs without it)", pytrace=False)
+
+
+@pytest.fixture(params=INSTANTS, ids=[i.name for i in INSTANTS])
+def fixed_clock(request: pytest.FixtureRequest) -> FixedClock:
+    """A test that asks for this runs once at each instant of tests.support.clock (23:59 local, both
+    sides of both daylight saving switches, New Year's Eve, a Friday evening...); `.instant` holds
+    what the product must say then."""
+    instant: Instant = request.param
+    return FixedClock(instant)
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> FixedClock:
+    """The clock the API app, FastAGI handlers and prompt worker of a test are built with: the
+    test's fixed_clock when it asks for one, else the default instant (never the wall clock)."""
+    if "fixed_clock" in request.fixturenames:
+        return request.getfixturevalue("fixed_clock")
+    return FixedClock(DEFAULT)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from pbx_control.api.openapi import build_document
 from pbx_control.api.registry import Operation, RouteTable, install
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
+from pbx_control.kernel.clock import Clock, system_clock
 
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -37,12 +38,14 @@ def create_app(
     calls: CallModel | None = None,
     ami: AmiClient | None = None,
     events: EventPublisher | None = None,
+    clock: Clock = system_clock,
 ) -> web.Application:
     """Build the API app from route tables.
 
     health_probe: returns e.g. {"ami": {"ok": True, ...}, "agi": {...}} for GET /health; a component
     with "ok": False makes the status "degraded" (503).
     calls / ami / events: the CallModel, AmiClient and EventPublisher when this process runs AMI.
+    clock: "now" for end times, sentences, night mode and expiry (tests pass a fixed one).
     """
     app = web.Application(
         middlewares=[request_log_middleware, error_middleware, auth_middleware],
@@ -55,6 +58,7 @@ def create_app(
     app[context.CALLS] = calls
     app[context.AMI] = ami
     app[context.EVENTS] = events
+    app[context.CLOCK] = clock
     operations = all_operations(tables)
     install(app, PREFIX, operations)
     app[context.OPENAPI] = build_document(operations, PREFIX)

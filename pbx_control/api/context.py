@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import asyncpg
@@ -14,6 +15,7 @@ from pbx_control.api.errors import ApiError
 from pbx_control.auth.tokens import Principal
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
+from pbx_control.kernel.clock import Clock
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api")
@@ -25,6 +27,8 @@ SETTINGS = web.AppKey("settings", Settings)
 HEALTH_PROBE: web.AppKey[HealthProbe | None] = web.AppKey("health_probe")
 OPENAPI: web.AppKey[dict[str, Any]] = web.AppKey("openapi")
 DIALPLAN = web.AppKey("dialplan", Dialplan)
+# Where "now" comes from for end times, sentences, night mode and expiry (create_app: system clock).
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 # The AMI side, when this process runs it (None otherwise): live calls, AMI actions, pushed events.
 CALLS: web.AppKey[CallModel | None] = web.AppKey("calls")
 AMI: web.AppKey[AmiClient | None] = web.AppKey("ami")
@@ -71,6 +75,10 @@ class Ctx:
     @property
     def settings(self) -> Settings:
         return self.request.app[SETTINGS]
+
+    def now(self) -> datetime:
+        """The app's clock: an aware UTC datetime."""
+        return self.request.app[CLOCK]()
 
     @property
     def principal(self) -> Principal:

@@ -42,6 +42,6 @@ async def get_presence(ctx: Ctx) -> web.Response:
     end time has passed is shown as available. `call` comes from the live channels of the devices:
     idle, ringing, on_call, or unknown when this server does not follow Asterisk (AMI)."""
     body = await _cache(ctx.app).body(
-        ctx.pool, ctx.org_id, ctx.app.get(CALLS), user_ids=query_ids(ctx, "user_id")
+        ctx.pool, ctx.org_id, ctx.app.get(CALLS), user_ids=query_ids(ctx, "user_id"), now=ctx.now()
     )
     return web.Response(body=body, content_type="application/json")

@@ -16,7 +16,7 @@ Call state per user, over all their devices' channels:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -91,13 +91,13 @@ async def presence(
     org_id: int,
     calls: Calls | None,
     user_ids: list[int] | None = None,
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> list[dict[str, Any]]:
     """Every user of the organization (or those of user_ids), alphabetically; uncached."""
     if user_ids is None:
         rows = await db.fetch(_ALL, org_id)
     else:
         rows = await db.fetch(_SOME, org_id, user_ids)
-    now = now or datetime.now(UTC)
     busy = busy_endpoints(calls)
     return [presence_entry(r, call_state(busy, r["endpoints"]), now) for r in rows]

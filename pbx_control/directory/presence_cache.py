@@ -77,11 +77,11 @@ class PresenceCache:
         org_id: int,
         calls: Calls | None,
         user_ids: list[int] | None = None,
-        now: datetime | None = None,
+        *,
+        now: datetime,
     ) -> bytes:
         """The rendered presence of the organization's users (or of user_ids), alphabetically."""
         snap = await self._snapshot(db, org_id)
-        now = now or datetime.now(UTC)
         busy = busy_endpoints(calls)
         states = (
             None

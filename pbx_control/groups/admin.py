@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -39,7 +39,7 @@ SELECT m.group_id, m.user_id, u.name, u.extension, m.position, m.group_admin, m.
   FROM answer_group_members m
   JOIN users u ON u.id = m.user_id
   LEFT JOIN user_activities a
-         ON a.user_id = m.user_id AND a.kind <> 'available' AND (a.until IS NULL OR a.until > now())
+         ON a.user_id = m.user_id AND a.kind <> 'available' AND (a.until IS NULL OR a.until > $2)
  WHERE m.group_id = ANY($1::bigint[])
  ORDER BY m.group_id, m.position
 """
@@ -85,17 +85,17 @@ def _view(row: asyncpg.Record, members: list[asyncpg.Record], asker_id: int, now
 
 
 async def list_groups(
-    db: Db, org_id: int, asker_id: int, group_id: int | None = None
+    db: Db, org_id: int, asker_id: int, now: datetime, group_id: int | None = None
 ) -> list[dict[str, Any]]:
+    """now: for night mode by schedule and holidays, and which members' activities are on."""
     sql = _SELECT + (" AND g.id = $2" if group_id is not None else "") + " ORDER BY g.extension"
     groups = await db.fetch(sql, org_id, *([group_id] if group_id is not None else []))
-    members = await db.fetch(_MEMBERS, [g["id"] for g in groups])
-    now = datetime.now(UTC)
+    members = await db.fetch(_MEMBERS, [g["id"] for g in groups], now)
     return [_view(g, [m for m in members if m["group_id"] == g["id"]], asker_id, now) for g in groups]
 
 
-async def get_group(db: Db, org_id: int, asker_id: int, group_id: int) -> dict[str, Any]:
-    found = await list_groups(db, org_id, asker_id, group_id)
+async def get_group(db: Db, org_id: int, asker_id: int, group_id: int, now: datetime) -> dict[str, Any]:
+    found = await list_groups(db, org_id, asker_id, now, group_id)
     if not found:
         raise NotFound("group not found")
     return found[0]

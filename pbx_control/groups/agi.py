@@ -4,7 +4,6 @@ one group to another) and `group_feature` (the *45/*46 feature codes)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import asyncpg
 import structlog
@@ -15,6 +14,7 @@ from pbx_control.groups.decision import GroupRoute, decide_group
 from pbx_control.groups.membership import feature_code
 from pbx_control.groups.repository import GroupRepository
 from pbx_control.kernel import ids
+from pbx_control.kernel.clock import Clock, system_clock
 
 log = structlog.get_logger("pbx_control.groups")
 Handler = Callable[[AgiSession], Awaitable[None]]
@@ -23,17 +23,19 @@ Handler = Callable[[AgiSession], Awaitable[None]]
 class GroupTargets:
     """What the route/inbound handlers ask when an extension or a number is not a user."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock = system_clock) -> None:
+        """clock: "now" for night mode by schedule and holidays."""
         self.repo = GroupRepository(pool)
         self.pool = pool
+        self.clock = clock
 
     async def by_extension(self, organization: str, extension: str, hops: int = 0) -> GroupRoute | None:
         facts = await self.repo.by_extension(organization, extension)
-        return decide_group(facts, datetime.now(UTC), hops) if facts else None
+        return decide_group(facts, self.clock(), hops) if facts else None
 
     async def by_number(self, organization: str, number: str) -> GroupRoute | None:
         facts = await self.repo.by_number(organization, number)
-        return decide_group(facts, datetime.now(UTC)) if facts else None
+        return decide_group(facts, self.clock()) if facts else None
 
     def group_handler(self) -> Handler:
         async def group(session: AgiSession) -> None:

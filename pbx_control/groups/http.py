@@ -47,12 +47,13 @@ async def _hints_changed(ctx: Ctx) -> None:
 )
 async def list_groups(ctx: Ctx) -> list[dict[str, Any]]:
     """Who is logged in to each group, and your state in it (green, grey, padlock)."""
-    return await admin.list_groups(ctx.pool, ctx.org_id, ctx.principal.user_id)
+    return await admin.list_groups(ctx.pool, ctx.org_id, ctx.principal.user_id, ctx.now())
 
 
 @routes.route("GET", "/groups/{group_id}", summary="One answer group", roles=MEMBERS, response=GroupOut)
 async def get_group(ctx: Ctx) -> dict[str, Any]:
-    return await admin.get_group(ctx.pool, ctx.org_id, ctx.principal.user_id, ctx.params["group_id"])
+    group_id = ctx.params["group_id"]
+    return await admin.get_group(ctx.pool, ctx.org_id, ctx.principal.user_id, group_id, ctx.now())
 
 
 @routes.route(
@@ -68,7 +69,7 @@ async def create_group(ctx: Ctx) -> dict[str, Any]:
     changes = {k: getattr(ctx.body, k) for k in ctx.body.model_fields_set | {"extension", "name"}}
     group_id = await admin.save_group(ctx.pool, ctx.org_id, None, changes)
     await _hints_changed(ctx)
-    return await admin.get_group(ctx.pool, ctx.org_id, ctx.principal.user_id, group_id)
+    return await admin.get_group(ctx.pool, ctx.org_id, ctx.principal.user_id, group_id, ctx.now())
 
 
 @routes.route(
@@ -90,7 +91,7 @@ async def update_group(ctx: Ctx) -> dict[str, Any]:
     await admin.save_group(ctx.pool, ctx.org_id, group_id, changes)
     if "extension" in changes:
         await _hints_changed(ctx)
-    return await admin.get_group(ctx.pool, ctx.org_id, ctx.principal.user_id, group_id)
+    return await admin.get_group(ctx.pool, ctx.org_id, ctx.principal.user_id, group_id, ctx.now())
 
 
 @routes.route("DELETE", "/groups/{group_id}", summary="Delete an answer group", roles=ADMIN)
@@ -104,7 +105,7 @@ async def _login(ctx: Ctx, on: bool) -> dict[str, Any]:
     actor = _actor(ctx)
     group_id = ctx.params["group_id"]
     await membership.set_login(ctx.pool, actor, group_id, body.user_id or actor.user_id, on)
-    return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id)
+    return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id, ctx.now())
 
 
 @routes.route(
@@ -147,7 +148,7 @@ async def pause_group(ctx: Ctx) -> dict[str, Any]:
     group_id = ctx.params["group_id"]
     user_id = body.user_id or actor.user_id
     await membership.set_pause(ctx.pool, actor, group_id, user_id, body.paused, body.reason)
-    return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id)
+    return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id, ctx.now())
 
 
 @routes.route(
@@ -167,4 +168,4 @@ async def night_group(ctx: Ctx) -> dict[str, Any]:
         await set_lamp(ctx.app.get(AMI), group_id, ctx.body.on)
     except Exception:
         log.exception("groups.lamp_failed", group_id=group_id)
-    return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id)
+    return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id, ctx.now())

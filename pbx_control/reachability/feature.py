@@ -9,7 +9,7 @@ from pbx_control.reachability.worker import PromptWorker
 
 
 def _workers(rt: Runtime) -> list[Worker]:
-    return [PromptWorker(rt.pool, rt.settings.prompts, listen_dsn=rt.settings.database_url)]
+    return [PromptWorker(rt.pool, rt.settings.prompts, listen_dsn=rt.settings.database_url, clock=rt.clock)]
 
 
 FEATURE = Feature(

@@ -5,7 +5,6 @@ Everything is the asker's own (`/users/me/...`). Bad input is a 400 saying why, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pbx_control.api.context import Ctx
@@ -26,10 +25,6 @@ from pbx_control.reachability.schemas import (
 routes = RouteTable("reachability")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 # --- activity ---------------------------------------------------------------------------------
 
 
@@ -37,7 +32,7 @@ def _now() -> datetime:
 async def get_my_activity(ctx: Ctx) -> dict[str, Any]:
     """An activity past its end time is reported as available: it ended by itself."""
     ctx.org_id  # noqa: B018 - platform admins have no activity (403)
-    return await service.get_activity(ctx.pool, ctx.principal.user_id, _now())
+    return await service.get_activity(ctx.pool, ctx.principal.user_id, ctx.now())
 
 
 @routes.route(
@@ -57,7 +52,7 @@ async def put_my_activity(ctx: Ctx) -> dict[str, Any]:
     return await service.set_activity(
         ctx.pool,
         ctx.principal.user_id,
-        _now(),
+        ctx.now(),
         activity=b.activity,
         custom_activity_id=b.custom_activity_id,
         duration_minutes=b.duration_minutes,
@@ -127,7 +122,9 @@ async def update_my_custom_activity(ctx: Ctx) -> dict[str, Any]:
     """Only the fields sent change. If it is my current activity, callers hear the new sentence."""
     ctx.org_id  # noqa: B018
     fields = ctx.body.model_dump(exclude_unset=True)
-    return await service.update_custom(ctx.pool, ctx.principal.user_id, ctx.params["activity_id"], fields)
+    return await service.update_custom(
+        ctx.pool, ctx.principal.user_id, ctx.params["activity_id"], fields, ctx.now()
+    )
 
 
 @routes.route(
@@ -146,7 +143,7 @@ async def delete_my_custom_activity(ctx: Ctx) -> None:
 async def get_my_settings(ctx: Ctx) -> dict[str, Any]:
     """Settings past their end time are reported off."""
     ctx.org_id  # noqa: B018
-    return await settings.get_settings(ctx.pool, ctx.principal.user_id, _now())
+    return await settings.get_settings(ctx.pool, ctx.principal.user_id, ctx.now())
 
 
 @routes.route(
@@ -163,4 +160,4 @@ async def put_my_settings(ctx: Ctx) -> dict[str, Any]:
     E.164, national (08-123 456 78) or international (0046...) form."""
     ctx.org_id  # noqa: B018
     fields = ctx.body.model_dump(exclude_unset=True)
-    return await settings.put_settings(ctx.pool, ctx.principal.user_id, _now(), fields)
+    return await settings.put_settings(ctx.pool, ctx.principal.user_id, ctx.now(), fields)

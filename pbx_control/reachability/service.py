@@ -9,7 +9,7 @@ fills in the prompt. Calls in between skip the announcement.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -118,7 +118,9 @@ async def create_custom(db: Db, user_id: int, fields: dict[str, Any]) -> dict[st
     return dict(rec)
 
 
-async def update_custom(db: Db, user_id: int, activity_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+async def update_custom(
+    db: Db, user_id: int, activity_id: int, fields: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     """Change a custom activity; if it is the user's current activity, callers hear the new
     sentence (made again in the background) and go to the new destination."""
     if not fields:
@@ -149,9 +151,8 @@ async def update_custom(db: Db, user_id: int, activity_id: int, fields: dict[str
             activity_id,
         )
         if active is not None:
-            await _store_activity(
-                conn, me, "custom", rec, active["until"], merged["destination"], merged["forward_to"], None
-            )
+            dest, forward_to = merged["destination"], merged["forward_to"]
+            await _store_activity(conn, me, "custom", rec, active["until"], dest, forward_to, None, now)
     return dict(rec)
 
 
@@ -299,13 +300,13 @@ async def _store_activity(
     destination: str,
     forward_to: str | None,
     note: str | None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> None:
     text = sentence(
         me["name"],
         kind,
         until,
-        now or datetime.now(UTC),
+        now,
         language=me["language"],
         timezone=me["timezone"],
         custom_text=custom["spoken_text"] if custom else None,

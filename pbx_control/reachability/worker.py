@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import asyncpg.pool
 
 from pbx_control.kernel import ids
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.kernel.db import Conn
 from pbx_control.logs import get_logger
 from pbx_control.reachability.prompts import SUFFIX, ensure_prompt
@@ -34,7 +34,7 @@ SELECT a.user_id, a.kind, a.until, a.set_at, c.spoken_text, u.name, u.language, 
   JOIN users u ON u.id = a.user_id
   JOIN organizations o ON o.id = u.organization_id
   LEFT JOIN custom_activities c ON c.id = a.custom_activity_id
- WHERE a.kind <> 'available' AND (a.until IS NULL OR a.until > now())
+ WHERE a.kind <> 'available' AND (a.until IS NULL OR a.until > $2)
    AND (a.prompt IS NULL OR a.prompt_name IS DISTINCT FROM u.name
         OR a.prompt_language IS DISTINCT FROM u.language)
  ORDER BY a.set_at
@@ -58,10 +58,13 @@ class PromptWorker:
         batch: int = 50,
         keep_unused_s: float = 86400.0,
         listen_dsn: str | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         """listen_dsn: LISTEN on a connection of its own (else one borrowed from the pool for good,
-        which the routing queries then lack)."""
+        which the routing queries then lack). clock: "now" for which activities are still on and
+        for the sentence's end time ("till klockan 14.30" or "till onsdag klockan 0.46")."""
         self._pool = pool
+        self._clock = clock
         self._listen_dsn = listen_dsn
         self.prompts_dir = prompts_dir
         self._interval_s = interval_s
@@ -141,9 +144,9 @@ class PromptWorker:
     async def run_once(self) -> int:
         """Make every missing or stale prompt now; return how many were stored."""
         stored = 0
-        rows = await self._pool.fetch(_STALE, self._batch)
+        rows = await self._pool.fetch(_STALE, self._batch, self._clock())
         for r in rows:
-            now = datetime.now(UTC)
+            now = self._clock()
             args = dict(language=r["language"], timezone=r["timezone"], custom_text=r["spoken_text"])
             text = sentence(r["name"], r["kind"], r["until"], now, **args)
             spoken = sentence(r["name"], r["kind"], r["until"], now, spoken=True, **args)

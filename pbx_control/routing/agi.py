@@ -7,20 +7,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import structlog
 
 from pbx_control.agi.session import AgiSession
 from pbx_control.dialplan.apply import apply_decision
 from pbx_control.kernel import ids
+from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.routing.calls import CallRouter
 from pbx_control.routing.decision import Route
 
 Handler = Callable[[AgiSession], Awaitable[None]]
 
 
-def make_route_handler(router: CallRouter) -> Handler:
+def make_route_handler(router: CallRouter, clock: Clock = system_clock) -> Handler:
     async def route(session: AgiSession) -> None:
         # The organization comes from the authenticated endpoint's accountcode, never from SIP data.
         org = session.accountcode
@@ -28,19 +28,19 @@ def make_route_handler(router: CallRouter) -> Handler:
             await apply_decision(session, Route("unknown", reason="call without organization"))
             return
         structlog.contextvars.bind_contextvars(organization=org)
-        decision = await router.from_device(org, session.endpoint, session.extension, datetime.now(UTC))
+        decision = await router.from_device(org, session.endpoint, session.extension, clock())
         await apply_decision(session, decision)
 
     return route
 
 
-def make_inbound_handler(router: CallRouter) -> Handler:
+def make_inbound_handler(router: CallRouter, clock: Clock = system_clock) -> Handler:
     async def inbound(session: AgiSession) -> None:
         organization, decision = await router.from_carrier(
             session.extension,
             session.callerid_num,
             session.env.get("agi_callingpres", "0"),
-            datetime.now(UTC),
+            clock(),
         )
         if organization:
             structlog.contextvars.bind_contextvars(organization=organization)

@@ -8,7 +8,7 @@ trunk needs. Expiry of activities and settings is left to the decision (pbx_cont
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 
@@ -148,39 +148,35 @@ class RoutingRepository:
         self,
         organization: str,
         extension: str,
-        caller_numbers: Sequence[str] = (),
-        now: datetime | None = None,
+        caller_numbers: Sequence[str],
+        now: datetime,
     ) -> Callee | None:
         row = await self._pool.fetchrow(_CALLEE_BY_EXTENSION, organization, extension, list(caller_numbers))
-        return _callee(row, now or _now()) if row else None
+        return _callee(row, now) if row else None
 
     async def callee_from_device(
-        self, organization: str, extension: str, endpoint: str, now: datetime | None = None
+        self, organization: str, extension: str, endpoint: str, now: datetime
     ) -> Callee | None:
         """A callee called from one of the organization's devices (the caller is its user)."""
         row = await self._pool.fetchrow(_CALLEE_FROM_ENDPOINT, organization, extension, endpoint)
-        return _callee(row, now or _now()) if row else None
+        return _callee(row, now) if row else None
 
     async def by_number(
-        self, number: str, caller_numbers: Sequence[str] = (), now: datetime | None = None
+        self, number: str, caller_numbers: Sequence[str], now: datetime
     ) -> tuple[str | None, Callee | None]:
         row = await self._pool.fetchrow(_BY_NUMBER, number, list(caller_numbers))
         if row is None:
             return None, None
-        return row["slug"], (_callee(row, now or _now()) if row["id"] is not None else None)
+        return row["slug"], (_callee(row, now) if row["id"] is not None else None)
 
-    async def caller(self, organization: str, endpoint: str, now: datetime | None = None) -> CallerRow | None:
+    async def caller(self, organization: str, endpoint: str, now: datetime) -> CallerRow | None:
         row = await self._pool.fetchrow(_CALLER_BY_ENDPOINT, endpoint, organization)
         if row is None:
             return None
-        mode = _callerid_mode(row["outgoing_callerid"], row["outgoing_callerid_until"], now or _now())
+        mode = _callerid_mode(row["outgoing_callerid"], row["outgoing_callerid_until"], now)
         numbers = tuple(row["numbers"])
         outbound = Outbound(row["trunk"], numbers[0] if numbers else None, row["main_number"], mode)
         return CallerRow(row["id"], row["extension"], numbers, outbound)
 
     async def operator_endpoints(self, organization: str) -> tuple[str, ...]:
         return tuple(r["sip_username"] for r in await self._pool.fetch(_OPERATOR_DEVICES, organization))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

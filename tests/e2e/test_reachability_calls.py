@@ -15,11 +15,13 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
+from pbx_control.reachability.sentences import until_phrase
 from tests.e2e.conftest import CARRIER_PORT, E2E
 from tests.support.ami_events import AmiEvents
 from tests.support.api import Api
@@ -135,7 +137,14 @@ def test_a_vip_rings_through_a_meeting(e2e: E2E, team: Team) -> None:
 
 def test_a_caller_hears_the_announcement_then_reaches_voicemail(e2e: E2E, team: Team, ami: AmiEvents) -> None:
     activity = in_a_meeting(team)
-    assert activity["announcement"].startswith("Anna Svensson är på möte till klockan ")
+    # The service runs on the wall clock: the end time is said as of when the sentence was made,
+    # between setting the hour-long meeting and reading it ready (a midnight may lie in between).
+    until, ready = datetime.fromisoformat(activity["until"]), datetime.now(UTC)
+    said = {
+        f"Anna Svensson är på möte {until_phrase(until, now, 'Europe/Stockholm', 'sv')}."
+        for now in (until - timedelta(minutes=60), ready)
+    }
+    assert activity["announcement"] in said
     key = sql(e2e, "SELECT prompt FROM user_activities WHERE user_id = $1", team.anna.id)
     inst = e2e.stack.asterisk_instance()
     assert inst.host_path(f"{inst.base}/prompts/{key}.wav").is_file()  # inside the Asterisk root

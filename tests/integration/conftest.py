@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.testing import World, api_client, bearer, login, seed_world
+from tests.support.clock import FixedClock
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +23,8 @@ async def world(db_pool: asyncpg.Pool) -> World:
 
 
 @pytest.fixture
-async def client(db_pool: asyncpg.Pool, world: World) -> AsyncIterator[TestClient]:
-    async with api_client(db_pool) as c:
+async def client(db_pool: asyncpg.Pool, world: World, clock: FixedClock) -> AsyncIterator[TestClient]:
+    async with api_client(db_pool, clock=clock) as c:
         yield c
 
 

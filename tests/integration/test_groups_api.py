@@ -4,6 +4,7 @@ what app_queue will read (the realtime views) follows every change."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -12,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from pbx_control.tenancy import users
 from pbx_control.testing import World, api_client, bearer, login, seed_world
+from tests.support.clock import FixedClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.groups]
 G = "/api/v1/groups"
@@ -41,8 +43,8 @@ async def world(db_pool: asyncpg.Pool) -> World:
 
 
 @pytest.fixture
-async def client(db_pool: asyncpg.Pool, world: World) -> AsyncIterator[TestClient]:
-    async with api_client(db_pool) as c:
+async def client(db_pool: asyncpg.Pool, world: World, clock: FixedClock) -> AsyncIterator[TestClient]:
+    async with api_client(db_pool, clock=clock) as c:
         yield c
 
 
@@ -122,6 +124,27 @@ async def test_members_log_in_and_out_and_the_queue_view_follows(
     assert status == 200 and body["state"] == "grey"
     new_queue = await db_pool.fetchval("SELECT queue_name FROM answer_groups WHERE id = $1", gid)
     assert await db_pool.fetch("SELECT * FROM pbx_queue_members WHERE queue_name = $1", new_queue) == []
+
+
+async def test_night_by_schedule_and_holiday_in_the_groups_timezone(
+    client: TestClient, group: dict, fixed_clock: FixedClock
+) -> None:
+    at = fixed_clock.instant
+    path = f"{G}/{group['id']}"
+    # open for exactly the current minute of Stockholm's day
+    schedule = [{"day": at.local_day, "open": at.local_time, "close": at.next_minute}]
+    status, body = await call(client, "alpha-admin", "PATCH", path, {"schedule": schedule})
+    assert status == 200, body
+    assert (body["night"], body["state"], body["night_manual"]) == (False, "grey", False)
+    fixed_clock.advance(timedelta(minutes=1))
+    status, body = await call(client, "alpha-user", "GET", path)
+    assert (body["night"], body["state"]) == (True, "padlock")
+    # a holiday is a local date: the days before and after it are not holidays
+    fixed_clock.at = at.at
+    for day, night in ((-1, False), (1, False), (0, True)):
+        holiday = {"date": (at.local_date + timedelta(days=day)).isoformat(), "name": "Helgdag"}
+        status, body = await call(client, "alpha-admin", "PATCH", path, {"holidays": [holiday]})
+        assert status == 200 and body["night"] is night, (day, body)
 
 
 async def test_colleagues_with_the_right_log_others_in(

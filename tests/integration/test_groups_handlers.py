@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -17,6 +18,7 @@ from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import Runtime
 from pbx_control.service import agi_handlers
 from pbx_control.tenancy import devices, organizations, trunks, users
+from tests.support.clock import FixedClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.groups]
 
@@ -67,10 +69,10 @@ async def world(db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> dict:
 
 
 @pytest.fixture
-async def agi(db_pool: asyncpg.Pool) -> AsyncIterator[int]:
+async def agi(db_pool: asyncpg.Pool, clock: FixedClock) -> AsyncIterator[int]:
     # The service's own composition: every feature's call targets and handlers.
     server = AgiServer(
-        agi_handlers(Runtime(Settings(), db_pool, Dialplan(db_pool, Path("/nonexistent")))),
+        agi_handlers(Runtime(Settings(), db_pool, Dialplan(db_pool, Path("/nonexistent")), clock=clock)),
         host="127.0.0.1",
         port=0,
         deadline_s=2,
@@ -97,6 +99,41 @@ async def test_a_call_to_the_group_queues_with_overflow_to_the_next_group(world:
     }
     r = await FakeAsterisk(agi).run("inbound", env={"extension": "+46812345620"})
     assert r.variables["PBX_ROUTE"] == "queue" and r.variables["PBX_ORG"] == "acme"
+
+
+async def test_night_by_schedule_and_holiday_on_every_path_into_the_group(
+    world: dict, agi: int, db_pool: asyncpg.Pool, fixed_clock: FixedClock
+) -> None:
+    at = fixed_clock.instant
+    schedule = [{"day": at.local_day, "open": at.local_time, "close": at.next_minute}]
+    await db_pool.execute(
+        "UPDATE answer_groups SET schedule = $2::jsonb WHERE id = $1", world["g20"], json.dumps(schedule)
+    )
+
+    async def routes() -> list[str]:
+        paths = (
+            ("route", device(world["cecilia"][1], "20"), []),
+            ("inbound", {"extension": "+46812345620"}, []),
+            ("group", {"accountcode": "acme"}, ["20", "0"]),
+        )
+        return [
+            (await FakeAsterisk(agi).run(h, env=env, args=args)).variables["PBX_ROUTE"]
+            for h, env, args in paths
+        ]
+
+    assert await routes() == ["queue"] * 3
+    # closed the minute after; no night destination: the overflow (group 21) takes the calls
+    fixed_clock.advance(timedelta(minutes=1))
+    assert await routes() == ["group-goto"] * 3
+    r = await FakeAsterisk(agi).run("route", env=device(world["cecilia"][1], "20"))
+    assert r.variables == {"PBX_ORG": "acme", "PBX_ROUTE": "group-goto", "PBX_GROUP_GOTO": "21"}
+    # a holiday on the local date closes the open minute
+    fixed_clock.at = at.at
+    holiday = [{"date": at.local_date.isoformat(), "name": "Helgdag"}]
+    await db_pool.execute(
+        "UPDATE answer_groups SET holidays = $2::jsonb WHERE id = $1", world["g20"], json.dumps(holiday)
+    )
+    assert await routes() == ["group-goto"] * 3
 
 
 async def test_group_goto_with_nobody_logged_in_overflows_out_through_the_trunk(

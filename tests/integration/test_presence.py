@@ -4,7 +4,7 @@ live CallModel fed with AMI events; unknown without AMI; only the asker's organi
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import pytest
@@ -12,15 +12,16 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from pbx_control.ami.calls import CallModel
 from pbx_control.testing import World, api_client, bearer, composed_app, login, seed_world
+from tests.support.clock import FixedClock
 from tests.support.directory import call
 
 pytestmark = [pytest.mark.integration, pytest.mark.directory]
 
 
 @pytest.fixture
-async def world(db_pool: asyncpg.Pool) -> World:
+async def world(db_pool: asyncpg.Pool, clock: FixedClock) -> World:
     world = await seed_world(db_pool)
-    now = datetime.now(UTC)
+    now = clock()
     admin, operator, user = (world.users[f"alpha-{r}"] for r in ("admin", "operator", "user"))
     async with db_pool.acquire() as conn:
         await conn.execute(
@@ -65,8 +66,10 @@ def calls() -> CallModel:
 
 
 @pytest.fixture
-async def client(db_pool: asyncpg.Pool, world: World, calls: CallModel) -> AsyncIterator[TestClient]:
-    app = composed_app(db_pool, calls=calls)
+async def client(
+    db_pool: asyncpg.Pool, world: World, calls: CallModel, clock: FixedClock
+) -> AsyncIterator[TestClient]:
+    app = composed_app(db_pool, calls=calls, clock=clock)
     client = TestClient(TestServer(app))
     await client.start_server()
     yield client
@@ -74,7 +77,7 @@ async def client(db_pool: asyncpg.Pool, world: World, calls: CallModel) -> Async
 
 
 async def test_presence_activities_and_calls(
-    client: TestClient, world: World, calls: CallModel, db_pool: asyncpg.Pool
+    client: TestClient, world: World, calls: CallModel, db_pool: asyncpg.Pool, clock: FixedClock
 ) -> None:
     h = bearer(await login(client, "alpha-user"))
     status, listed = await call(client, "GET", "/presence", h)
@@ -83,7 +86,7 @@ async def test_presence_activities_and_calls(
     assert [p["name"] for p in listed] == ["alpha admin", "alpha operator", "alpha user"]
     admin = by_name["alpha admin"]
     assert (admin["activity"], admin["note"], admin["label"]) == ("meeting", "Styrelsemöte", None)
-    assert datetime.fromisoformat(admin["until"]) > datetime.now(UTC)
+    assert datetime.fromisoformat(admin["until"]) == clock() + timedelta(hours=1)
     operator = by_name["alpha operator"]  # lunch ended a minute ago
     assert (operator["activity"], operator["until"]) == ("available", None)
     user = by_name["alpha user"]
@@ -112,8 +115,10 @@ async def test_presence_activities_and_calls(
     assert [p["name"] for p in some] == ["alpha admin"]
 
 
-async def test_presence_without_ami_is_unknown(db_pool: asyncpg.Pool, world: World) -> None:
-    async with api_client(db_pool) as client:
+async def test_presence_without_ami_is_unknown(
+    db_pool: asyncpg.Pool, world: World, clock: FixedClock
+) -> None:
+    async with api_client(db_pool, clock=clock) as client:
         _, listed = await call(client, "GET", "/presence", bearer(await login(client, "beta-user")))
     assert [p["name"] for p in listed] == ["beta admin", "beta operator", "beta user"]
     assert {(p["call"], p["on_call"], p["activity"]) for p in listed} == {("unknown", None, "available")}
@@ -134,7 +139,9 @@ async def test_platform_admin_has_no_presence(client: TestClient) -> None:
     assert status == 403
 
 
-async def test_presence_follows_every_change(client: TestClient, world: World, db_pool: asyncpg.Pool) -> None:
+async def test_presence_follows_every_change(
+    client: TestClient, world: World, db_pool: asyncpg.Pool, clock: FixedClock
+) -> None:
     """The in-memory snapshot is re-read whenever users, devices or activities change."""
     h = bearer(await login(client, "alpha-user"))
 
@@ -152,9 +159,12 @@ async def test_presence_follows_every_change(client: TestClient, world: World, d
     assert (await mine())["activity"] == "available"
     # Until passes while nothing changes in the database: shown as available without a re-read.
     await db_pool.execute(
-        "INSERT INTO user_activities (user_id, kind, until) VALUES ($1, 'busy', now() + interval '1 second')",
+        "INSERT INTO user_activities (user_id, kind, until) VALUES ($1, 'busy', $2)",
         admin,
+        clock() + timedelta(seconds=1),
     )
     assert (await mine())["activity"] == "busy"
-    await db_pool.execute("SELECT pg_sleep(1.1)")
+    clock.advance(timedelta(milliseconds=999))
+    assert (await mine())["activity"] == "busy"
+    clock.advance(timedelta(milliseconds=1))
     assert (await mine())["activity"] == "available"

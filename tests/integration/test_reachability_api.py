@@ -1,15 +1,17 @@
 """The reachability API (/users/me/activity, /users/me/activities, /users/me/settings) and the
-prompt worker that makes announcements in the background. Bad input is a 400 that changes nothing."""
+prompt worker that makes announcements in the background. Bad input is a 400 that changes nothing.
+
+The app and the worker run on a fixed clock; the tests of end times and sentences run at every
+instant of tests.support.clock and assert what is said then, word for word."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -17,15 +19,17 @@ from aiohttp.test_utils import TestClient
 
 from pbx_control.reachability.worker import PromptWorker
 from pbx_control.testing import World, api_client, bearer, login, seed_world
+from tests.support.clock import FixedClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.reachability]
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 TABLES = ("user_activities", "custom_activities", "user_settings", "users")
 
 
 @pytest.fixture
-async def env(db_pool: asyncpg.Pool) -> AsyncIterator[tuple[TestClient, World, dict[str, str]]]:
-    async with api_client(db_pool) as client:
+async def env(
+    db_pool: asyncpg.Pool, clock: FixedClock
+) -> AsyncIterator[tuple[TestClient, World, dict[str, str]]]:
+    async with api_client(db_pool, clock=clock) as client:
         world = await seed_world(db_pool)
         tokens = {
             name: await login(client, name) for name in ("alpha-user", "alpha-operator", "beta-user", "root")
@@ -47,9 +51,9 @@ async def req(
     return data
 
 
-async def test_set_and_read_an_activity(env: tuple, db_pool: asyncpg.Pool) -> None:
+async def test_set_and_read_an_activity(env: tuple, fixed_clock: FixedClock) -> None:
     client, _, tok = env
-    before = datetime.now(UTC)
+    at = fixed_clock.instant
     a = await req(
         client,
         "PUT",
@@ -57,10 +61,8 @@ async def test_set_and_read_an_activity(env: tuple, db_pool: asyncpg.Pool) -> No
         tok["alpha-user"],
         {"activity": "meeting", "duration_minutes": 120, "note": "Styrelsemöte, rum 3"},
     )
-    until = datetime.fromisoformat(a["until"])
-    assert timedelta(minutes=119) < until - before < timedelta(minutes=121)
-    local = until.astimezone(STOCKHOLM)
-    assert a["announcement"] == f"alpha user är på möte till klockan {local.hour}.{local.minute:02d}."
+    assert datetime.fromisoformat(a["until"]) == at.at + timedelta(minutes=120)
+    assert a["announcement"] == f"alpha user är på möte {at.meeting_sv}."
     assert a == {
         **a,
         "activity": "meeting",
@@ -85,9 +87,12 @@ async def test_set_and_read_an_activity(env: tuple, db_pool: asyncpg.Pool) -> No
         client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "available", "note": ""}
     )
     assert (c["activity"], c["announcement"], c["note"]) == ("available", None, "")
-    # an activity past its end time reads as available
-    await req(client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "lunch"})
-    await db_pool.execute("UPDATE user_activities SET until = now() - interval '1 second'")
+    # lunch lasts an hour by default; at its end time it reads as available, with nothing written
+    d = await req(client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "lunch"})
+    assert d["announcement"] == f"alpha user är på lunch {at.lunch_sv}."
+    fixed_clock.advance(timedelta(minutes=59, seconds=59))
+    assert (await req(client, "GET", "/users/me/activity", tok["alpha-user"]))["activity"] == "lunch"
+    fixed_clock.advance(timedelta(seconds=1))
     assert (await req(client, "GET", "/users/me/activity", tok["alpha-user"]))["activity"] == "available"
 
 
@@ -103,17 +108,18 @@ async def test_a_name_with_quotes_newlines_and_any_script_is_safe_in_the_announc
     assert a["announcement"] == "Eve the boss Дмитрий x är upptagen tills vidare."
 
 
-async def test_gone_for_the_day_ends_at_the_next_working_day(env: tuple) -> None:
+async def test_gone_for_the_day_ends_at_the_next_working_day(env: tuple, fixed_clock: FixedClock) -> None:
     client, _, tok = env
+    at = fixed_clock.instant
     a = await req(client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "gone"})
-    local = datetime.fromisoformat(a["until"]).astimezone(STOCKHOLM)
-    assert (local.hour, local.minute) == (8, 0) and local.weekday() < 5
-    assert "har gått för dagen och är tillbaka" in a["announcement"]
+    assert datetime.fromisoformat(a["until"]) == at.back
+    assert a["announcement"] == f"alpha user har gått för dagen och är tillbaka {at.back_sv}."
 
 
-async def test_custom_activities(env: tuple, db_pool: asyncpg.Pool) -> None:
+async def test_custom_activities(env: tuple, fixed_clock: FixedClock) -> None:
     client, _, tok = env
     t = tok["alpha-user"]
+    at = fixed_clock.instant
     body = {
         "label": 'Kundbesök "Ö"',
         "spoken_text": 'är på kundbesök hos "Åkesson & Дмитрий"',
@@ -128,8 +134,9 @@ async def test_custom_activities(env: tuple, db_pool: asyncpg.Pool) -> None:
         client, "PUT", "/users/me/activity", t, {"activity": "custom", "custom_activity_id": made["id"]}
     )
     assert a["label"] == 'Kundbesök "Ö"'
+    assert datetime.fromisoformat(a["until"]) == at.at + timedelta(minutes=90)
     # quotes never reach the prompt; letters of any script do
-    assert a["announcement"].startswith("alpha user är på kundbesök hos Åkesson Дмитрий till klockan ")
+    assert a["announcement"] == f"alpha user är på kundbesök hos Åkesson Дмитрий {at.custom_sv}."
     assert '"' not in a["announcement"]
     # changing the active activity changes what callers hear
     changed = await req(client, "PATCH", f"/users/me/activities/{made['id']}", t, {
@@ -137,7 +144,7 @@ async def test_custom_activities(env: tuple, db_pool: asyncpg.Pool) -> None:
     })  # fmt: skip
     assert (changed["destination"], changed["forward_to"]) == ("forward", "1002")
     a = await req(client, "GET", "/users/me/activity", t)
-    assert a["announcement"].startswith("alpha user är på kurs till") and a["forward_to"] == "1002"
+    assert a["announcement"] == f"alpha user är på kurs {at.custom_sv}." and a["forward_to"] == "1002"
     # another user cannot see or use it
     await req(client, "GET", f"/users/me/activities/{made['id']}", tok["beta-user"], expect=404)
     await req(client, "PUT", "/users/me/activity", tok["beta-user"],
@@ -148,7 +155,7 @@ async def test_custom_activities(env: tuple, db_pool: asyncpg.Pool) -> None:
     assert (await req(client, "GET", "/users/me/activities", t))["custom"] == []
 
 
-async def test_settings(env: tuple, db_pool: asyncpg.Pool) -> None:
+async def test_settings(env: tuple, clock: FixedClock) -> None:
     client, _, tok = env
     t = tok["alpha-user"]
     s = await req(client, "GET", "/users/me/settings", t)
@@ -157,7 +164,7 @@ async def test_settings(env: tuple, db_pool: asyncpg.Pool) -> None:
         "forward_busy": None, "forward_no_answer": None, "forward_no_answer_seconds": 20,
         "outgoing_callerid": None, "outgoing_callerid_until": None, "block_anonymous": False,
     }  # fmt: skip
-    end = (datetime.now(UTC) + timedelta(days=14)).replace(microsecond=0)
+    end = clock() + timedelta(days=14)
     s = await req(client, "PUT", "/users/me/settings", t, {
         "closed": True, "closed_until": end.isoformat(), "forward_busy": "0046 8 123 456 78",
         "forward_no_answer": "1002", "forward_no_answer_seconds": 15, "outgoing_callerid": "own",
@@ -173,8 +180,11 @@ async def test_settings(env: tuple, db_pool: asyncpg.Pool) -> None:
     assert (s2["closed"], s2["closed_until"], s2["forward_all"], s2["forward_busy"]) == (
         False, None, "+46701234567", "+46812345678",
     )  # fmt: skip
-    # a setting past its end time reads as off
-    await db_pool.execute("UPDATE user_settings SET forward_all_until = now() - interval '1 second'")
+    # a setting past its end time reads as off, with nothing written
+    ends = clock() + timedelta(hours=1)
+    s3 = await req(client, "PUT", "/users/me/settings", t, {"forward_all_until": ends.isoformat()})
+    assert (s3["forward_all"], datetime.fromisoformat(s3["forward_all_until"])) == ("+46701234567", ends)
+    clock.advance(timedelta(hours=1))
     assert (await req(client, "GET", "/users/me/settings", t))["forward_all"] is None
 
 
@@ -221,7 +231,7 @@ BAD_SETTINGS = [
     ({"forward_busy": "07-0123-4567-8901-2345"}, "forward_busy"),
     ({"forward_all": "+46701234567", "forward_all_until": "2020-01-01T00:00:00Z"}, "in the past"),
     ({"closed": True, "closed_until": "2099-01-01T00:00:00Z"}, "days ahead"),
-    ({"closed_until": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, "needs closed"),
+    ({"closed_until": "<a day after the clock>"}, "needs closed"),
     ({"forward_no_answer_seconds": 200}, "5 to 120"),
     ({"outgoing_callerid": "boss"}, "outgoing_callerid"),
     ({}, "nothing to update"),
@@ -235,9 +245,11 @@ BAD_SETTINGS = [
     *[("PUT", "/users/me/settings", b, w) for b, w in BAD_SETTINGS],
 ])  # fmt: skip
 async def test_bad_input_is_a_400_that_changes_nothing(
-    env: tuple, db_pool: asyncpg.Pool, method: str, path: str, body: dict, why: str
+    env: tuple, db_pool: asyncpg.Pool, clock: FixedClock, method: str, path: str, body: dict, why: str
 ) -> None:
     client, _, tok = env
+    tomorrow = (clock() + timedelta(days=1)).isoformat()
+    body = {k: tomorrow if v == "<a day after the clock>" else v for k, v in body.items()}
     # some state to keep
     await req(client, "PUT", "/users/me/activity", tok["alpha-user"], {"activity": "meeting", "note": "keep"})
     await req(client, "PUT", "/users/me/settings", tok["alpha-user"], {"forward_busy": "1002"})
@@ -273,12 +285,12 @@ async def test_endpoints_are_in_the_openapi_document(env: tuple) -> None:
 
 
 async def test_the_worker_makes_the_announcement_and_remakes_it_after_a_rename(
-    env: tuple, db_pool: asyncpg.Pool, db_url: str, tmp_path: Path
+    env: tuple, db_pool: asyncpg.Pool, db_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
     client, world, tok = env
     t = tok["alpha-user"]
     # woken by NOTIFY on a connection of its own, not by the timer
-    worker = PromptWorker(db_pool, tmp_path, interval_s=60, listen_dsn=db_url)
+    worker = PromptWorker(db_pool, tmp_path, interval_s=60, listen_dsn=db_url, clock=clock)
     await worker.start()
     try:
         a = await req(
@@ -299,6 +311,24 @@ async def test_the_worker_makes_the_announcement_and_remakes_it_after_a_rename(
         assert worker.made == 2
     finally:
         await worker.stop()
+
+
+async def test_the_worker_says_the_end_time_as_of_its_clock(
+    env: tuple, db_pool: asyncpg.Pool, tmp_path: Path, fixed_clock: FixedClock
+) -> None:
+    client, _, tok = env
+    t = tok["alpha-user"]
+    worker = PromptWorker(db_pool, tmp_path, clock=fixed_clock)
+    await req(client, "PUT", "/users/me/activity", t, {"activity": "meeting", "duration_minutes": 120})
+    assert await worker.run_once() == 1
+    a = await req(client, "GET", "/users/me/activity", t)
+    assert a["announcement_ready"] is True
+    assert a["announcement"] == f"alpha user är på möte {fixed_clock.instant.meeting_sv}."
+    # an activity that has ended by the clock gets no audio
+    await req(client, "PUT", "/users/me/activity", t, {"activity": "lunch"})
+    fixed_clock.advance(timedelta(hours=1))
+    assert await worker.run_once() == 0
+    assert await db_pool.fetchval("SELECT prompt FROM user_activities") is None
 
 
 async def _ready(client: TestClient, token: str, timeout_s: float = 15) -> dict:

@@ -1,12 +1,15 @@
 """Reachability through the route and inbound handlers, over a real FastAGI socket with real
 PostgreSQL rows: blocked, VIP, closed phone, forwards, activities with their announcement,
-voicemail, 001 and caller names. Every variable the dialplan reads is asserted."""
+voicemail, 001 and caller names. Every variable the dialplan reads is asserted.
+
+The handlers run on a fixed clock; activities, settings and their end times are set and passed by
+that clock (the tests of end times run at every instant of tests.support.clock)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -18,6 +21,7 @@ from pbx_control.routing.decision import Route
 from pbx_control.routing.feature import handlers as build_handlers
 from pbx_control.routing.targets import Targets
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
+from tests.support.clock import FixedClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.reachability]
 
@@ -90,9 +94,10 @@ class Groups(Targets):
 
 
 @pytest.fixture
-async def agi(db_pool: asyncpg.Pool) -> AsyncIterator[int]:
+async def agi(db_pool: asyncpg.Pool, clock: FixedClock) -> AsyncIterator[int]:
     # Caller names: the directory's lookup (pbx_control.directory.caller_names), as in production.
-    server = AgiServer(build_handlers(db_pool, Groups()), host="127.0.0.1", port=0, deadline_s=2)
+    handlers = build_handlers(db_pool, Groups(), clock=clock)
+    server = AgiServer(handlers, host="127.0.0.1", port=0, deadline_s=2)
     await server.start()
     yield server.bound_port
     await server.stop()
@@ -121,9 +126,11 @@ async def mark(db: asyncpg.Pool, user_id: int, number: str, kind: str) -> None:
     )
 
 
-async def meeting(db: asyncpg.Pool, user_id: int, *, ready: bool = True, **kw: object) -> None:
-    """Set a one-hour meeting through the service, then play the prompt worker's part."""
-    await service.set_activity(db, user_id, datetime.now(UTC), activity="meeting", **kw)  # type: ignore[arg-type]
+async def meeting(
+    db: asyncpg.Pool, user_id: int, clock: FixedClock, *, ready: bool = True, **kw: object
+) -> None:
+    """Set a meeting (one hour unless told) through the service, then play the prompt worker's part."""
+    await service.set_activity(db, user_id, clock(), activity="meeting", **kw)  # type: ignore[arg-type]
     if ready:
         await db.execute(
             "UPDATE user_activities a SET prompt = $2, prompt_name = u.name, prompt_language = u.language"
@@ -172,15 +179,17 @@ async def test_anonymous_callers_are_blocked_only_on_request(db_pool: asyncpg.Po
     assert (await inbound(agi, "+46812345601"))["PBX_ROUTE"] == "dial"
 
 
-async def test_vip_rings_through_a_meeting_and_a_closed_phone(db_pool: asyncpg.Pool, w: W, agi: int) -> None:
-    await meeting(db_pool, w.anna)
+async def test_vip_rings_through_a_meeting_and_a_closed_phone(
+    db_pool: asyncpg.Pool, w: W, agi: int, clock: FixedClock
+) -> None:
+    await meeting(db_pool, w.anna, clock)
     await mark(db_pool, w.anna, CALLER, "vip")
     await mark(db_pool, w.anna, "1002", "vip")
     assert await call(agi, w.bo_device, "1001") == ring_anna(w)
     assert (await inbound(agi, "+46812345601"))["PBX_ROUTE"] == "dial"
     # an outside caller presenting a colleague's extension is not that colleague
     assert (await inbound(agi, "+46812345601", "1002"))["PBX_ROUTE"] == "voicemail"
-    await settings.put_settings(db_pool, w.anna, datetime.now(UTC), {"closed": True, "forward_all": "1003"})
+    await settings.put_settings(db_pool, w.anna, clock(), {"closed": True, "forward_all": "1003"})
     assert await call(agi, w.bo_device, "1001") == ring_anna(w)
     # a caller not on the list gets the closed phone's voicemail
     assert await call(agi, w.cia_device, "1001") == {"PBX_ROUTE": "voicemail", "PBX_VOICEMAIL": "1001@acme"}
@@ -189,51 +198,69 @@ async def test_vip_rings_through_a_meeting_and_a_closed_phone(db_pool: asyncpg.P
 # --- activities --------------------------------------------------------------------------------
 
 
-async def test_an_activity_plays_its_announcement_then_voicemail(
-    db_pool: asyncpg.Pool, w: W, agi: int
+async def test_an_activity_plays_its_announcement_then_voicemail_until_it_ends(
+    db_pool: asyncpg.Pool, w: W, agi: int, fixed_clock: FixedClock
 ) -> None:
-    await meeting(db_pool, w.anna)
+    await meeting(db_pool, w.anna, fixed_clock, duration_minutes=120)
     expected = {"PBX_ROUTE": "voicemail", "PBX_PROMPT": PROMPT, "PBX_VOICEMAIL": "1001@acme"}
     assert await call(agi, w.bo_device, "1001") == expected
     assert await inbound(agi, "+46812345601") == {**expected, "PBX_ORG": "acme"}
+    fixed_clock.advance(timedelta(minutes=119, seconds=59))
+    assert await call(agi, w.bo_device, "1001") == expected
+    fixed_clock.advance(timedelta(seconds=1))  # the end time: it ended by itself
+    assert await call(agi, w.bo_device, "1001") == ring_anna(w)
+    assert (await inbound(agi, "+46812345601"))["PBX_ROUTE"] == "dial"
+
+
+async def test_gone_for_the_day_lasts_until_the_next_working_day(
+    db_pool: asyncpg.Pool, w: W, agi: int, fixed_clock: FixedClock
+) -> None:
+    await service.set_activity(db_pool, w.anna, fixed_clock(), activity="gone")
+    assert (await call(agi, w.bo_device, "1001"))["PBX_ROUTE"] == "voicemail"
+    fixed_clock.at = fixed_clock.instant.back - timedelta(seconds=1)
+    assert (await call(agi, w.bo_device, "1001"))["PBX_ROUTE"] == "voicemail"
+    fixed_clock.at = fixed_clock.instant.back
+    assert await call(agi, w.bo_device, "1001") == ring_anna(w)
 
 
 async def test_an_announcement_not_made_yet_or_stale_is_skipped(
-    db_pool: asyncpg.Pool, w: W, agi: int
+    db_pool: asyncpg.Pool, w: W, agi: int, clock: FixedClock
 ) -> None:
-    await meeting(db_pool, w.anna, ready=False)
+    await meeting(db_pool, w.anna, clock, ready=False)
     assert await call(agi, w.bo_device, "1001") == {"PBX_ROUTE": "voicemail", "PBX_VOICEMAIL": "1001@acme"}
-    await meeting(db_pool, w.anna)
+    await meeting(db_pool, w.anna, clock)
     await db_pool.execute("UPDATE users SET name = 'Anna Berg' WHERE id = $1", w.anna)  # renamed: stale
     assert await call(agi, w.bo_device, "1001") == {"PBX_ROUTE": "voicemail", "PBX_VOICEMAIL": "1001@acme"}
 
 
-async def test_an_expired_activity_rings_normally(db_pool: asyncpg.Pool, w: W, agi: int) -> None:
-    await meeting(db_pool, w.anna)
+async def test_an_expired_activity_rings_normally(
+    db_pool: asyncpg.Pool, w: W, agi: int, clock: FixedClock
+) -> None:
+    await meeting(db_pool, w.anna, clock)
     await db_pool.execute(
-        "UPDATE user_activities SET until = now() - interval '1 second' WHERE user_id = $1", w.anna
+        "UPDATE user_activities SET until = $2 WHERE user_id = $1", w.anna, clock() - timedelta(seconds=1)
     )
     assert await call(agi, w.bo_device, "1001") == ring_anna(w)
-    await service.set_activity(db_pool, w.anna, datetime.now(UTC), activity="available")
+    await service.set_activity(db_pool, w.anna, clock(), activity="available")
     assert await call(agi, w.bo_device, "1001") == ring_anna(w)
 
 
-async def test_custom_activity_destinations(db_pool: asyncpg.Pool, w: W, agi: int) -> None:
-    now = datetime.now(UTC)
+async def test_custom_activity_destinations(db_pool: asyncpg.Pool, w: W, agi: int, clock: FixedClock) -> None:
+    now = clock()
     fields = {"label": "Kurs", "spoken_text": "är på kurs", "destination": "forward", "forward_to": "1002"}
     course = await service.create_custom(db_pool, w.anna, fields)
     await service.set_activity(db_pool, w.anna, now, activity="custom", custom_activity_id=course["id"])
     r = await call(agi, w.cia_device, "1001")
     assert r == {"PBX_ROUTE": "dial", "PBX_DIAL": f"PJSIP/{w.bo_device}", "PBX_DIAL_TIMEOUT": "30",
                  "PBX_VOICEMAIL": "1002@acme"}  # fmt: skip
-    await service.update_custom(db_pool, w.anna, course["id"], {"destination": "operator"})
+    await service.update_custom(db_pool, w.anna, course["id"], {"destination": "operator"}, now)
     r = await call(agi, w.bo_device, "1001")
     assert r == {"PBX_ROUTE": "dial", "PBX_DIAL": f"PJSIP/{w.cia_device}", "PBX_DIAL_TIMEOUT": "30",
                  "PBX_VOICEMAIL": "1001@acme"}  # fmt: skip
-    await service.update_custom(db_pool, w.anna, course["id"], {"destination": "ring"})
+    await service.update_custom(db_pool, w.anna, course["id"], {"destination": "ring"}, now)
     assert await call(agi, w.bo_device, "1001") == ring_anna(w)
     await service.update_custom(
-        db_pool, w.anna, course["id"], {"destination": "forward", "forward_to": "0701234567"}
+        db_pool, w.anna, course["id"], {"destination": "forward", "forward_to": "0701234567"}, now
     )
     r = await call(agi, w.bo_device, "1001")
     assert r == {"PBX_ROUTE": "external", "PBX_DIAL": "PJSIP/+46701234567@trunk_carrier",
@@ -245,9 +272,9 @@ async def test_custom_activity_destinations(db_pool: asyncpg.Pool, w: W, agi: in
 
 
 async def test_forward_all_out_through_the_trunk_with_the_chosen_caller_id(
-    db_pool: asyncpg.Pool, w: W, agi: int
+    db_pool: asyncpg.Pool, w: W, agi: int, clock: FixedClock
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock()
     await settings.put_settings(db_pool, w.anna, now, {"forward_all": "070-123 45 67"})
     out = {"PBX_ROUTE": "external", "PBX_DIAL": "PJSIP/+46701234567@trunk_carrier", "PBX_DIAL_TIMEOUT": "120",
            "PBX_VOICEMAIL": "1001@acme"}  # fmt: skip
@@ -261,20 +288,18 @@ async def test_forward_all_out_through_the_trunk_with_the_chosen_caller_id(
     await settings.put_settings(db_pool, w.anna, now, {"outgoing_callerid": "hidden"})
     assert await call(agi, w.bo_device, "1001") == {**out, "PBX_CALLERID_HIDDEN": "1"}
     # the temporary caller id also holds for Anna's own calls out, until it ends
+    await settings.put_settings(db_pool, w.anna, now, {"outgoing_callerid_until": now + timedelta(hours=1)})
     r = await call(agi, w.anna_devices[0], "0701234567")
     assert r["PBX_CALLERID_HIDDEN"] == "1"
-    await db_pool.execute(
-        "UPDATE user_settings SET outgoing_callerid_until = now() - interval '1 minute' WHERE user_id = $1",
-        w.anna,
-    )
+    clock.advance(timedelta(hours=1))
     r = await call(agi, w.anna_devices[0], "0701234567")
     assert r["PBX_CALLERID_NUM"] == "+46812345601" and "PBX_CALLERID_HIDDEN" not in r
 
 
 async def test_forward_all_to_a_colleague_follows_their_own_rules(
-    db_pool: asyncpg.Pool, w: W, agi: int
+    db_pool: asyncpg.Pool, w: W, agi: int, clock: FixedClock
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock()
     await settings.put_settings(db_pool, w.anna, now, {"forward_all": "1002"})
     bo = {
         "PBX_ROUTE": "dial",
@@ -283,7 +308,7 @@ async def test_forward_all_to_a_colleague_follows_their_own_rules(
         "PBX_VOICEMAIL": "1002@acme",
     }
     assert await call(agi, w.cia_device, "1001") == bo
-    await meeting(db_pool, w.bo)  # Bo is away: his announcement and voicemail
+    await meeting(db_pool, w.bo, clock)  # Bo is away: his announcement and voicemail
     r = await call(agi, w.cia_device, "1001")
     assert r == {"PBX_ROUTE": "voicemail", "PBX_PROMPT": PROMPT, "PBX_VOICEMAIL": "1002@acme"}
     # a loop (Bo forwards back to Anna) ends by ringing Anna
@@ -296,25 +321,28 @@ async def test_forward_all_to_a_colleague_follows_their_own_rules(
     assert (await call(agi, w.cia_device, "1001"))["PBX_DIAL"] == "PJSIP/group_member_1"
 
 
-async def test_an_expired_forward_or_closed_phone_rings(db_pool: asyncpg.Pool, w: W, agi: int) -> None:
-    now = datetime.now(UTC)
+async def test_an_expired_forward_or_closed_phone_rings(
+    db_pool: asyncpg.Pool, w: W, agi: int, fixed_clock: FixedClock
+) -> None:
+    now = fixed_clock()
+    hour = now + timedelta(hours=1)
     await settings.put_settings(
         db_pool,
         w.anna,
         now,
-        {"closed": True, "closed_until": now + timedelta(hours=1), "forward_all": "1002"},
+        {"closed": True, "closed_until": hour, "forward_all": "1002", "forward_all_until": hour},
     )
     assert (await call(agi, w.bo_device, "1001"))["PBX_ROUTE"] == "voicemail"
-    await db_pool.execute(
-        "UPDATE user_settings SET closed_until = now() - interval '1 second',"
-        " forward_all_until = now() - interval '1 second' WHERE user_id = $1",
-        w.anna,
-    )
+    fixed_clock.advance(timedelta(minutes=59, seconds=59))
+    assert (await call(agi, w.bo_device, "1001"))["PBX_ROUTE"] == "voicemail"
+    fixed_clock.advance(timedelta(seconds=1))
     assert await call(agi, w.bo_device, "1001") == ring_anna(w)
 
 
-async def test_forwards_on_busy_and_no_answer(db_pool: asyncpg.Pool, w: W, agi: int) -> None:
-    now = datetime.now(UTC)
+async def test_forwards_on_busy_and_no_answer(
+    db_pool: asyncpg.Pool, w: W, agi: int, clock: FixedClock
+) -> None:
+    now = clock()
     await settings.put_settings(
         db_pool,
         w.anna,
@@ -343,7 +371,9 @@ async def test_001_opens_ones_own_voicemail(w: W, agi: int) -> None:
     assert (await FakeAsterisk(agi).run("route", env=env)).variables == {"PBX_ROUTE": "unknown"}
 
 
-async def test_inbound_caller_name_from_the_phonebook(db_pool: asyncpg.Pool, w: W, agi: int) -> None:
+async def test_inbound_caller_name_from_the_phonebook(
+    db_pool: asyncpg.Pool, w: W, agi: int, clock: FixedClock
+) -> None:
     contact = await db_pool.fetchval(
         "INSERT INTO contacts (organization_id, owner_user_id, name) VALUES ($1, $2, $3) RETURNING id",
         w.org_id,
@@ -363,7 +393,7 @@ async def test_inbound_caller_name_from_the_phonebook(db_pool: asyncpg.Pool, w: 
     # Bo's phonebook does not have the number: no name is made up
     assert "PBX_CALLERID_NAME" not in await inbound(agi, "+46812345602")
     # voicemail routes do not look names up
-    await meeting(db_pool, w.anna)
+    await meeting(db_pool, w.anna, clock)
     assert "PBX_CALLERID_NAME" not in await inbound(agi, "+46812345601")
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from pbx_control.groups.decision import GroupFacts, GroupRoute, Target, decide_group, is_night
 from pbx_control.groups.model import Holiday, OpenHours, check_schedule, check_timezone
 from pbx_control.kernel.errors import Invalid
+from tests.support.clock import FixedClock
 
 pytestmark = [pytest.mark.unit, pytest.mark.groups]
 
@@ -273,3 +274,24 @@ def test_invalid_timezones_are_refused(tz: str) -> None:
 
 def test_valid_timezone() -> None:
     check_timezone("Europe/Stockholm")
+
+
+def test_schedule_and_holidays_at_any_hour(fixed_clock: FixedClock) -> None:
+    """Open for the current Stockholm minute only, at each instant of tests.support.clock."""
+    at, now = fixed_clock.instant, fixed_clock()
+    schedule = (OpenHours(day=at.local_day, open=at.local_time, close=at.next_minute),)
+    check_schedule(list(schedule))
+    open_now = facts(schedule=schedule)
+    assert decide_group(open_now, now) == QUEUE_TO_USER
+    assert decide_group(open_now, now + timedelta(seconds=59 - now.second)) == QUEUE_TO_USER
+    night = decide_group(open_now, now + timedelta(seconds=60 - now.second))
+    assert (night.action, night.dial, night.reason) == (
+        "dial",
+        "PJSIP/acme_1005_1&PJSIP/acme_1005_2",
+        "night: to a user",
+    )
+    assert is_night(False, schedule, (), "Europe/Stockholm", now - timedelta(seconds=now.second + 1))
+    # holidays are local dates
+    for day, closed in ((-1, False), (0, True), (1, False)):
+        holidays = (Holiday(date=at.local_date + timedelta(days=day)),)
+        assert is_night(False, schedule, holidays, "Europe/Stockholm", now) is closed, day

@@ -13,6 +13,7 @@ from pbx_control.kernel.errors import Invalid
 from pbx_control.reachability.activities import is_active, next_working_day_start, resolve_until
 from pbx_control.reachability.prompts import ensure_prompt, prompt_key
 from pbx_control.reachability.sentences import clean, sentence
+from tests.support.clock import FixedClock
 
 pytestmark = [pytest.mark.unit, pytest.mark.reachability]
 
@@ -153,6 +154,40 @@ def test_sentences(kind: str, until: datetime | None, language: str, custom: str
         sentence("Anna Svensson", kind, until, NOW, language=language, timezone=STO, custom_text=custom)
         == text
     )
+
+
+def test_end_times_and_sentences_at_any_hour(fixed_clock: FixedClock) -> None:
+    """What is set and said at each instant of tests.support.clock: across midnight, both daylight
+    saving switches, the turn of the year, a weekend."""
+    at, now = fixed_clock.instant, fixed_clock()
+    kw = {"timezone": STO, "working_hours": HOURS}
+    ends = {
+        "meeting": resolve_until("meeting", now, duration_minutes=120, **kw),
+        "lunch": resolve_until("lunch", now, **kw),
+        "custom": resolve_until("custom", now, custom_default_minutes=90, **kw),
+        "gone": resolve_until("gone", now, **kw),
+    }
+    assert ends == {
+        "meeting": now + timedelta(hours=2),
+        "lunch": now + timedelta(hours=1),
+        "custom": now + timedelta(minutes=90),
+        "gone": at.back,
+    }
+
+    def say(kind: str, language: str = "sv", custom: str | None = None) -> str:
+        return sentence(
+            "Anna Svensson", kind, ends[kind], now, language=language, timezone=STO, custom_text=custom
+        )
+
+    assert say("meeting") == f"Anna Svensson är på möte {at.meeting_sv}."
+    assert say("meeting", "en") == f"Anna Svensson is in a meeting {at.meeting_en}."
+    assert say("lunch") == f"Anna Svensson är på lunch {at.lunch_sv}."
+    assert say("custom", custom="är på kurs") == f"Anna Svensson är på kurs {at.custom_sv}."
+    assert say("gone") == f"Anna Svensson har gått för dagen och är tillbaka {at.back_sv}."
+    assert say("gone", "en") == f"Anna Svensson has left for the day and will be back {at.back_en}."
+    # each ends exactly at its end time
+    assert is_active("meeting", ends["meeting"], ends["meeting"] - timedelta(microseconds=1))
+    assert not is_active("meeting", ends["meeting"], ends["meeting"])
 
 
 @pytest.mark.parametrize(
