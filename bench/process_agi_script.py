@@ -14,7 +14,9 @@ from asterisk.agi import AGI
 
 from pbx_control.agi.session import AgiSession
 from pbx_control.routing.agi import make_route_handler
+from pbx_control.routing.calls import CallRouter
 from pbx_control.routing.repository import RoutingRepository
+from pbx_control.routing.targets import Targets
 
 
 class Pyst2Session(AgiSession):
@@ -35,7 +37,8 @@ async def main() -> None:
     agi = AGI()
     conn = await asyncpg.connect(os.environ["PBX_DATABASE_URL"])
     try:
-        await make_route_handler(RoutingRepository(conn))(Pyst2Session(agi))  # type: ignore[arg-type]
+        router = CallRouter(RoutingRepository(conn), Targets())  # type: ignore[arg-type]  # one connection, not a pool
+        await make_route_handler(router)(Pyst2Session(agi))
     finally:
         await conn.close()
 
