@@ -52,6 +52,8 @@ async def start_transfer(ctx: Ctx) -> dict[str, Any]:
     Then complete or cancel; events transfer.* tell the app what happens."""
     transfers = _transfers(ctx)
     _, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
+    if transfers.active_on(channel.uniqueid) is not None:
+        raise ApiError(409, "transfer_in_progress", "a transfer of this call is already under way")
     peer = peer_of(calls, channel)
     if peer is None:
         raise ApiError(409, "not_connected", "only an answered call can be transferred")
