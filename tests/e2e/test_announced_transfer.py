@@ -48,9 +48,9 @@ def answered_call(api: Api) -> dict:
     return until("an answered call in the app", lambda: [c for c in api.get("/calls") if c["bridged"]])[0]
 
 
-def state_of(api: Api, transfer: dict, state: str) -> dict:
+def state_of(api: Api, transfer: dict, state: str, timeout_s: float = 15) -> dict:
     path = f"/calls/transfers/{transfer['id']}"
-    return until(f"transfer {state}", lambda: (t := api.get(path)) and t["state"] == state and t)
+    return until(f"transfer {state}", lambda: (t := api.get(path)) and t["state"] == state and t, timeout_s)
 
 
 def identities(run: SippRun, method: str = "INVITE") -> list[str]:
@@ -118,3 +118,92 @@ def test_cancelled_brings_the_user_back_to_the_caller(e2e: E2E, office: tuple) -
     ok(call, 40)  # Anna, talking to Bo again, hangs up
     ok(b_answers)
     assert bo_app.post(f"/calls/transfers/{transfer['id']}/complete", {}, expect=409)
+
+
+@pytest.mark.parametrize("how", ["busy", "no_answer"])
+def test_a_recipient_who_declines_or_does_not_answer_sends_the_user_back(
+    e2e: E2E, office: tuple, how: str
+) -> None:
+    org, _, _, cecilia = office
+    c = phone(e2e, cecilia)
+    if how == "busy":
+        c_run = c.busy(timeout_s=40)
+    else:
+        org.admin.request("PATCH", f"/users/{cecilia.id}", {"ring_time": 5}, expect=200)
+        c_run = c.ring(timeout_s=40)
+    bo_app, mine, call, b_answers = start(e2e, office, anna_hold_ms=14000)
+    transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
+    declined = state_of(bo_app, transfer, "declined", timeout_s=20)
+    assert declined["reason"] == how
+    ok(c_run)
+    back = answered_call(bo_app)
+    assert back["id"] == mine["id"] and back["peer_number"] == "1001"
+    bo_app.post("/calls/hangup", {"call": mine["id"]}, expect=204)
+    ok(call, 40)
+    ok(b_answers)
+
+
+def test_the_user_hanging_up_during_the_consultation_completes(e2e: E2E, office: tuple) -> None:
+    _, anna, bo, cecilia = office
+    a, b, c = phone(e2e, anna), phone(e2e, bo), phone(e2e, cecilia)
+    bo_app, cecilia_app = app(e2e, bo), app(e2e, cecilia)
+    a_answers, c_answers = a.answer(timeout_s=40), c.answer(timeout_s=40)
+    time.sleep(SETTLE_S)
+    call = b.call("1001", hold_ms=5000, wait=False, timeout_s=40, remote_may_hang_up=True)  # Bo calls Anna
+    mine = answered_call(bo_app)
+    transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
+    state_of(bo_app, transfer, "answered")
+    ok(call)  # Bo hangs up while talking to Cecilia
+    done = state_of(bo_app, transfer, "completed")
+    assert done["reason"] == "completed"
+    joined = until("Cecilia talking to Anna", lambda: [x for x in cecilia_app.get("/calls") if x["bridged"]])
+    assert joined[0]["peer_number"] == "1001"
+    cecilia_app.post("/calls/hangup", {"call": joined[0]["id"]}, expect=204)
+    ok(a_answers)
+    ok(c_answers)
+
+
+def test_the_user_hanging_up_while_the_recipient_rings_makes_it_a_blind_transfer(
+    e2e: E2E, office: tuple
+) -> None:
+    _, anna, bo, cecilia = office
+    a, b, c = phone(e2e, anna), phone(e2e, bo), phone(e2e, cecilia)
+    bo_app, anna_app = app(e2e, bo), app(e2e, anna)
+    a_answers, c_rings = a.answer(timeout_s=40), c.ring(timeout_s=40)
+    time.sleep(SETTLE_S)
+    call = b.call("1001", hold_ms=3000, wait=False, timeout_s=40, remote_may_hang_up=True)
+    mine = answered_call(bo_app)
+    transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
+    ok(call)  # Bo hangs up while Cecilia's phone rings
+    done = state_of(bo_app, transfer, "completed")
+    assert done["reason"] == "blind"
+    ok(c_rings)  # the consultation's ringing was cancelled ...
+    # ... and Anna's call, routed anew to 1003, is up and talking to nobody yet (not back on hold).
+    ringing = until(
+        "Anna's call routed on", lambda: [x for x in anna_app.get("/calls") if x["state"] == "Up"]
+    )
+    assert not ringing[0]["bridged"]
+    anna_app.post("/calls/hangup", {"call": ringing[0]["id"]}, expect=204)
+    ok(a_answers)
+
+
+def test_another_organizations_call_or_transfer_is_a_404(e2e: E2E, platform: Api, office: tuple) -> None:
+    cecilia = office[3]
+    stranger_app = app(e2e, new_org(platform).add_user("1002", "Stranger"))
+    colleague_app = app(e2e, cecilia)
+    c_answers = phone(e2e, cecilia).answer(timeout_s=40)
+    bo_app, mine, call, b_answers = start(e2e, office, anna_hold_ms=6000)
+    for asker in (stranger_app, colleague_app):
+        r = asker.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=404)
+        assert r["error"]["code"] == "call_not_found"
+    bad = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "10; Hangup"}, expect=400)
+    assert bad["error"]["code"] == "validation_error"
+    transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
+    for asker in (stranger_app, colleague_app):
+        asker.get(f"/calls/transfers/{transfer['id']}", expect=404)
+        asker.post(f"/calls/transfers/{transfer['id']}/complete", {}, expect=404)
+    state_of(bo_app, transfer, "answered")
+    bo_app.post(f"/calls/transfers/{transfer['id']}/complete", {})
+    ok(b_answers)
+    ok(call, 40)
+    ok(c_answers)
