@@ -52,3 +52,31 @@ class ParkedOut(BaseModel):
     caller_number: str
     caller_name: str
     timeout_s: int
+
+
+# -- announced transfer (http_transfers.py) ------------------------------------------------------
+
+Destination = Annotated[
+    str,
+    Field(
+        pattern=f"^(?:{ids.EXTENSION.pattern}|{ids.NUMBER.pattern})$",
+        description="an extension (a user's or a group's) or an outside number (E.164 with +, or national)",
+    ),
+]
+
+
+class AnnouncedTransferIn(Input):
+    call: CallId
+    to: Destination
+
+
+class TransferOut(BaseModel):
+    id: int
+    call: str = Field(description="the call it was started on (the user's channel)")
+    to: str
+    state: str = Field(description="ringback | answered | completed | cancelled | declined | abandoned")
+    reason: str | None = Field(
+        default=None,
+        description="declined: busy | no_answer | unavailable; cancelled: cancelled | recipient_hangup; "
+        "completed: completed | blind",
+    )

@@ -27,6 +27,10 @@ KEPT = {
     "PBX_DIALLED": "what the caller dialled: set from EXTEN right after the clear; the fallback rings it",
     "PBX_PARKED_BY": "set by the API (AMI Setvar) just before it redirects a call into pbx-park",
     "PBX_PARK_TIMEOUT": "set by the API (AMI Setvar) just before it redirects a call into pbx-park",
+    "PBX_XFER": "an announced transfer's id: set by the API (AMI Setvar) before the redirect into "
+    "pbx-xfer-consult, inherited by the recipient's leg",
+    "PBX_XFER_PEER": "the held party of an announced transfer: set by the API like PBX_XFER",
+    "PBX_XFER_DONE": "set by the API when it completes an announced transfer (cleared at its start)",
 }
 ENTRIES = ("pbx-from-device", "pbx-from-trunk")  # where a call enters the dialplan to be routed
 
