@@ -59,6 +59,8 @@ class Settings:
     log_level: str = "info"
     # bcrypt cost of password hashes (passwords.rounds() keeps it within 4..31; not a number: 12).
     bcrypt_rounds: int = 12
+    # Call history and channel events older than this are purged (at least 1 day).
+    history_retention_days: int = 365
 
     # -- `make run` and the stacks the tests start (pbx_control.runtime) -----------------------
     # Private PostgreSQL clusters, generated secrets and the demo credentials.
@@ -96,6 +98,7 @@ class Settings:
             ),
             log_level=_env("PBX_LOG_LEVEL", cls.log_level),
             bcrypt_rounds=_env_int_or_default("PBX_BCRYPT_ROUNDS", cls.bcrypt_rounds),
+            history_retention_days=max(1, _env_int("PBX_HISTORY_RETENTION_DAYS", cls.history_retention_days)),
             state_dir=Path(_env("PBX_STATE_DIR", str(cls.state_dir))),
             asterisk_root=_asterisk_root(_env("PBX_ASTERISK_ROOT", str(cls.asterisk_root))),
             pg_bin=Path(_env("PBX_PG_BIN", str(cls.pg_bin))),

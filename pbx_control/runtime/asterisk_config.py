@@ -41,7 +41,7 @@ def render_dir(
         target = out_dir / tpl.name
         target.write_text(render_text(tpl.read_text(), values))
         written.append(target)
-    secrets_files = ("manager.conf", "res_pgsql.conf")
+    secrets_files = ("manager.conf", "res_pgsql.conf", "cel_pgsql.conf")
     for name in secrets_files:
         (out_dir / name).chmod(0o600)
     orgs = out_dir / "extensions_orgs.conf"

@@ -1,0 +1,192 @@
+"""The history's queries: one user's calls newest first (keyset paging on the user's index), an
+organization's for its admins, marking missed calls seen, and the retention purge.
+
+EXPLAIN of the user query on 100,000 rows of one user (tests/integration/test_history_queries.py
+asserts it): Limit -> Nested Loop Left Join -> Index Scan using call_history_user on call_history h
+(Index Cond: user_id = $1 AND ROW(started_at, id) < ROW($2, $3)); `missed` and `voicemail` use the
+partial indexes call_history_user_missed / call_history_user_voicemail the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import asyncpg
+
+from pbx_control.directory.caller_names import caller_name
+from pbx_control.history import cursor as cursors
+from pbx_control.kernel.db import Conn, Db
+from pbx_control.kernel.errors import NotFound
+
+Filter = Literal["all", "missed", "voicemail"]
+FILTERS: tuple[Filter, ...] = ("all", "missed", "voicemail")
+_CONDITION: dict[Filter, str] = {"all": "", "missed": "AND h.missed", "voicemail": "AND h.voicemail"}
+
+_COLUMNS = """
+SELECT h.id, h.user_id, h.direction, h.result, h.missed, h.voicemail, h.seen, h.started_at,
+       h.answered_at, h.ended_at, h.duration_s, h.peer_number, h.peer_name, h.device_id,
+       h.device_endpoint, d.kind AS device_kind, d.label AS device_label, h.hangup_cause
+  FROM call_history h
+  LEFT JOIN devices d ON d.id = h.device_id
+"""
+
+
+def user_query(filter_: Filter, after: bool) -> str:
+    """One user's page; $1 user, $2 limit, ($3, $4) the cursor's position when `after`."""
+    position = "AND (h.started_at, h.id) < ($3, $4)" if after else ""
+    return f"""{_COLUMNS}
+ WHERE h.user_id = $1 {_CONDITION[filter_]} {position}
+ ORDER BY h.started_at DESC, h.id DESC
+ LIMIT $2"""
+
+
+def org_query(filter_: Filter, after: bool) -> str:
+    """An organization's page; $1 organization, $2 limit, ($3, $4) the cursor's position."""
+    position = "AND (h.started_at, h.id) < ($3, $4)" if after else ""
+    return f"""{_COLUMNS}
+ WHERE h.organization_id = $1 {_CONDITION[filter_]} {position}
+ ORDER BY h.started_at DESC, h.id DESC
+ LIMIT $2"""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, object]]
+    next_cursor: str | None
+    unseen_missed: int
+
+
+async def _page(
+    conn: Conn, sql: str, key: int, limit: int, cursor: str | None, slug: str, unseen_missed: int
+) -> Page:
+    args: list[object] = [key, limit + 1]
+    if cursor is not None:
+        args.extend(cursors.decode(cursor))
+    rows = await conn.fetch(sql, *args)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    names: dict[tuple[int, str], str | None] = {}
+    items = []
+    for r in rows:
+        k = (r["user_id"], r["peer_number"])
+        if k not in names:
+            names[k] = (
+                await caller_name(conn, slug, r["user_id"], r["peer_number"]) if r["peer_number"] else None
+            )
+        items.append(_item(r, names[k]))
+    last = rows[-1] if rows else None
+    next_cursor = cursors.encode(last["started_at"], last["id"]) if more and last is not None else None
+    return Page(items, next_cursor, unseen_missed)
+
+
+def _item(r: asyncpg.Record, directory_name: str | None) -> dict[str, object]:
+    device = None
+    if r["device_id"] is not None:
+        device = {
+            "id": r["device_id"],
+            "kind": r["device_kind"],
+            "label": r["device_label"],
+            "sip_username": r["device_endpoint"],
+        }
+    return {
+        "id": r["id"],
+        "user_id": r["user_id"],
+        "direction": r["direction"],
+        "result": r["result"],
+        "missed": r["missed"],
+        "voicemail": r["voicemail"],
+        "seen": r["seen"],
+        "started_at": r["started_at"],
+        "answered_at": r["answered_at"],
+        "ended_at": r["ended_at"],
+        "duration_s": r["duration_s"],
+        "peer_number": r["peer_number"],
+        "peer_name": directory_name or r["peer_name"] or None,
+        "device": device,
+        "hangup_cause": r["hangup_cause"],
+    }
+
+
+async def _slug(conn: Conn, org_id: int) -> str:
+    slug: str | None = await conn.fetchval("SELECT slug FROM organizations WHERE id = $1", org_id)
+    if slug is None:
+        raise NotFound("organization not found")
+    return slug
+
+
+async def unseen_missed(conn: Conn, user_id: int) -> int:
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM call_history WHERE user_id = $1 AND missed AND NOT seen", user_id
+    )
+    return n
+
+
+async def user_history(
+    conn: Conn, org_id: int, user_id: int, filter_: Filter, limit: int, cursor: str | None
+) -> Page:
+    """One user's calls, newest first. A user outside org_id: NotFound (another organization's)."""
+    member = await conn.fetchval(
+        "SELECT 1 FROM users WHERE id = $1 AND organization_id = $2", user_id, org_id
+    )
+    if member is None:
+        raise NotFound("user not found")
+    return await _page(
+        conn,
+        user_query(filter_, cursor is not None),
+        user_id,
+        limit,
+        cursor,
+        await _slug(conn, org_id),
+        await unseen_missed(conn, user_id),
+    )
+
+
+async def org_history(conn: Conn, org_id: int, filter_: Filter, limit: int, cursor: str | None) -> Page:
+    return await _page(
+        conn, org_query(filter_, cursor is not None), org_id, limit, cursor, await _slug(conn, org_id), 0
+    )
+
+
+async def mark_seen(conn: Conn, user_id: int, history_id: int) -> None:
+    found = await conn.fetchval(
+        "UPDATE call_history SET seen = true WHERE id = $1 AND user_id = $2 RETURNING id", history_id, user_id
+    )
+    if found is None:
+        raise NotFound("no such call in your history")
+
+
+async def mark_seen_up_to(conn: Conn, user_id: int, history_id: int) -> int:
+    """Every missed call of the user up to and including `history_id` (in history order) is seen."""
+    at = await conn.fetchrow(
+        "SELECT started_at, id FROM call_history WHERE id = $1 AND user_id = $2", history_id, user_id
+    )
+    if at is None:
+        raise NotFound("no such call in your history")
+    status: str = await conn.execute(
+        """UPDATE call_history SET seen = true
+            WHERE user_id = $1 AND missed AND NOT seen AND (started_at, id) <= ($2, $3)""",
+        user_id,
+        at["started_at"],
+        at["id"],
+    )
+    return int(status.split()[-1])
+
+
+async def purge(db: Db, now: datetime, retention_days: int, batch: int = 5000) -> int:
+    """Delete history rows and channel events older than the retention; returns rows deleted."""
+    before = now - timedelta(days=retention_days)
+    total = 0
+    for sql in (
+        "DELETE FROM call_history WHERE id IN (SELECT id FROM call_history WHERE started_at < $1 LIMIT $2)",
+        "DELETE FROM cel WHERE id IN"
+        " (SELECT id FROM cel WHERE eventtime < ($1::timestamptz AT TIME ZONE 'UTC') LIMIT $2)",
+    ):
+        while True:
+            status: str = await db.execute(sql, before, batch)
+            n = int(status.split()[-1])
+            total += n
+            if n < batch:
+                break
+    return total
