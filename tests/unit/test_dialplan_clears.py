@@ -27,6 +27,11 @@ KEPT = {
     "PBX_DIALLED": "what the caller dialled: set from EXTEN right after the clear; the fallback rings it",
     "PBX_PARKED_BY": "set by the API (AMI Setvar) just before it redirects a call into pbx-park",
     "PBX_PARK_TIMEOUT": "set by the API (AMI Setvar) just before it redirects a call into pbx-park",
+    "PBX_HOLD_OTHER": "set by the API (AMI Setvar) just before it redirects a call into pbx-hold",
+    "PBX_CLICK_DIAL": "set by the API's Originate of a click-to-call, read before any route",
+    "PBX_CLICK_RING": "set by the API's Originate of a click-to-call, read before any route",
+    "PBX_CLICK_TO": "set by the API's Originate of a click-to-call, read before any route",
+    "PBX_CLICK_ORG": "set by the API's Originate of a click-to-call, read before any route",
 }
 ENTRIES = ("pbx-from-device", "pbx-from-trunk")  # where a call enters the dialplan to be routed
 
