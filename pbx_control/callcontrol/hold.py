@@ -25,8 +25,9 @@ DIGIT_MS = 200
 
 
 def held_by_app(channel: Channel) -> bool:
-    """The user's side of a call held from the app: waiting in [pbx-hold] holder."""
-    return channel.context == HOLD_CONTEXT and channel.exten == "holder"
+    """The user's side of a call held from the app: waiting in [pbx-hold] holder (after resume
+    the channel keeps that dialplan location while bridged)."""
+    return channel.context == HOLD_CONTEXT and channel.exten == "holder" and channel.bridge_id is None
 
 
 def is_held(channel: Channel) -> bool:
@@ -71,7 +72,7 @@ class Hold:
         )
         uniqueid = str(first_message(response).get("Value", "") or "")
         peer = self._calls.get(uniqueid) if ids.UNIQUEID.fullmatch(uniqueid) else None
-        return peer if peer is not None and peer.context == HOLD_CONTEXT else None
+        return peer if peer is not None and peer.context == HOLD_CONTEXT and peer.bridge_id is None else None
 
     async def resume(self, mine: Channel, peer: Channel) -> None:
         # The hangup handlers end the other only while held.
