@@ -63,6 +63,7 @@ class Channel:
     exten: str = ""
     dialed_by: str | None = None  # Uniqueid of the channel that dialled this one (DialBegin)
     dial_status: str | None = None  # DialEnd's DialStatus: ANSWER, BUSY, NOANSWER, CANCEL, ...
+    on_hold: bool = False  # the phone put the call on hold (re-INVITE sendonly/inactive: Hold event)
     created_at: datetime | None = None
 
     @property
@@ -197,6 +198,8 @@ class CallModel:
             changed = self._update(dest, {"dialed_by": uniqueid or None, "dial_status": None}) or changed
         elif name == "dialend" and dest:
             changed = self._update(dest, {"dial_status": ev.get("dialstatus") or None}) or changed
+        elif name in ("hold", "unhold"):
+            changed = self._update(uniqueid, {"on_hold": name == "hold"}) or changed
         elif name == "bridgeenter":
             changed = self._update(uniqueid, {"bridge_id": ev.get("bridgeuniqueid") or None}) or changed
         elif name == "bridgeleave":

@@ -1,4 +1,5 @@
-"""Call control for client apps: list one's calls, hang up, blind transfer, park and pick up.
+"""Call control for client apps: list one's calls, hang up, blind transfer, park and pick up; hold,
+resume and swap, the keypad, click-to-call and retrieving a parked call (hold.py, dial.py, http_calls.py).
 
 views.py is pure (which live channels are whose calls, from the CallModel); actions.py sends the
 AMI actions and waits for what they cause (the ParkedCall event); the dialplan side is in

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx_control.callcontrol import http, http_transfers
+from pbx_control.callcontrol import http, http_calls, http_transfers
 from pbx_control.callcontrol.actions import CallControl
+from pbx_control.callcontrol.hold import Hold
 from pbx_control.callcontrol.transfer import Transfers
 from pbx_control.feature import Feature, Runtime
 
@@ -16,11 +17,12 @@ def _app(app: web.Application, rt: Runtime) -> None:
     app[http_transfers.TRANSFERS] = (
         Transfers(ami, calls, rt.events) if ami is not None and calls is not None else None
     )
+    app[http_calls.HOLD] = Hold(ami, calls) if ami is not None and calls is not None else None
 
 
 FEATURE = Feature(
     name="callcontrol",
-    routes=(http.routes, http_transfers.routes),
+    routes=(http.routes, http_transfers.routes, http_calls.routes),
     dialplan="extensions_callcontrol.conf",
     app=_app,
 )

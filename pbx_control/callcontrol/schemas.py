@@ -26,6 +26,9 @@ class CallOut(BaseModel):
     peer_name: str
     bridged: bool = Field(description="talking to the other party (not ringing, not parked)")
     since: str | None = Field(default=None, description="when the call started (ISO 8601, UTC)")
+    held: bool = Field(
+        default=False, description="on hold (from the app or on the phone): the other party hears music"
+    )
 
 
 class CallRef(Input):
@@ -80,3 +83,39 @@ class TransferOut(BaseModel):
         description="declined: busy | no_answer | unavailable; cancelled: cancelled | recipient_hangup; "
         "completed: completed | blind",
     )
+
+
+# -- hold, resume, swap, keypad, click-to-call, retrieve a parked call (http_calls.py) ----------------
+
+DeviceId = Annotated[int | None, Field(default=None, description="one of your devices; null: all of them")]
+
+
+class SwapIn(Input):
+    call: CallId = Field(description="the held call to take back")
+    active: CallId | None = Field(
+        default=None, description="the call to hold (default: your one active call)"
+    )
+
+
+class DtmfIn(Input):
+    call: CallId
+    digits: str = Field(pattern=r"^[0-9*#A-D]{1,32}$", description="keys to press: 0-9 * # A-D, at most 32")
+
+
+class DialIn(Input):
+    to: str = Field(
+        min_length=1,
+        max_length=200,
+        description="an extension, a national or E.164 number, or a tel:/callto: URI",
+    )
+    device: DeviceId = None
+
+
+class DialOut(BaseModel):
+    to: str = Field(description="what your device will dial once answered")
+    devices: list[str] = Field(description="the devices (SIP accounts) that ring")
+
+
+class RetrieveIn(Input):
+    slot: str = Field(pattern=r"^[0-9]{3}$", description="the parking slot (GET /calls/parked)")
+    device: DeviceId = None

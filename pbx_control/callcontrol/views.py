@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pbx_control.ami.calls import CallModel, Channel
+from pbx_control.callcontrol.hold import is_held
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class CallView:
     peer_name: str
     bridged: bool
     since: datetime | None
+    held: bool = False  # on hold, from the app or on the phone
 
 
 def peer_of(calls: CallModel, channel: Channel) -> Channel | None:
@@ -42,6 +44,7 @@ def view(calls: CallModel, channel: Channel) -> CallView:
         peer_name=name,
         bridged=peer is not None,
         since=channel.created_at,
+        held=is_held(channel),
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pbx_control.runtime.asterisk_config import render_dir
+from pbx_control.runtime.moh import write_tune
 
 
 @dataclass
@@ -74,6 +75,7 @@ class AsteriskInstance:
     def render(self) -> None:
         for sub in ("etc", "lib", "spool", "run", "log", "cache"):
             self.host_path(f"{self.base}/{sub}").mkdir(parents=True, exist_ok=True)
+        write_tune(self.host_path(f"{self.base}/moh"))  # musiconhold.conf
         render_dir(
             self.etc_dir,
             {

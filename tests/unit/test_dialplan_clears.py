@@ -31,6 +31,11 @@ KEPT = {
     "pbx-xfer-consult, inherited by the recipient's leg",
     "PBX_XFER_PEER": "the held party of an announced transfer: set by the API like PBX_XFER",
     "PBX_XFER_DONE": "set by the API when it completes an announced transfer (cleared at its start)",
+    "PBX_HOLD_OTHER": "set by the API (AMI Setvar) just before it redirects a call into pbx-hold",
+    "PBX_CLICK_DIAL": "set by the API's Originate of a click-to-call, read before any route",
+    "PBX_CLICK_RING": "set by the API's Originate of a click-to-call, read before any route",
+    "PBX_CLICK_TO": "set by the API's Originate of a click-to-call, read before any route",
+    "PBX_CLICK_ORG": "set by the API's Originate of a click-to-call, read before any route",
 }
 ENTRIES = ("pbx-from-device", "pbx-from-trunk")  # where a call enters the dialplan to be routed
 

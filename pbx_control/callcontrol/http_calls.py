@@ -1,0 +1,168 @@
+"""Live call operations for apps: hold, resume, swap, keypad, click-to-call, retrieve a parked call.
+
+Same rules as http.py: a call is the `id` of GET /calls; a user acts on their own devices' calls,
+operators and admins on any in their organization; another's call is a 404. Click-to-call and
+retrieve ring the asker's own devices only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from pbx_control.api.context import Ctx
+from pbx_control.api.errors import ApiError
+from pbx_control.api.registry import MEMBERS, RouteTable
+from pbx_control.callcontrol.dial import DestinationError, parse_destination, ring_then_dial
+from pbx_control.callcontrol.hold import Hold, held_by_app, is_held
+from pbx_control.callcontrol.http import _asker, _asterisk_errors, _channel, _control
+from pbx_control.callcontrol.schemas import CallRef, DialIn, DialOut, DtmfIn, RetrieveIn, SwapIn
+from pbx_control.callcontrol.views import peer_of
+
+routes = RouteTable("calls")
+HOLD: web.AppKey[Hold | None] = web.AppKey("call_hold")
+
+_MY_DEVICES = """
+SELECT d.id, d.sip_username, u.name
+  FROM devices d JOIN users u ON u.id = d.user_id
+ WHERE d.user_id = $1 AND d.organization_id = $2
+ ORDER BY d.id
+"""
+
+
+def _hold(ctx: Ctx) -> Hold:
+    hold = ctx.app.get(HOLD)
+    if hold is None:
+        raise ApiError(503, "call_control_unavailable", "this service does not run the AMI bridge")
+    return hold
+
+
+async def _my_endpoints(ctx: Ctx, device: int | None) -> list[str]:
+    """The asker's devices to ring: the one chosen, or all of them."""
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch(_MY_DEVICES, ctx.principal.user_id, ctx.org_id)
+    if device is not None:
+        rows = [r for r in rows if r["id"] == device]
+        if not rows:
+            raise ApiError(404, "device_not_found", "no such device of yours")
+    if not rows:
+        raise ApiError(409, "no_device", "you have no device to ring")
+    return [r["sip_username"] for r in rows]
+
+
+@routes.route("POST", "/calls/hold", summary="Put a call on hold", roles=MEMBERS, body=CallRef)
+async def hold_call(ctx: Ctx) -> None:
+    """The other party hears music on hold; your device stays on the call, silent, until resume."""
+    hold = _hold(ctx)
+    _, calls, channel, _, _ = await _channel(ctx, ctx.body.call)
+    if is_held(channel):
+        raise ApiError(409, "already_held", "the call is already on hold")
+    peer = peer_of(calls, channel)
+    if peer is None:
+        raise ApiError(409, "not_connected", "only an answered call can be held")
+    with _asterisk_errors():
+        await hold.hold(channel, peer)
+
+
+async def _resume(ctx: Ctx, call: str) -> None:
+    hold = _hold(ctx)
+    _, _, channel, _, _ = await _channel(ctx, call)
+    if not held_by_app(channel):
+        if channel.on_hold:
+            raise ApiError(409, "held_on_phone", "held on the phone: take it back there")
+        raise ApiError(409, "not_held", "the call is not on hold")
+    with _asterisk_errors():
+        peer = await hold.held_peer(channel)
+        if peer is None:
+            raise ApiError(409, "call_changed", "the held party is gone")
+        await hold.resume(channel, peer)
+
+
+@routes.route("POST", "/calls/resume", summary="Take a held call back", roles=MEMBERS, body=CallRef)
+async def resume_call(ctx: Ctx) -> None:
+    await _resume(ctx, ctx.body.call)
+
+
+@routes.route(
+    "POST", "/calls/swap", summary="Hold the active call and take back a held one", roles=MEMBERS, body=SwapIn
+)
+async def swap_calls(ctx: Ctx) -> None:
+    """`call` is the held call to take back; `active` the one to hold (by default your one answered
+    call that is not on hold; with none, this is a resume)."""
+    hold = _hold(ctx)
+    _, calls, held, _, _ = await _channel(ctx, ctx.body.call)
+    if not held_by_app(held):
+        raise ApiError(409, "not_held", "the call to take back is not on hold")
+    if ctx.body.active is not None:
+        _, _, active, _, _ = await _channel(ctx, ctx.body.active)
+        actives = [active]
+    else:
+        _, _, endpoints = await _asker(ctx)
+        mine = [c for e in sorted(endpoints) for c in calls.by_endpoint(e)]
+        actives = [c for c in mine if c.uniqueid != held.uniqueid and peer_of(calls, c) and not is_held(c)]
+        if len(actives) > 1:
+            raise ApiError(409, "ambiguous", "you have several active calls: say which one in `active`")
+    for active in actives:
+        peer = peer_of(calls, active)
+        if peer is None or is_held(active):
+            raise ApiError(409, "not_connected", "the call to hold is not an answered, active call")
+        with _asterisk_errors():
+            await hold.hold(active, peer)
+    await _resume(ctx, held.uniqueid)
+
+
+@routes.route("POST", "/calls/dtmf", summary="Press keys on a call", roles=MEMBERS, body=DtmfIn)
+async def send_dtmf(ctx: Ctx) -> None:
+    """The far end receives the digits as key presses (RFC 4733), as from the phone's keypad."""
+    hold = _hold(ctx)
+    _, calls, channel, _, _ = await _channel(ctx, ctx.body.call)
+    peer = peer_of(calls, channel)
+    if peer is None:
+        raise ApiError(409, "not_connected", "keys can be sent on an answered call that is not on hold")
+    with _asterisk_errors():
+        await hold.send_digits(peer, ctx.body.digits)
+
+
+@routes.route(
+    "POST", "/calls", summary="Click-to-call", roles=MEMBERS, body=DialIn, response=DialOut, status=202
+)
+async def click_to_call(ctx: Ctx) -> dict[str, Any]:
+    """Your device rings (the chosen one, or all); when you answer it calls `to` exactly as if you
+    had dialled it there. `to` may be `tel:+46-8-123 45 67`, `callto:+4681234567`, `08-123 45 67`
+    or an extension."""
+    try:
+        destination = parse_destination(ctx.body.to)
+    except DestinationError as exc:
+        raise ApiError(400, "invalid_destination", f"cannot call {ctx.body.to!r}: {exc}") from None
+    _control(ctx)
+    slug, _, _ = await _asker(ctx)
+    endpoints = await _my_endpoints(ctx, ctx.body.device)
+    with _asterisk_errors():
+        await ring_then_dial(_hold(ctx).ami, slug, endpoints, destination.dial, display=destination.dial)
+    return {"to": destination.dial, "devices": endpoints}
+
+
+@routes.route(
+    "POST",
+    "/calls/parked/retrieve",
+    summary="Take a parked call on one of my devices",
+    roles=MEMBERS,
+    body=RetrieveIn,
+    response=DialOut,
+    status=202,
+)
+async def retrieve_parked(ctx: Ctx) -> dict[str, Any]:
+    """Your device rings; answered, it picks up the call parked in `slot` (as dialling *8<slot>)."""
+    control, _ = _control(ctx)
+    slug, _, _ = await _asker(ctx)
+    with _asterisk_errors():
+        parked = {p.slot: p for p in await control.parked(slug)}
+    found = parked.get(ctx.body.slot)
+    if found is None:
+        raise ApiError(404, "not_parked", f"nothing is parked in slot {ctx.body.slot}")
+    endpoints = await _my_endpoints(ctx, ctx.body.device)
+    display = found.caller_name or found.caller_number or "Parked call"
+    with _asterisk_errors():
+        await ring_then_dial(_hold(ctx).ami, slug, endpoints, f"*8{ctx.body.slot}", display=display)
+    return {"to": f"*8{ctx.body.slot}", "devices": endpoints}

@@ -1,0 +1,71 @@
+"""A phone's media port played by a test: count the RTP Asterisk sends there, and the RFC 4733
+key presses (telephone-event) in it. SIPp's scenarios point their SDP here (media_port)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+DTMF_PT = 101
+_EVENTS = "0123456789*#ABCD"
+
+
+class RtpListener:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind((host, 0))
+        self._sock.settimeout(0.2)
+        self.port: int = self._sock.getsockname()[1]
+        self.arrivals: list[tuple[float, int]] = []  # (monotonic time, payload type)
+        self._digits: list[str] = []
+        self._seen_ends: set[int] = set()  # RTP timestamps of events already ended
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RtpListener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self._sock.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._sock.recv(2048)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if len(data) < 12:
+                continue
+            pt = data[1] & 0x7F
+            with self._lock:
+                self.arrivals.append((time.monotonic(), pt))
+                if pt == DTMF_PT and len(data) >= 16 and data[13] & 0x80:  # the event's end bit
+                    stamp = int.from_bytes(data[4:8], "big")
+                    if stamp not in self._seen_ends and data[12] < len(_EVENTS):
+                        self._seen_ends.add(stamp)  # the end is sent three times
+                        self._digits.append(_EVENTS[data[12]])
+
+    def count(self, since: float = 0.0) -> int:
+        """Audio packets (not key presses) received since `since` (time.monotonic())."""
+        with self._lock:
+            return sum(1 for t, pt in self.arrivals if t >= since and pt != DTMF_PT)
+
+    @property
+    def digits(self) -> str:
+        with self._lock:
+            return "".join(self._digits)
+
+
+def with_media(scenario_xml: str, port: int) -> str:
+    """A SIPp scenario whose SDP sends Asterisk's audio to `port` and offers telephone-event."""
+    return scenario_xml.replace(
+        "m=audio [media_port] RTP/AVP 0 8", f"m=audio {port} RTP/AVP 0 8 101"
+    ).replace("a=sendrecv", "a=rtpmap:101 telephone-event/8000\na=fmtp:101 0-16\na=sendrecv")
