@@ -159,6 +159,8 @@ class ControlService:
                 "sessions_active": self.agi.sessions_active,
                 "errors_total": self.agi.errors_total,
                 "timeouts_total": self.agi.timeouts_total,
+                # headers it could not read (such a call goes to the dialplan's fallback)
+                "rejected_total": self.agi.rejected_total,
             }
         return out
 

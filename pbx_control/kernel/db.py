@@ -25,6 +25,10 @@ _UNIQUE_MESSAGES = {
     "trunks_name_key": "trunk name is already taken",
     "extension_used_by_group": "extension is already taken in this organization (by an answer group)",
     "extension_used_by_user": "extension is already taken in this organization (by a user)",
+    # Device and trunk names share Asterisk's namespace (pbx_control/sql/009); an organization's admin learns
+    # no more than for another device's name.
+    "sip_name_used_by_trunk": "sip_username is already taken",
+    "sip_name_used_by_device": "trunk name is already taken (a device's sip_username is trunk_<name>)",
 }
 
 

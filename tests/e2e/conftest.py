@@ -26,6 +26,7 @@ from tests.support.sipp import LIVE_RUNS, Phone
 
 ROOT = Path(__file__).resolve().parents[2]
 CARRIER_IP = "127.0.0.2"
+STRANGER_IP = "127.0.0.5"  # any other address, as the internet is
 CARRIER_PORT = TEST_PORT_BASE + 90  # the carrier's UAS; its UAC uses CARRIER_PORT + 2
 PLATFORM_USER = "platform-e2e"
 PLATFORM_PASSWORD = "platform-e2e-password"
@@ -91,6 +92,11 @@ class E2E:
         return Phone(
             "carrier", "unused-password", port, server=self.sip, local_ip=CARRIER_IP, workdir=self.workdir
         )
+
+    def stranger(self, username: str, password: str = "", ip: str = STRANGER_IP) -> Phone:
+        """Someone on another address (not the carrier's, no registration), e.g. an attacker."""
+        port = next(_phone_ports)
+        return Phone(username, password or "none", port, server=self.sip, local_ip=ip, workdir=self.workdir)
 
 
 @pytest.fixture(scope="session")

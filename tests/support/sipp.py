@@ -93,7 +93,7 @@ class Phone:
 
     def _start(
         self,
-        scenario_xml: str,
+        scenario_xml: str | bytes,
         kind: str,
         *,
         remote: bool,
@@ -104,7 +104,11 @@ class Phone:
         run_id = next(_run_ids)
         name = f"{self.username}-{kind}-{run_id}"
         scen = self.workdir / f"{name}.xml"
-        scen.write_text(scenario_xml)
+        # bytes: sent exactly as given (odd bytes in a header, for attacks)
+        if isinstance(scenario_xml, bytes):
+            scen.write_bytes(scenario_xml)
+        else:
+            scen.write_text(scenario_xml)
         msg = self.workdir / f"{name}.messages.log"
         err = self.workdir / f"{name}.errors.log"
         log = self.workdir / f"{name}.out.log"
@@ -202,4 +206,10 @@ class Phone:
         run = self._start(xml, "call", remote=True, timeout_s=timeout_s)
         if wait:
             run.wait(timeout_s + 10)
+        return run
+
+    def run(self, scenario: str | bytes, *, timeout_s: float = 20) -> SippRun:
+        """Play a scenario of one's own against the server, as a client, and wait for it to end."""
+        run = self._start(scenario, "run", remote=True, timeout_s=timeout_s)
+        run.wait(timeout_s + 10)
         return run
