@@ -12,8 +12,8 @@ SLUG = re.compile(r"[a-z][a-z0-9]{1,23}")
 EXTENSION = re.compile(r"[1-9][0-9]{1,7}")
 # A number as dialled to or from the carrier: E.164 with +, or a short/emergency number.
 NUMBER = re.compile(r"\+?[0-9]{2,16}")
-# Strict E.164: + and 8 to 15 digits.
-E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+# E.164 as stored (caller lists, forwards, numbers): + and 6 to 15 digits.
+E164 = re.compile(r"\+[1-9][0-9]{5,14}")
 # A PJSIP endpoint / SIP username (devices and trunks share Asterisk's endpoint namespace).
 ENDPOINT = re.compile(r"[a-z][a-z0-9_]{2,63}")
 # An Asterisk channel Uniqueid / Linkedid (optionally with a systemname prefix).

@@ -12,7 +12,6 @@ from typing import Literal
 
 from pbx_control.kernel import ids
 
-_E164 = re.compile(r"^\+[1-9][0-9]{5,14}$")
 _INTERNATIONAL = re.compile(r"^00([1-9][0-9]{5,14})$")
 _NATIONAL = re.compile(r"^0([1-9][0-9]{4,12})$")
 # Numbers that leave through the trunk as dialled, even though they look like extensions.
@@ -30,7 +29,7 @@ def classify(dialled: str, country_code: str = "46") -> Dialled:
         return Dialled("external", dialled)
     if ids.EXTENSION.fullmatch(dialled):
         return Dialled("extension", dialled)
-    if _E164.match(dialled):
+    if ids.E164.fullmatch(dialled):
         return Dialled("external", dialled)
     if m := _INTERNATIONAL.match(dialled):
         return Dialled("external", "+" + m.group(1))

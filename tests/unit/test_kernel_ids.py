@@ -34,6 +34,11 @@ def test_sql_checks_match_the_kernel_patterns(column: str, pattern: re.Pattern[s
         (ids.SLUG, ["ab", "acme", "a" * 24], ["a", "1acme", "Acme", "ac-me", "a" * 25, "acme\n"]),
         (ids.EXTENSION, ["10", "1001", "99999999"], ["1", "0100", "123456789", "10a", "1001\n"]),
         (ids.ENDPOINT, ["acme_1001_1", "abc"], ["ab", "1abc", "Abc", "a-b-c", "abc\n"]),
+        (
+            ids.E164,
+            ["+46812345", "+46701234567", "+123456789012345"],
+            ["46812345", "+0123456", "+1234", "+46 8", "+4681234567\n"],
+        ),
         (ids.UNIQUEID, ["1717000000.42", "pbx1-1717000000.42"], ["1717000000", "x;y-1.2", "1.2\n"]),
     ],
 )
