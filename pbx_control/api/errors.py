@@ -12,7 +12,7 @@ from aiohttp import web
 from asyncpg.exceptions._base import DataError as ArgumentDataError
 from pydantic import ValidationError
 
-from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api")
@@ -87,6 +87,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(400, "invalid", exc.message)
     except Forbidden as exc:
         return error_response(403, "forbidden", exc.message)
+    except Unavailable as exc:
+        return error_response(503, exc.code, exc.message, {"Retry-After": "1"})
     except (asyncpg.DataError, ArgumentDataError):
         # A value PostgreSQL cannot take (out of range, NUL...); the transaction was rolled back.
         return error_response(400, "invalid", "a value is malformed or out of range")

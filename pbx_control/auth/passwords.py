@@ -1,5 +1,7 @@
-"""bcrypt password hashing. Hashing and checking run in a thread executor: bcrypt is CPU heavy
-(hundreds of milliseconds at the default cost) and must not block the event loop.
+"""bcrypt password hashing. Hashing and checking run in a small executor of their own (HASHING):
+bcrypt is CPU heavy (hundreds of milliseconds at the default cost) and must not block the event
+loop, nor, in a burst of logins, fill the default executor or take every core from the loop that
+answers calls. Beyond 64 hashes waiting at once a login is refused with 503 (busy).
 
 The cost comes from PBX_BCRYPT_ROUNDS (Settings.bcrypt_rounds, default 12; tests use 4), read once
 per process, at the first hash.
@@ -7,16 +9,24 @@ per process, at the first hash.
 
 from __future__ import annotations
 
-import asyncio
 import functools
+import os
 
 import bcrypt
 
 from pbx_control.config import Settings
+from pbx_control.kernel.offload import Offload
 
 DEFAULT_ROUNDS = Settings.bcrypt_rounds
 MAX_BYTES = 72  # bcrypt ignores (bcrypt >= 5: refuses) anything longer
 _dummy_hashes: dict[int, bytes] = {}
+# bcrypt releases the GIL: each worker can take a core, so leave at least half of them.
+HASHING = Offload(
+    "bcrypt",
+    workers=max(1, (os.cpu_count() or 2) // 2),
+    max_pending=64,
+    busy_message="too many logins at once; try again shortly",
+)
 
 
 @functools.cache
@@ -54,10 +64,8 @@ def _dummy_hash() -> bytes:
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.get_running_loop().run_in_executor(None, hash_password_sync, password)
+    return await HASHING.run(hash_password_sync, password)
 
 
 async def verify_password(password: str, password_hash: str | None) -> bool:
-    return await asyncio.get_running_loop().run_in_executor(
-        None, verify_password_sync, password, password_hash
-    )
+    return await HASHING.run(verify_password_sync, password, password_hash)

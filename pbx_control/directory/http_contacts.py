@@ -69,8 +69,7 @@ async def _create(ctx: Ctx, owner: int | None) -> dict[str, Any]:
 
 async def _import(ctx: Ctx, owner: int | None) -> dict[str, Any]:
     data = await read_upload(ctx.request)
-    async with ctx.pool.acquire() as conn:
-        return await imports.import_contacts(conn, ctx.org_id, owner, data)
+    return await imports.import_contacts(ctx.pool, ctx.org_id, owner, data)
 
 
 _SEARCH_DOC = (

@@ -26,3 +26,12 @@ class Invalid(DomainError):
 class Forbidden(DomainError):
     """The asker may see the thing but not do this to it (403). Where even its existence must not
     leak to the asker, raise NotFound instead."""
+
+
+class Unavailable(DomainError):
+    """Something the request needs is down or saturated (the database, a bounded executor): 503,
+    try again shortly. `code` names what, for the error body."""
+
+    def __init__(self, message: str, code: str = "unavailable") -> None:
+        super().__init__(message)
+        self.code = code
