@@ -38,7 +38,9 @@ class Runtime:
     """The shared objects features are built with. `ami`, `calls` and `events` are None in a
     process that does not run the AMI bridge. `targets` collects every feature's call targets
     before the FastAGI handlers are built. `clock` is "now" for everything about time of day,
-    dates and expiry (tests build the service with a fixed one)."""
+    dates and expiry (tests build the service with a fixed one). `pool` serves the API and
+    background work; the call path (FastAGI handlers and the call targets they ask) uses
+    `call_pool`."""
 
     settings: Settings
     pool: asyncpg.Pool
@@ -48,6 +50,12 @@ class Runtime:
     events: EventPublisher | None = None
     targets: Targets = field(default_factory=Targets)
     clock: Clock = system_clock
+    # FastAGI's own connections, so API load cannot starve routing (None: `pool`).
+    agi_pool: asyncpg.Pool | None = None
+
+    @property
+    def call_pool(self) -> asyncpg.Pool:
+        return self.agi_pool if self.agi_pool is not None else self.pool
 
 
 @dataclass(frozen=True)

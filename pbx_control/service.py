@@ -20,7 +20,7 @@ from pbx_control.api.context import HealthProbe
 from pbx_control.api.registry import Operation
 from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
-from pbx_control.db.pool import create_pool
+from pbx_control.db.pool import API_ACQUIRE_TIMEOUT_S, create_pool
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
 from pbx_control.features import FEATURES
@@ -81,6 +81,7 @@ class ControlService:
         self.features = features
         self.clock = clock
         self.pool: asyncpg.Pool | None = None
+        self.agi_pool: asyncpg.Pool | None = None
         self.agi: AgiServer | None = None
         self.ami: AmiClient | None = None
         self.events = EventPublisher()
@@ -92,7 +93,11 @@ class ControlService:
 
     async def start(self) -> None:
         s = self.settings
-        self.pool = await create_pool(s.database_url)
+        # Two pools: a flood of API requests (or a slow one holding connections) cannot take the
+        # connections calls are routed with. The API's gives up after a bound (503 at once).
+        self.pool = await create_pool(s.database_url, acquire_timeout_s=API_ACQUIRE_TIMEOUT_S)
+        if "agi" in s.components:
+            self.agi_pool = await create_pool(s.database_url)
         async with self.pool.acquire() as conn:
             applied = await migrate(conn)
         if applied:
@@ -108,6 +113,7 @@ class ControlService:
             calls=self.calls if self.ami is not None else None,
             events=self.events if self.ami is not None else None,
             clock=self.clock,
+            agi_pool=self.agi_pool,
         )
         if self.ami is not None:
             self.calls.attach(self.ami)
@@ -173,8 +179,9 @@ class ControlService:
             await self.agi.stop()
         if self.ami is not None:
             await self.ami.stop()
-        if self.pool is not None:
-            await self.pool.close()
+        for pool in (self.agi_pool, self.pool):
+            if pool is not None:
+                await pool.close()
         log.info("service.stopped")
 
 

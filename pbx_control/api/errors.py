@@ -12,12 +12,15 @@ from aiohttp import web
 from asyncpg.exceptions._base import DataError as ArgumentDataError
 from pydantic import ValidationError
 
+from pbx_control.db.pool import CONNECTION_ERRORS
 from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_RETRY = {"Retry-After": "1"}
+_DATABASE_DOWN = "the database is not available; try again shortly"
 
 
 class ApiError(Exception):
@@ -88,7 +91,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Forbidden as exc:
         return error_response(403, "forbidden", exc.message)
     except Unavailable as exc:
-        return error_response(503, exc.code, exc.message, {"Retry-After": "1"})
+        log.warning("unavailable", code=exc.code, path=request.path, cause=repr(exc.__cause__))
+        return error_response(503, exc.code, exc.message, _RETRY)
+    except CONNECTION_ERRORS as exc:
+        # The database went away during the request (stopped, backend terminated, dropped).
+        log.warning("unavailable", code="database_unavailable", path=request.path, cause=repr(exc))
+        return error_response(503, "database_unavailable", _DATABASE_DOWN, _RETRY)
     except (asyncpg.DataError, ArgumentDataError):
         # A value PostgreSQL cannot take (out of range, NUL...); the transaction was rolled back.
         return error_response(400, "invalid", "a value is malformed or out of range")
@@ -98,6 +106,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _http_exception(request, exc)
     except asyncio.CancelledError:
         raise
+    except TimeoutError:
+        # Something the request waited for did not answer (a query on a stalled connection...).
+        log.warning("unavailable", code="timeout", path=request.path)
+        return error_response(503, "timeout", "a backend did not answer in time; try again shortly", _RETRY)
     except Exception:
         log.exception("unhandled_error", method=request.method, path=request.path)
         return error_response(500, "internal_error", "internal server error; see the server log")

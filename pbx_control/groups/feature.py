@@ -14,13 +14,13 @@ from pbx_control.routing.targets import Targets
 
 
 def _targets(rt: Runtime, targets: Targets) -> None:
-    groups = GroupTargets(rt.pool, rt.clock)
+    groups = GroupTargets(rt.call_pool, rt.clock)
     targets.extensions.append(groups.by_extension)
     targets.numbers.append(groups.by_number)
 
 
 def _agi(rt: Runtime) -> Mapping[str, AgiHandler]:
-    groups = GroupTargets(rt.pool, rt.clock)
+    groups = GroupTargets(rt.call_pool, rt.clock)
     return {"group": groups.group_handler(), "group_feature": groups.feature_handler()}
 
 

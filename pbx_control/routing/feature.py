@@ -29,5 +29,5 @@ def handlers(
 FEATURE = Feature(
     name="routing",
     dialplan="extensions_routing.conf",
-    agi=lambda rt: handlers(rt.pool, rt.targets, clock=rt.clock),
+    agi=lambda rt: handlers(rt.call_pool, rt.targets, clock=rt.clock),
 )

@@ -8,10 +8,13 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from pbx_control.api.errors import snake_case
+from pbx_control.db.pool import DatabaseUnavailable
+from pbx_control.kernel.errors import Unavailable
 from pbx_control.testing import composed_app
 
 pytestmark = [pytest.mark.unit, pytest.mark.api]
@@ -108,6 +111,42 @@ async def test_unexpected_exception_is_a_bare_500(
 async def test_token_lookup_failure_is_500_not_401(client: TestClient) -> None:
     resp = await client.get("/api/v1/users/me", headers={"Authorization": "Bearer abc"})
     await _error(resp, 500, "internal_error")
+
+
+class FailingPool:
+    """Every query fails with `exc`, as a database that is gone would."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    async def fetchrow(self, *args: Any) -> Any:
+        raise self.exc
+
+    fetchval = fetch = execute = fetchrow
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (DatabaseUnavailable(), "database_unavailable"),  # the pool's acquire: refused, none free
+        (asyncpg.ConnectionDoesNotExistError("connection was closed"), "database_unavailable"),
+        (asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+         "database_unavailable"),
+        (asyncpg.CannotConnectNowError("the database system is starting up"), "database_unavailable"),
+        (asyncpg.TooManyConnectionsError("too many clients"), "database_unavailable"),
+        (asyncpg.InvalidCatalogNameError('database "pbx" does not exist'), "database_unavailable"),
+        (TimeoutError(), "timeout"),  # a query on a stalled connection (command_timeout)
+        (Unavailable("too many logins at once", code="busy"), "busy"),
+    ],
+)  # fmt: skip
+async def test_database_gone_is_503_with_retry_after(exc: BaseException, code: str) -> None:
+    async with TestClient(TestServer(composed_app(FailingPool(exc)))) as c:  # type: ignore[arg-type]
+        for method, path in (("POST", "/api/v1/auth/login"), ("GET", "/api/v1/users/me")):
+            body = {"username": "alice", "password": "pw"} if method == "POST" else None
+            resp = await c.request(method, path, json=body, headers={"Authorization": "Bearer abc"})
+            await _error(resp, 503, code)
+            assert resp.headers["Retry-After"] == "1"
 
 
 async def test_request_id_is_echoed_when_sane(client: TestClient) -> None:
