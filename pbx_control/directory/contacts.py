@@ -10,13 +10,14 @@ marked it (pbx_control.directory.marks), in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 
-from pbx_control.directory.drafts import Contact
+from pbx_control.directory.drafts import Contact, check, draft_from
 from pbx_control.kernel.db import Conn, Db
-from pbx_control.kernel.errors import Conflict, NotFound
+from pbx_control.kernel.errors import Conflict, Forbidden, NotFound
 from pbx_control.reachability import callers
 
 MAX_BOOK_SIZE = 50_000
@@ -116,10 +117,18 @@ async def create_contact(
         return await get_visible(conn, org_id, asker_id, contact_id)
 
 
-async def replace_contact(
-    conn: Conn, org_id: int, asker_id: int, contact_id: int, contact: Contact
+async def update_contact(
+    conn: Conn,
+    org_id: int,
+    asker_id: int,
+    contact_id: int,
+    changes: Mapping[str, Any],
+    *,
+    may_edit_shared: bool,
 ) -> dict[str, Any]:
-    """Replace a visible contact's fields and numbers; marks follow the numbers into caller_lists."""
+    """Change the fields given of a visible contact (`numbers` replaces the list, None clears a
+    field); marks follow the numbers into caller_lists. The row is locked before it is read, so a
+    concurrent change of other fields is kept. A shared contact needs may_edit_shared (Forbidden)."""
     async with conn.transaction():
         row = await conn.fetchrow(
             "SELECT owner_user_id FROM contacts WHERE id = $1 AND organization_id = $2"
@@ -131,6 +140,14 @@ async def replace_contact(
         if row is None:
             raise NotFound("no such contact")
         owner = row["owner_user_id"]
+        if owner is None and not may_edit_shared:
+            raise Forbidden("only admins and operators change the shared phonebook")
+        current = await get_visible(conn, org_id, asker_id, contact_id)
+        fields: dict[str, Any] = {k: current[k] for k in ("name", "company", "email", "note")}
+        fields["numbers"] = [
+            {"number": n, "label": lb} for n, lb in zip(current["numbers"], current["labels"], strict=True)
+        ]
+        contact = check(draft_from({**fields, **changes}))
         old_numbers = await callers.contact_numbers(conn, contact_id)
         await conn.execute(
             "UPDATE contacts SET name = $2, company = $3, email = $4, note = $5, updated_at = now()"

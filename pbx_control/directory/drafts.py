@@ -6,7 +6,9 @@ with 400 give the same reasons.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pbx_control.directory import numbers as nums
 from pbx_control.directory.text import nfc
@@ -52,6 +54,17 @@ def _optional_text(value: str | None, what: str, max_len: int) -> str | None:
     if "\x00" in text:
         raise Invalid(f"{what} must not contain NUL characters")
     return text
+
+
+def draft_from(fields: Mapping[str, Any]) -> ContactDraft:
+    """A draft from the API's shape: numbers as [{"number", "label"}] (None: no numbers)."""
+    return ContactDraft(
+        name=fields.get("name"),
+        company=fields.get("company"),
+        email=fields.get("email"),
+        note=fields.get("note"),
+        numbers=[(n["number"], n.get("label") or "") for n in fields.get("numbers") or []],
+    )
 
 
 def check(draft: ContactDraft, default_country_code: str = nums.DEFAULT_COUNTRY_CODE) -> Contact:

@@ -15,7 +15,7 @@ from pbx_control.api.context import Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.directory import contacts, imports, marks, search
-from pbx_control.directory.drafts import ContactDraft, check
+from pbx_control.directory.drafts import ContactDraft, check, draft_from
 from pbx_control.directory.http_query import query_bool, query_int, query_text, read_upload
 from pbx_control.directory.schemas import (
     ContactIn,
@@ -36,15 +36,8 @@ def _may_edit_shared(ctx: Ctx) -> None:
         raise ApiError(403, "forbidden", "only admins and operators change the shared phonebook")
 
 
-def _draft(body: ContactIn | dict[str, Any]) -> ContactDraft:
-    data = body.model_dump() if isinstance(body, ContactIn) else body
-    return ContactDraft(
-        name=data.get("name"),
-        company=data.get("company"),
-        email=data.get("email"),
-        note=data.get("note"),
-        numbers=[(n["number"], n.get("label") or "") for n in data.get("numbers") or []],
-    )
+def _draft(body: ContactIn) -> ContactDraft:
+    return draft_from(body.model_dump())
 
 
 async def _list(ctx: Ctx, scope: search.Scope) -> list[dict[str, Any]]:
@@ -184,26 +177,15 @@ async def get_contact(ctx: Ctx) -> dict[str, Any]:
 async def update_contact(ctx: Ctx) -> dict[str, Any]:
     """Only the fields present change; `numbers` replaces the list. Shared contacts: admins and
     operators. VIP and blocked marks follow the contact's new numbers."""
-    user_id = ctx.principal.user_id
     async with ctx.pool.acquire() as conn:
-        current = await contacts.get_visible(conn, ctx.org_id, user_id, ctx.params["contact_id"])
-        if current["owner_user_id"] is None:
-            _may_edit_shared(ctx)
-        merged: dict[str, Any] = {
-            "name": current["name"],
-            "company": current["company"],
-            "email": current["email"],
-            "note": current["note"],
-            "numbers": [
-                {"number": n, "label": lb}
-                for n, lb in zip(current["numbers"], current["labels"], strict=True)
-            ],
-        }
-        merged.update(ctx.body.model_dump(exclude_unset=True))
-        if merged.get("numbers") is None:
-            merged["numbers"] = []
-        contact = check(_draft(merged))
-        row = await contacts.replace_contact(conn, ctx.org_id, user_id, current["id"], contact)
+        row = await contacts.update_contact(
+            conn,
+            ctx.org_id,
+            ctx.principal.user_id,
+            ctx.params["contact_id"],
+            ctx.body.model_dump(exclude_unset=True),
+            may_edit_shared=ctx.principal.role in EDITORS,
+        )
     return contacts.contact_out(row)
 
 

@@ -127,6 +127,10 @@ async def update_custom(
         raise Invalid("nothing to update")
     async with transaction(db) as conn:
         me = await user_facts(conn, user_id)
+        # Locked before it is read: a concurrent change of other fields is kept.
+        await conn.execute(
+            "SELECT 1 FROM custom_activities WHERE id = $1 AND user_id = $2 FOR UPDATE", activity_id, user_id
+        )
         current = await get_custom(conn, user_id, activity_id)
         values = await _custom_fields(conn, me, fields)
         if values.get("destination", current["destination"]) != "forward" and "forward_to" not in values:

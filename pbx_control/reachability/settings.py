@@ -64,6 +64,12 @@ async def put_settings(db: Db, user_id: int, now: datetime, fields: dict[str, An
         raise Invalid("nothing to update")
     async with transaction(db) as conn:
         me = await user_facts(conn, user_id)
+        # The row locked (made first if need be) before it is read: a concurrent change of other
+        # fields is waited for and kept, not overwritten with what was read before it.
+        await conn.execute(
+            "INSERT INTO user_settings (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", user_id
+        )
+        await conn.execute("SELECT 1 FROM user_settings WHERE user_id = $1 FOR UPDATE", user_id)
         s = await get_settings(conn, user_id, now)
         s.pop("block_anonymous")
         for name in ("forward_all", "forward_busy", "forward_no_answer"):
