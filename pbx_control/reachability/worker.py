@@ -5,7 +5,12 @@ audio, a user renamed or changing language) and every `interval_s` anyway (a mis
 a failed espeak-ng run). For each activity still on whose prompt is missing or stale it makes the
 sentence, speaks it (prompts.ensure_prompt: cached by content hash, written atomically), then
 stores the prompt key, guarded by set_at so an activity changed meanwhile is not overwritten.
-Audio files nobody refers to any more are removed after a day.
+One that fails waits before its next try (doubling, up to an hour;
+pbx_control/sql/011_prompt_retries.sql), and activities never tried come first, so a few failing
+ones never hold up newer ones.
+Audio files nobody refers to any more are removed after a day. The sweep and the storing of a
+key take one advisory lock (the sweep alone, storers shared), so a file an activity takes into
+use again is either still there when its key is stored or made again first.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from pbx_control.kernel import ids
 from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.kernel.db import Conn
 from pbx_control.logs import get_logger
-from pbx_control.reachability.prompts import SUFFIX, ensure_prompt
+from pbx_control.reachability.prompts import SUFFIX, ensure_prompt, prompt_path
 from pbx_control.reachability.sentences import sentence
 
 log = get_logger(__name__)
 
 CHANNEL = "pbx_prompts"
+SWEEP_LOCK = 7_454_006  # pg advisory lock: the sweep exclusive, storing a prompt key shared
 _STALE = """
-SELECT a.user_id, a.kind, a.until, a.set_at, c.spoken_text, u.name, u.language, o.timezone
+SELECT a.user_id, a.kind, a.until, a.set_at, a.prompt_attempts, c.spoken_text, u.name, u.language,
+       o.timezone
   FROM user_activities a
   JOIN users u ON u.id = a.user_id
   JOIN organizations o ON o.id = u.organization_id
@@ -37,12 +44,18 @@ SELECT a.user_id, a.kind, a.until, a.set_at, c.spoken_text, u.name, u.language, 
  WHERE a.kind <> 'available' AND (a.until IS NULL OR a.until > $2)
    AND (a.prompt IS NULL OR a.prompt_name IS DISTINCT FROM u.name
         OR a.prompt_language IS DISTINCT FROM u.language)
- ORDER BY a.set_at
+   AND (a.prompt_next_try IS NULL OR a.prompt_next_try <= now())  -- retries: the database's time
+ ORDER BY a.prompt_next_try NULLS FIRST, a.set_at
  LIMIT $1
 """
 _STORE = """
 UPDATE user_activities
    SET prompt = $3, prompt_text = $4, prompt_name = $5, prompt_language = $6
+ WHERE user_id = $1 AND set_at = $2
+"""
+_FAILED = """
+UPDATE user_activities
+   SET prompt_attempts = prompt_attempts + 1, prompt_next_try = now() + make_interval(secs => $3)
  WHERE user_id = $1 AND set_at = $2
 """
 _IN_USE = "SELECT prompt FROM user_activities WHERE prompt IS NOT NULL"
@@ -59,10 +72,13 @@ class PromptWorker:
         keep_unused_s: float = 86400.0,
         listen_dsn: str | None = None,
         clock: Clock = system_clock,
+        retry_base_s: float = 10.0,
+        retry_max_s: float = 3600.0,
     ) -> None:
         """listen_dsn: LISTEN on a connection of its own (else one borrowed from the pool for good,
         which the routing queries then lack). clock: "now" for which activities are still on and
-        for the sentence's end time ("till klockan 14.30" or "till onsdag klockan 0.46")."""
+        for the sentence's end time ("till klockan 14.30" or "till onsdag klockan 0.46"). A failed
+        prompt is tried again after retry_base_s, doubling with each failure up to retry_max_s."""
         self._pool = pool
         self._clock = clock
         self._listen_dsn = listen_dsn
@@ -70,6 +86,8 @@ class PromptWorker:
         self._interval_s = interval_s
         self._batch = batch
         self._keep_unused_s = keep_unused_s
+        self._retry_base_s = retry_base_s
+        self._retry_max_s = retry_max_s
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: Conn | None = None
@@ -151,33 +169,50 @@ class PromptWorker:
             text = sentence(r["name"], r["kind"], r["until"], now, **args)
             spoken = sentence(r["name"], r["kind"], r["until"], now, spoken=True, **args)
             try:
-                key = await ensure_prompt(self.prompts_dir, spoken, r["language"])
+                key, result = await self._make_and_store(r, text, spoken)
             except (OSError, RuntimeError) as exc:
                 self.failed += 1
-                log.warning("prompt.failed", user_id=r["user_id"], error=str(exc))
+                delay = min(self._retry_max_s, self._retry_base_s * 2.0 ** min(r["prompt_attempts"], 20))
+                await self._pool.execute(_FAILED, r["user_id"], r["set_at"], delay)
+                log.warning("prompt.failed", user_id=r["user_id"], error=str(exc), retry_in_s=delay)
                 continue
-            result = await self._pool.execute(
-                _STORE, r["user_id"], r["set_at"], key, text, r["name"], r["language"]
-            )
             if result.endswith(" 1"):
                 stored += 1
                 self.made += 1
                 log.info("prompt.ready", user_id=r["user_id"], prompt=key)
         return stored
 
+    async def _make_and_store(self, r: asyncpg.Record, text: str, spoken: str) -> tuple[str, str]:
+        """Make the file, then store its key (the UPDATE's status) under the sweep lock once the
+        file is seen there: a sweep that removed it in between (nobody's until now) has it made
+        again first."""
+        for _ in range(3):
+            key = await ensure_prompt(self.prompts_dir, spoken, r["language"])
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", SWEEP_LOCK)
+                if prompt_path(self.prompts_dir, key).exists():
+                    result = await conn.execute(
+                        _STORE, r["user_id"], r["set_at"], key, text, r["name"], r["language"]
+                    )
+                    return key, result
+        raise RuntimeError(f"prompt {key} was removed each time before it could be stored")
+
     async def sweep(self) -> int:
-        """Remove audio files no activity refers to, older than keep_unused_s."""
+        """Remove audio files no activity refers to, older than keep_unused_s. Under the sweep
+        lock, so no prompt key is stored between reading which are in use and the removal."""
         self._last_sweep = time.monotonic()
         if not self.prompts_dir.is_dir():
             return 0
-        in_use = {r["prompt"] for r in await self._pool.fetch(_IN_USE)}
         cutoff = time.time() - self._keep_unused_s
         removed = 0
-        for path in self.prompts_dir.glob(f"*{SUFFIX}"):
-            key = path.name.removesuffix(SUFFIX)
-            if ids.PROMPT.fullmatch(key) and key not in in_use:
-                with contextlib.suppress(OSError):
-                    if path.stat().st_mtime < cutoff:
-                        path.unlink()
-                        removed += 1
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", SWEEP_LOCK)
+            in_use = {r["prompt"] for r in await conn.fetch(_IN_USE)}
+            for path in self.prompts_dir.glob(f"*{SUFFIX}"):
+                key = path.name.removesuffix(SUFFIX)
+                if ids.PROMPT.fullmatch(key) and key not in in_use:
+                    with contextlib.suppress(OSError):
+                        if path.stat().st_mtime < cutoff:
+                            path.unlink()
+                            removed += 1
         return removed
