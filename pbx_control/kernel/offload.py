@@ -1,18 +1,29 @@
 """CPU-heavy work (parsing an upload, bcrypt) off the event loop that also answers calls.
 
-An `Offload` is a thread pool of its own, not the loop's default executor (which anything may
-fill), so one kind of work can neither starve another nor take every core: at most `workers` run
-at once. With `max_pending`, a caller beyond that many (running and waiting) is refused at once
-with Unavailable (503) instead of queueing without bound.
+Both kinds run at most `workers` at once, apart from the loop's default executor (which anything
+may fill), so one kind of work can neither starve another nor take every core. With
+`max_pending`, a caller beyond that many (running and waiting) is refused at once with
+Unavailable (503) instead of queueing without bound.
+
+- `Offload`: a thread pool, for work that releases the GIL (bcrypt).
+- `ProcessOffload`: a fresh Python process per call, for pure-Python work (parsing a file): on a
+  thread it would still compete with the loop for the GIL, and its garbage collections (a few
+  hundred thousand objects for a large file) stop the loop too. The process gets bytes on stdin,
+  runs a module-level function on them and sends back the pickled result; it is killed after
+  `timeout_s`, and nothing is left running between calls.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import importlib
+import pickle
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from pbx_control.kernel.errors import Unavailable
 
@@ -20,7 +31,20 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class Offload:
+class _Bounded:
+    def __init__(self, name: str, workers: int, max_pending: int | None, busy_message: str) -> None:
+        self.name = name
+        self.workers = workers
+        self.max_pending = max_pending
+        self._busy_message = busy_message
+        self.pending = 0
+
+    def _admit(self) -> None:
+        if self.max_pending is not None and self.pending >= self.max_pending:
+            raise Unavailable(self._busy_message, code="busy")
+
+
+class Offload(_Bounded):
     def __init__(
         self,
         name: str,
@@ -29,12 +53,8 @@ class Offload:
         max_pending: int | None = None,
         busy_message: str = "too much work of this kind at once; try again shortly",
     ) -> None:
-        self.name = name
-        self.workers = workers
-        self.max_pending = max_pending
-        self._busy_message = busy_message
+        super().__init__(name, workers, max_pending, busy_message)
         self._executor: ThreadPoolExecutor | None = None
-        self.pending = 0
 
     def _pool(self) -> ThreadPoolExecutor:
         # Made at first use: importing a module starts no thread.
@@ -44,11 +64,94 @@ class Offload:
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """fn(*args, **kwargs) on one of this pool's threads; Unavailable when it is full."""
-        if self.max_pending is not None and self.pending >= self.max_pending:
-            raise Unavailable(self._busy_message, code="busy")
+        self._admit()
         self.pending += 1
         try:
             call = functools.partial(fn, *args, **kwargs)
             return await asyncio.get_running_loop().run_in_executor(self._pool(), call)
         finally:
             self.pending -= 1
+
+
+class ProcessOffload(_Bounded):
+    def __init__(
+        self,
+        name: str,
+        *,
+        workers: int,
+        max_pending: int | None = None,
+        timeout_s: float = 60.0,
+        busy_message: str = "too much work of this kind at once; try again shortly",
+    ) -> None:
+        super().__init__(name, workers, max_pending, busy_message)
+        self.timeout_s = timeout_s
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        # One per event loop (a semaphore belongs to the loop it first waited in).
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.workers))
+        return self._slots[1]
+
+    async def run(self, fn: Callable[[bytes], T], data: bytes) -> T:
+        """fn(data) in a process of its own; fn's exceptions are raised here. Unavailable when the
+        pool is full, the process fails or it takes longer than timeout_s."""
+        target = f"{fn.__module__}:{fn.__qualname__}"
+        if "." in fn.__qualname__ or fn.__module__ == "__main__":
+            raise TypeError(f"{target} is not a module-level function")
+        self._admit()
+        self.pending += 1
+        try:
+            async with self._semaphore():
+                return await self._run(target, data)  # type: ignore[no-any-return]
+        finally:
+            self.pending -= 1
+
+    async def _run(self, target: str, data: bytes) -> Any:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            __name__,
+            target,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                out, err = await proc.communicate(data)
+        except TimeoutError:
+            raise Unavailable(f"{self.name} took too long; try again later", code="busy") from None
+        finally:
+            if proc.returncode is None:  # timed out, or the request went away
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        if proc.returncode != 0:
+            detail = err.decode(errors="replace")[-500:]
+            raise Unavailable(f"{self.name} failed; try again shortly", code="busy") from RuntimeError(detail)
+        # Trusted: written by our own child below, never by a client.
+        ok, value = pickle.loads(out)  # noqa: S301
+        if not ok:
+            raise value
+        return value
+
+
+def _child(target: str) -> None:
+    module, _, name = target.partition(":")
+    fn = getattr(importlib.import_module(module), name)
+    data = sys.stdin.buffer.read()
+    try:
+        result: tuple[bool, Any] = (True, fn(data))
+    except Exception as exc:
+        result = (False, exc)
+    try:
+        out = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # an exception (or result) that does not pickle
+        out = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    sys.stdout.buffer.write(out)
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1])

@@ -1,15 +1,18 @@
-"""kernel.offload: work runs on the executor's own threads, at most `workers` at a time; with
-`max_pending`, a caller beyond it is refused at once (Unavailable) instead of queueing."""
+"""kernel.offload: work runs on threads of its own (Offload) or in a process of its own per call
+(ProcessOffload), at most `workers` at a time; with `max_pending`, a caller beyond it is refused at
+once (Unavailable) instead of queueing; a process that takes too long is killed."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+import time
 
 import pytest
 
 from pbx_control.kernel.errors import Unavailable
-from pbx_control.kernel.offload import Offload
+from pbx_control.kernel.offload import Offload, ProcessOffload
 
 pytestmark = [pytest.mark.unit, pytest.mark.faults]
 
@@ -19,6 +22,38 @@ async def test_runs_off_the_loop_thread_and_returns_the_result() -> None:
     loop_thread = threading.get_ident()
     thread, value = await pool.run(lambda x: (threading.get_ident(), x * 2), 21)
     assert value == 42 and thread != loop_thread
+
+
+def pid_and_size(data: bytes) -> tuple[int, int]:
+    return os.getpid(), len(data)
+
+
+def refuse(data: bytes) -> None:
+    raise ValueError(f"bad file of {len(data)} bytes")
+
+
+def hang(data: bytes) -> None:
+    time.sleep(60)
+
+
+async def test_a_process_per_call_gets_the_bytes_and_returns_the_result() -> None:
+    pool = ProcessOffload("test-processes", workers=1)
+    first, size = await pool.run(pid_and_size, b"x" * 100_000)
+    second, _ = await pool.run(pid_and_size, b"")
+    assert size == 100_000
+    assert os.getpid() not in (first, second) and first != second  # a fresh process each time
+    with pytest.raises(ValueError, match="bad file of 3 bytes"):
+        await pool.run(refuse, b"abc")
+
+
+async def test_a_process_that_takes_too_long_is_killed() -> None:
+    pool = ProcessOffload("test-slow", workers=1, timeout_s=0.5)
+    with pytest.raises(Unavailable, match="took too long") as refused:
+        await pool.run(hang, b"")
+    assert refused.value.code == "busy"
+    assert pool.pending == 0
+    pool.timeout_s = 60  # room for a process to start on a busy machine
+    assert (await pool.run(pid_and_size, b"ok"))[1] == 2  # and the next call works
 
 
 async def test_exceptions_reach_the_caller() -> None:
