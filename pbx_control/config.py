@@ -54,6 +54,13 @@ class Settings:
     prompts_dir: Path | None = None
     # How long an API token lives.
     token_ttl_s: int = 12 * 3600
+    # Failed logins (auth/throttle.py, in memory per process): at most this many per username and
+    # per client address within login_window_s, then 429 until the window lets one out.
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_s: int = 900
+    # How often expired API tokens are deleted (auth/purge.py).
+    token_purge_interval_s: int = 3600
     # Which components this process runs: any of api, agi, ami.
     components: tuple[str, ...] = ("api", "agi", "ami")
     log_level: str = "info"
@@ -93,6 +100,12 @@ class Settings:
             asterisk_etc=Path(_env("PBX_ASTERISK_ETC", str(cls.asterisk_etc))),
             prompts_dir=Path(os.environ["PBX_PROMPTS_DIR"]) if os.environ.get("PBX_PROMPTS_DIR") else None,
             token_ttl_s=_env_int("PBX_TOKEN_TTL_S", cls.token_ttl_s),
+            login_max_failures=max(1, _env_int("PBX_LOGIN_MAX_FAILURES", cls.login_max_failures)),
+            login_max_failures_per_address=max(
+                1, _env_int("PBX_LOGIN_MAX_FAILURES_PER_ADDRESS", cls.login_max_failures_per_address)
+            ),
+            login_window_s=max(1, _env_int("PBX_LOGIN_WINDOW_S", cls.login_window_s)),
+            token_purge_interval_s=max(1, _env_int("PBX_TOKEN_PURGE_INTERVAL_S", cls.token_purge_interval_s)),
             components=tuple(
                 c.strip() for c in _env("PBX_COMPONENTS", "api,agi,ami").split(",") if c.strip()
             ),

@@ -18,6 +18,7 @@ from pbx_control.ami import AmiClient, CallModel, EventPublisher
 from pbx_control.api.app import all_operations, create_app
 from pbx_control.api.context import HealthProbe
 from pbx_control.api.registry import Operation
+from pbx_control.auth.purge import TokenPurgeWorker
 from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import API_ACQUIRE_TIMEOUT_S, create_pool
@@ -134,6 +135,8 @@ class ControlService:
             site = web.TCPSite(self._runner, s.api_host, s.api_port, backlog=1024)
             await site.start()
             self.api_port = s.api_port
+            # The kernel's own: expired API tokens are deleted periodically.
+            self.workers.append(TokenPurgeWorker(self.pool, interval_s=s.token_purge_interval_s))
             for feature in self.features:
                 if feature.workers is not None:
                     self.workers += feature.workers(rt)

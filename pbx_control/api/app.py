@@ -15,6 +15,7 @@ from pbx_control.api.errors import error_middleware
 from pbx_control.api.middlewares import auth_middleware, request_log_middleware
 from pbx_control.api.openapi import build_document
 from pbx_control.api.registry import Operation, RouteTable, install
+from pbx_control.auth.throttle import LoginThrottle
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.kernel.clock import Clock, system_clock
@@ -59,6 +60,12 @@ def create_app(
     app[context.AMI] = ami
     app[context.EVENTS] = events
     app[context.CLOCK] = clock
+    app[context.LOGIN_THROTTLE] = LoginThrottle(
+        clock,
+        max_per_user=settings.login_max_failures,
+        max_per_address=settings.login_max_failures_per_address,
+        window_s=settings.login_window_s,
+    )
     operations = all_operations(tables)
     install(app, PREFIX, operations)
     app[context.OPENAPI] = build_document(operations, PREFIX)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from pbx_control.ami import AmiClient, CallModel, EventPublisher
 from pbx_control.api.errors import ApiError
+from pbx_control.auth.throttle import LoginThrottle
 from pbx_control.auth.tokens import Principal
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
@@ -29,6 +30,8 @@ OPENAPI: web.AppKey[dict[str, Any]] = web.AppKey("openapi")
 DIALPLAN = web.AppKey("dialplan", Dialplan)
 # Where "now" comes from for end times, sentences, night mode and expiry (create_app: system clock).
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+# Failed logins counted per username and client address (in memory, this process only).
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 # The AMI side, when this process runs it (None otherwise): live calls, AMI actions, pushed events.
 CALLS: web.AppKey[CallModel | None] = web.AppKey("calls")
 AMI: web.AppKey[AmiClient | None] = web.AppKey("ami")

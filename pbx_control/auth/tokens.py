@@ -63,9 +63,16 @@ async def revoke_token(db: Db, token: str) -> bool:
     return status != "DELETE 0"
 
 
-async def revoke_user_tokens(db: Db, user_id: int) -> None:
-    """Log a user out everywhere (e.g. after a password change)."""
-    await db.execute("DELETE FROM api_tokens WHERE user_id = $1", user_id)
+async def revoke_user_tokens(db: Db, user_id: int, *, keep: str | None = None) -> int:
+    """Log a user out everywhere (e.g. after a password change), except the token `keep` if given;
+    return how many tokens were revoked."""
+    if keep is None:
+        status = await db.execute("DELETE FROM api_tokens WHERE user_id = $1", user_id)
+    else:
+        status = await db.execute(
+            "DELETE FROM api_tokens WHERE user_id = $1 AND token_sha256 <> $2", user_id, digest(keep)
+        )
+    return int(status.split()[-1])
 
 
 async def purge_expired_tokens(db: Db) -> int:

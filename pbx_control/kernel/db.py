@@ -17,7 +17,8 @@ Conn: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 Db: TypeAlias = Conn | asyncpg.Pool
 
 _UNIQUE_MESSAGES = {
-    "users_username_key": "username is already taken",
+    # Usernames are global (logins name no organization): say nothing of who holds it, or where.
+    "users_username_key": "username is not available",
     "users_organization_id_extension_key": "extension is already taken in this organization",
     "devices_sip_username_key": "sip_username is already taken",
     "numbers_number_key": "number is already in use",

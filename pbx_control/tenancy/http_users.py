@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pbx_control.api.context import Ctx
+from pbx_control.api.context import LOGIN_THROTTLE, TOKEN, Ctx
+from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import ADMIN, ANYONE, MEMBERS, RouteTable
+from pbx_control.auth.throttle import retry_after
 from pbx_control.auth.tokens import revoke_user_tokens
+from pbx_control.kernel.errors import Forbidden
 from pbx_control.tenancy import devices, numbers, organizations, users
-from pbx_control.tenancy.schemas import DirectoryEntry, MeOut, UserCreate, UserOut, UserUpdate
+from pbx_control.tenancy.schemas import (
+    DirectoryEntry,
+    MeOut,
+    PasswordChange,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
 
 routes = RouteTable("users")
 
@@ -34,6 +44,36 @@ async def get_me(ctx: Ctx) -> dict[str, Any]:
             "devices": await devices.list_devices(conn, org_id, user_id=principal.user_id),
             "numbers": await numbers.list_numbers(conn, org_id, user_id=principal.user_id),
         }
+
+
+@routes.route("POST", "/users/me/password", summary="Change my password", roles=ANYONE, body=PasswordChange)
+async def change_my_password(ctx: Ctx) -> None:
+    """New password too short (or over 72 bytes): 400; wrong current one: 403, counted like a
+    failed login (so a stolen token cannot guess the password: 429 after as many). Done: every
+    other token of mine is revoked, this one stays valid."""
+    b: PasswordChange = ctx.body
+    principal = ctx.principal
+    throttle = ctx.app[LOGIN_THROTTLE]
+    attempt = throttle.begin(principal.username, ctx.request.remote or "")
+    if isinstance(attempt, float):
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            "too many failed attempts; try again later",
+            {"Retry-After": retry_after(attempt)},
+        )
+    try:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await users.change_own_password(
+                conn, principal.organization_id, principal.user_id, b.current, b.new
+            )
+            await revoke_user_tokens(conn, principal.user_id, keep=ctx.request[TOKEN])
+    except Forbidden:
+        raise  # a wrong current password stays counted
+    except BaseException:
+        throttle.cancel(attempt)
+        raise
+    throttle.succeeded(attempt)
 
 
 @routes.route(

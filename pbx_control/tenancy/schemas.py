@@ -61,6 +61,13 @@ class AdminCreate(Input):
     email: str | None = None
 
 
+class PasswordChange(Input):
+    """My own password: the one I have now and the new one."""
+
+    current: str = Field(max_length=1000)
+    new: Password
+
+
 class UserUpdate(Input):
     """Only the fields present change; email null clears it. A new password logs the user out."""
 

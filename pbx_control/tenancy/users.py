@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pbx_control.auth.passwords import hash_password
+from pbx_control.auth.passwords import hash_password, verify_password
 from pbx_control.kernel.db import Conn, Db, rows, transaction
-from pbx_control.kernel.errors import Conflict, Invalid, NotFound
+from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from pbx_control.tenancy import validation as v
 
 COLUMNS = "id, organization_id, extension, name, username, email, role, language, ring_time, created_at"
@@ -130,6 +130,28 @@ async def update_user(db: Db, org_id: int, user_id: int, **fields: object) -> di
         )
     assert rec is not None  # the row exists: get_user found it under the organization's lock
     return dict(rec)
+
+
+async def change_own_password(db: Db, org_id: int | None, user_id: int, current: str, new: str) -> None:
+    """A user sets their own password: `new` must pass the password rules (Invalid), `current`
+    must be their password now (Forbidden). The caller revokes their other tokens."""
+    new = v.user_password(new)
+    password_hash = await db.fetchval(
+        "SELECT password_hash FROM users WHERE id = $2 AND organization_id IS NOT DISTINCT FROM $1",
+        org_id,
+        user_id,
+    )
+    if password_hash is None:
+        raise NotFound("user not found")
+    if not await verify_password(current if isinstance(current, str) else "", password_hash):
+        raise Forbidden("the current password is wrong")
+    new_hash = await hash_password(new)
+    await db.execute(
+        "UPDATE users SET password_hash = $3 WHERE id = $2 AND organization_id IS NOT DISTINCT FROM $1",
+        org_id,
+        user_id,
+        new_hash,
+    )
 
 
 async def delete_user(db: Db, org_id: int, user_id: int) -> None:
