@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,6 +17,7 @@ from aiohttp.test_utils import TestClient
 from pbx_control.config import Settings
 from pbx_control.testing import PASSWORD, World, api_client, bearer, login
 from tests.support.clock import FixedClock
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.api, pytest.mark.security]
 
@@ -204,13 +206,38 @@ async def test_the_service_purges_expired_tokens_periodically(
         await worker.stop()
 
 
-def test_the_service_starts_the_purge_with_the_api() -> None:
-    import inspect
+async def test_the_service_runs_the_purge_with_the_api(
+    db_url: str, db_pool: asyncpg.Pool, world: World, tmp_path: Path
+) -> None:
+    from pbx_control.auth.purge import TokenPurgeWorker
+    from pbx_control.auth.tokens import issue_token
+    from pbx_control.service import ControlService
 
-    from pbx_control import service
-
-    source = inspect.getsource(service.ControlService.start)
-    assert "TokenPurgeWorker(self.pool, interval_s=s.token_purge_interval_s)" in source
+    (tmp_path / "etc").mkdir()
+    settings = Settings(
+        database_url=db_url,
+        api_port=free_port(),
+        components=("api",),
+        asterisk_etc=tmp_path / "etc",
+        prompts_dir=tmp_path / "prompts",
+        token_purge_interval_s=1,
+    )
+    svc = ControlService(settings)
+    await svc.start()
+    try:
+        (worker,) = [w for w in svc.workers if isinstance(w, TokenPurgeWorker)]
+        await issue_token(db_pool, world.users["alpha-user"], 3600)
+        await db_pool.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second'")
+        await issue_token(db_pool, world.users["beta-user"], 3600)
+        left = 2
+        for _ in range(100):  # the purge runs every second
+            left = await db_pool.fetchval("SELECT count(*) FROM api_tokens")
+            if left == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert left == 1 and worker.purged >= 1
+    finally:
+        await svc.stop()
 
 
 # --- a username conflict says nothing of another organization -----------------------------------------
