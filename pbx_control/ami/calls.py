@@ -129,6 +129,7 @@ class CallModel:
         self._channels: dict[str, Channel] = {}
         self._by_endpoint: dict[str, set[str]] = {}
         self._by_organization: dict[str, set[str]] = {}
+        self._by_bridge: dict[str, set[str]] = {}
         self._snapshot: PendingAction | None = None
         self._after_snapshot: list[Mapping[str, object]] = []
         self._rederiving = asyncio.Lock()
@@ -153,6 +154,9 @@ class CallModel:
 
     def by_organization(self, slug: str) -> list[Channel]:
         return [self._channels[uid] for uid in self._by_organization.get(slug, ())]
+
+    def in_bridge(self, bridge_id: str) -> list[Channel]:
+        return [self._channels[uid] for uid in self._by_bridge.get(bridge_id, ())]
 
     def is_endpoint_busy(self, endpoint: str) -> bool:
         """True while any channel exists on the endpoint, ringing included."""
@@ -249,11 +253,14 @@ class CallModel:
             self._by_endpoint.setdefault(channel.endpoint, set()).add(channel.uniqueid)
         if channel.accountcode:
             self._by_organization.setdefault(channel.accountcode, set()).add(channel.uniqueid)
+        if channel.bridge_id:
+            self._by_bridge.setdefault(channel.bridge_id, set()).add(channel.uniqueid)
 
     def _unindex(self, channel: Channel) -> None:
         for index, key in (
             (self._by_endpoint, channel.endpoint),
             (self._by_organization, channel.accountcode),
+            (self._by_bridge, channel.bridge_id),
         ):
             if key and key in index:
                 index[key].discard(channel.uniqueid)
@@ -313,6 +320,7 @@ class CallModel:
         self._channels.clear()
         self._by_endpoint.clear()
         self._by_organization.clear()
+        self._by_bridge.clear()
         for channel in channels:
             self._put(channel)
         publisher = self._listener
