@@ -2,8 +2,9 @@
 events WebSocket.
 
 A plain user sees the calls of their own devices (the channels on their endpoints) and the other
-party of each: a channel is theirs when one of its *parties* is on one of their endpoints. Operators
-and admins see every call of their organization.
+party of each: a channel is theirs when one of its *parties* (itself, a channel bridged with it,
+the channel that dialled it or one it dials) is on one of their endpoints. Operators and admins see
+every call of their organization.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ async def viewer(
 
 
 def party_endpoints(calls: CallModel | None, channel: Mapping[str, Any] | Channel) -> frozenset[str]:
-    """The endpoints of a channel's parties: its own, the channels bridged with it and the channel
-    that dialled it. `channel` may be a Channel or its to_dict() (as published)."""
+    """The endpoints of a channel's parties: its own, the channels bridged with it, the channel
+    that dialled it and the channels it dials. `channel` may be a Channel or its to_dict() (as published)."""
     own: object
     uniqueid: object
     bridge: object
@@ -77,6 +78,8 @@ def party_endpoints(calls: CallModel | None, channel: Mapping[str, Any] | Channe
             dialing = calls.get(dialer)
             if dialing is not None:
                 others.append(dialing)
+        if isinstance(uniqueid, str) and uniqueid:
+            others += calls.dialed_from(uniqueid)
         found |= {c.endpoint for c in others if c.endpoint and c.uniqueid != uniqueid}
     return frozenset(found)
 
