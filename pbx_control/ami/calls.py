@@ -129,6 +129,8 @@ class CallModel:
         self._channels: dict[str, Channel] = {}
         self._by_endpoint: dict[str, set[str]] = {}
         self._by_organization: dict[str, set[str]] = {}
+        self._by_bridge: dict[str, set[str]] = {}
+        self._by_dialer: dict[str, set[str]] = {}
         self._snapshot: PendingAction | None = None
         self._after_snapshot: list[Mapping[str, object]] = []
         self._rederiving = asyncio.Lock()
@@ -153,6 +155,13 @@ class CallModel:
 
     def by_organization(self, slug: str) -> list[Channel]:
         return [self._channels[uid] for uid in self._by_organization.get(slug, ())]
+
+    def in_bridge(self, bridge_id: str) -> list[Channel]:
+        return [self._channels[uid] for uid in self._by_bridge.get(bridge_id, ())]
+
+    def dialed_from(self, uniqueid: str) -> list[Channel]:
+        """The channels `uniqueid` dialled (DialBegin) that are still up."""
+        return [self._channels[uid] for uid in self._by_dialer.get(uniqueid, ())]
 
     def is_endpoint_busy(self, endpoint: str) -> bool:
         """True while any channel exists on the endpoint, ringing included."""
@@ -249,11 +258,17 @@ class CallModel:
             self._by_endpoint.setdefault(channel.endpoint, set()).add(channel.uniqueid)
         if channel.accountcode:
             self._by_organization.setdefault(channel.accountcode, set()).add(channel.uniqueid)
+        if channel.bridge_id:
+            self._by_bridge.setdefault(channel.bridge_id, set()).add(channel.uniqueid)
+        if channel.dialed_by:
+            self._by_dialer.setdefault(channel.dialed_by, set()).add(channel.uniqueid)
 
     def _unindex(self, channel: Channel) -> None:
         for index, key in (
             (self._by_endpoint, channel.endpoint),
             (self._by_organization, channel.accountcode),
+            (self._by_bridge, channel.bridge_id),
+            (self._by_dialer, channel.dialed_by),
         ):
             if key and key in index:
                 index[key].discard(channel.uniqueid)
@@ -313,6 +328,8 @@ class CallModel:
         self._channels.clear()
         self._by_endpoint.clear()
         self._by_organization.clear()
+        self._by_bridge.clear()
+        self._by_dialer.clear()
         for channel in channels:
             self._put(channel)
         publisher = self._listener

@@ -28,21 +28,10 @@ from pbx_control.callcontrol.schemas import (
     TransferIn,
 )
 from pbx_control.callcontrol.views import CallView, calls_of, peer_of
+from pbx_control.callcontrol.visibility import viewer
 
 routes = RouteTable("calls")
 CALL_CONTROL: web.AppKey[CallControl | None] = web.AppKey("call_control")
-
-
-_ASKER = """
-SELECT o.slug, u.extension,
-       coalesce(array_agg(d.sip_username) FILTER (WHERE d.id IS NOT NULL), '{}') AS endpoints
-  FROM users u
-  JOIN organizations o ON o.id = u.organization_id
-  LEFT JOIN devices d ON d.user_id = u.id
- WHERE u.id = $1 AND u.organization_id = $2
- GROUP BY o.slug, u.extension
-"""
-_ORG_ENDPOINTS = "SELECT sip_username FROM devices WHERE organization_id = $1"
 
 
 def _control(ctx: Ctx) -> tuple[CallControl, CallModel]:
@@ -55,14 +44,10 @@ def _control(ctx: Ctx) -> tuple[CallControl, CallModel]:
 async def _asker(ctx: Ctx) -> tuple[str, str | None, set[str]]:
     """The asker's organization slug, own extension, and the endpoints whose calls they may act on."""
     principal = ctx.principal
-    async with ctx.pool.acquire() as conn:
-        row = await conn.fetchrow(_ASKER, principal.user_id, ctx.org_id)
-        if row is None:
-            raise ApiError(404, "not_found", "user not found")
-        endpoints = set(row["endpoints"])
-        if principal.role in ("operator", "admin"):
-            endpoints |= {r["sip_username"] for r in await conn.fetch(_ORG_ENDPOINTS, ctx.org_id)}
-    return row["slug"], row["extension"], endpoints
+    seen = await viewer(ctx.pool, principal.user_id, ctx.org_id, principal.role)
+    if seen is None:
+        raise ApiError(404, "not_found", "user not found")
+    return seen.slug, seen.extension, set(seen.endpoints)
 
 
 def _out(v: CallView) -> dict[str, Any]:

@@ -26,8 +26,8 @@ def peer_of(calls: CallModel, channel: Channel) -> Channel | None:
     """The other party of a two-party call: the other channel in the same bridge."""
     if channel.bridge_id is None:
         return None
-    for other in calls.channels():
-        if other.uniqueid != channel.uniqueid and other.bridge_id == channel.bridge_id:
+    for other in calls.in_bridge(channel.bridge_id):
+        if other.uniqueid != channel.uniqueid:
             return other
     return None
 

@@ -6,6 +6,11 @@ token is checked again every ``RECHECK_TOKEN_S``: after a logout or password cha
 closed with 4001. A client that does not keep up (more than the hub's ``max_buffer`` unsent) is
 closed with 4008; it should reconnect and start again from the ``hello`` snapshot.
 
+Every event carries the organization's ``seq`` and the hub's ``epoch``; ``hello`` carries the
+``seq`` its snapshot is as of. ``?since=<seq>&epoch=<epoch>`` resumes: ``events.resumed`` and the
+missed events (the asker's own, by the rule of GET /calls) come first, then live ones; when the
+window no longer holds them (or the epoch is another) ``events.lost`` and a fresh ``hello`` instead.
+
 Events are written by the EventHub straight to the connection as prebuilt frames, so the socket is
 made without per-message compression (which would need a frame per client).
 """
@@ -24,8 +29,9 @@ from pbx_control.api.context import CALLS, EVENTS, TOKEN, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.auth.tokens import lookup_token
+from pbx_control.callcontrol.visibility import viewer, visible_channels
 from pbx_control.events.frames import text_frame
-from pbx_control.events.hub import encode, hub_for
+from pbx_control.events.hub import EventHub, Scope, encode, hub_for
 from pbx_control.events.schemas import (
     EventMessage,
 )
@@ -51,27 +57,35 @@ CLOSE_TOO_SLOW = 4008
 )
 async def event_stream(ctx: Ctx) -> web.StreamResponse:
     """Upgrade to a WebSocket (token in the Authorization header or `?token=`). Messages are JSON
-    objects with a `type`; only events of the asker's organization are sent. Close codes: 4001
+    objects with a `type`; only events of the asker's organization are sent, and to a plain user
+    only those of their own calls (and the organization's presence and groups). `?since=<seq>` and
+    `&epoch=` resume after a reconnect. Close codes: 4001
     token no longer valid, 4008 client too slow (reconnect). 503 when this process runs no AMI."""
     publisher = ctx.app.get(EVENTS)
     if not isinstance(publisher, EventPublisher):
         raise ApiError(503, "unavailable", "this process runs no AMI bridge: no live events here")
     org_id = ctx.org_id
+    since = _since(ctx)
+    epoch = ctx.request.query.get("epoch") or None
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=4096, compress=False)
     if not ws.can_prepare(ctx.request).ok:
         raise ApiError(400, "websocket_required", "this endpoint speaks WebSocket only (Upgrade: websocket)")
-    slug = await ctx.pool.fetchval("SELECT slug FROM organizations WHERE id = $1", org_id)
-    if slug is None:
-        raise ApiError(404, "not_found", "organization not found")
+    principal = ctx.principal
+    seen = await viewer(ctx.pool, principal.user_id, org_id, principal.role)
+    if seen is None:
+        raise ApiError(404, "not_found", "user not found")
+    slug, scope = seen.slug, seen.scope
     await ws.prepare(ctx.request)
     transport = ctx.request.transport
     if transport is None:  # the client went away during the handshake
         return ws
     too_slow = asyncio.Event()
-    hub = hub_for(publisher)
-    # Join and write the snapshot with no await between them: no event is missed or comes first.
-    feed = hub.join(slug, org_id, transport, on_overflow=too_slow.set)
-    transport.write(text_frame(encode(_hello(ctx.app.get(CALLS), slug))))
+    calls = ctx.app.get(CALLS)
+    hub = hub_for(publisher, calls if isinstance(calls, CallModel) else None)
+    # Join and write the snapshot (or the replay) with no await between them: no event is missed
+    # or comes first.
+    feed = hub.join(slug, org_id, transport, on_overflow=too_slow.set, scope=scope)
+    transport.write(_start(hub, calls, slug, scope, since, epoch))
     log.info("events.client_joined", organization=slug, clients=hub.client_count)
     code, reason = 1000, "bye"
     try:
@@ -86,9 +100,37 @@ async def event_stream(ctx: Ctx) -> web.StreamResponse:
     return ws
 
 
-def _hello(calls: CallModel | None, slug: str) -> dict[str, Any]:
-    channels = calls.by_organization(slug) if isinstance(calls, CallModel) else []
-    return {"type": "hello", "organization": slug, "channels": [c.to_dict() for c in channels]}
+def _since(ctx: Ctx) -> int | None:
+    raw = ctx.request.query.get("since")
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_since", "since is the seq of the last event received") from None
+    if value < 0:
+        raise ApiError(400, "invalid_since", "since is the seq of the last event received")
+    return value
+
+
+def _start(
+    hub: EventHub, calls: CallModel | None, slug: str, scope: Scope, since: int | None, epoch: str | None
+) -> bytes:
+    """What a client gets first: the missed events, or (events.lost and) a hello snapshot."""
+    head = {"organization": slug, "epoch": hub.epoch, "seq": hub.position(slug)}
+    if since is not None:
+        missed = hub.replay(slug, since, scope, epoch)
+        if missed is not None:
+            resumed = text_frame(encode({"type": "events.resumed", **head, "since": since}))
+            return b"".join([resumed, *missed])
+        lost = text_frame(encode({"type": "events.lost", **head, "since": since}))
+        return lost + text_frame(encode(_hello(calls, slug, scope, head)))
+    return text_frame(encode(_hello(calls, slug, scope, head)))
+
+
+def _hello(calls: CallModel | None, slug: str, scope: Scope, head: dict[str, Any]) -> dict[str, Any]:
+    channels = visible_channels(calls, slug, scope) if isinstance(calls, CallModel) else []
+    return {"type": "hello", **head, "channels": [c.to_dict() for c in channels]}
 
 
 async def _serve(ctx: Ctx, ws: web.WebSocketResponse, too_slow: asyncio.Event) -> tuple[int, str]:

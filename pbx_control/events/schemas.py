@@ -6,10 +6,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class EventMessage(BaseModel):
-    """One pushed message. ``hello`` first (``organization`` and its current ``channels``), then
-    ``channel.updated`` (``channel``), ``channel.removed`` (``uniqueid``, ``cause``),
-    ``model.reset`` (``channels``: the whole live model again) and ``events.lost`` (resynchronise)."""
+    """One pushed message. ``hello`` first (``organization``, ``epoch``, ``seq`` and the current
+    ``channels`` the asker sees), then ``channel.updated`` (``channel``), ``channel.removed``
+    (``uniqueid``, ``cause``), ``transfer.*``, ``model.reset`` (``channels``: the live model again)
+    and ``events.lost`` (resynchronise). After ``?since=``: ``events.resumed`` and the missed events,
+    or ``events.lost`` and a ``hello``. Every event carries ``seq`` and ``epoch``."""
 
     model_config = ConfigDict(extra="allow")
     type: str = Field(examples=["channel.updated"])
     organization: str | None = Field(default=None, description="the organization's slug")
+    seq: int | None = Field(default=None, description="the organization's number for this event")
+    epoch: str | None = Field(default=None, description="changes when numbering starts again")

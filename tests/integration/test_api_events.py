@@ -1,4 +1,7 @@
-"""GET /api/v1/events: the WebSocket event stream (auth, organization filter, slow clients)."""
+"""GET /api/v1/events: the WebSocket event stream (auth, organization filter, slow clients).
+
+The organization filter is shown with operators, who see all of their organization's calls; what a
+plain user sees is tests/integration/test_api_events_visibility.py."""
 
 from __future__ import annotations
 
@@ -59,13 +62,20 @@ async def test_members_get_a_hello_then_only_their_organizations_events(db_pool:
     await seed_world(db_pool)
     publisher = EventPublisher()
     async with events_client(db_pool, publisher) as client:
-        alpha_token = await login(client, "alpha-user")
+        alpha_token = await login(client, "alpha-operator")
         beta_token = await login(client, "beta-operator")
         async with (
             client.ws_connect(URL, headers=bearer(alpha_token)) as alpha,
             client.ws_connect(URL, headers=bearer(beta_token)) as beta,
         ):
-            assert await receive(alpha) == {"type": "hello", "organization": "alpha", "channels": []}
+            hello = await receive(alpha)
+            assert hello == {
+                "type": "hello",
+                "organization": "alpha",
+                "channels": [],
+                "seq": 0,
+                "epoch": hub_for(publisher).epoch,
+            }
             assert (await receive(beta))["organization"] == "beta"
             publisher.publish(channel_event("beta", "b1"))
             publisher.publish(channel_event("alpha", "a1"))
@@ -76,6 +86,8 @@ async def test_members_get_a_hello_then_only_their_organizations_events(db_pool:
                 "type": "channel.removed",
                 "organization": "alpha",
                 "uniqueid": "a1",
+                "seq": 2,
+                "epoch": hello["epoch"],
             }
             assert (await receive(beta))["channel"]["uniqueid"] == "b1"
             publisher.publish(channel_event("beta", "b2"))
@@ -99,7 +111,7 @@ async def test_hello_carries_the_current_channels_of_the_organization(db_pool: a
                     "AccountCode": org,
                 }
             )
-        token = await login(client, "alpha-user")
+        token = await login(client, "alpha-operator")
         async with client.ws_connect(URL, headers=bearer(token)) as ws:
             hello = await receive(ws)
             assert [c["uniqueid"] for c in hello["channels"]] == ["1.1"]
@@ -195,7 +207,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_everyt
     await seed_world(db_pool)
     publisher = EventPublisher()
     async with events_client(db_pool, publisher) as client:
-        token = await login(client, "alpha-user")
+        token = await login(client, "alpha-operator")
         hub = hub_for(publisher)
         async with client.ws_connect(URL, headers=bearer(token)) as reader:
             await receive(reader)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from pbx_control.ami.calls import CallModel
 from pbx_control.ami.events import EventPublisher
 from pbx_control.events.frames import frame_texts, text_frame
 from pbx_control.events.hub import EventHub, hub_for
@@ -38,9 +39,14 @@ def join(hub: EventHub, org: str, org_id: int | None = None, **kw: object) -> Si
     return sink
 
 
-def _texts(sink: Sink) -> list[dict]:
+def _texts(sink: Sink, *, numbered: bool = False) -> list[dict]:
+    """The messages written to the sink (without seq and epoch unless `numbered`)."""
     out = [json.loads(text) for f in sink.frames for text in frame_texts(f)]
     sink.frames.clear()
+    if not numbered:
+        for message in out:
+            message.pop("seq", None)
+            message.pop("epoch", None)
     return out
 
 
@@ -127,7 +133,7 @@ async def test_a_closing_connection_is_not_written_to() -> None:
 
 async def test_hub_subscribes_while_it_has_clients() -> None:
     publisher = EventPublisher()
-    hub = EventHub(publisher)
+    hub = EventHub(publisher, linger_s=0)
     assert publisher.subscriber_count == 0
     first = hub.join("alpha", None, Sink())
     second = hub.join("beta", None, Sink())
@@ -186,3 +192,156 @@ async def test_events_published_together_reach_each_client_in_one_write() -> Non
     assert len(alpha.frames) == 1 and len(beta.frames) == 1
     assert [e["n"] for e in _texts(alpha)] == [0, 1, 3, 4]
     assert [e["n"] for e in _texts(beta)] == [2]
+
+
+# -- visibility, seq, window, replay ---------------------------------------------------------------
+
+MINE = frozenset({"alpha_1001_desk"})
+
+
+def _chan(uid: str, endpoint: str | None, **extra: object) -> dict:
+    return {
+        "type": "channel.updated",
+        "organization": "alpha",
+        "channel": {"uniqueid": uid, "endpoint": endpoint, "organization": "alpha", **extra},
+    }
+
+
+def _uids(messages: list[dict]) -> list[str]:
+    return [m["channel"]["uniqueid"] if "channel" in m else m.get("uniqueid", m["type"]) for m in messages]
+
+
+async def test_each_event_carries_its_organizations_next_seq_and_the_epoch() -> None:
+    hub = EventHub(EventPublisher())
+    alpha, beta = join(hub, "alpha"), join(hub, "beta")
+    hub.dispatch(_chan("a1", None), {"type": "g", "organization": "beta"}, _chan("a2", None))
+    got_alpha, got_beta = _texts(alpha, numbered=True), _texts(beta, numbered=True)
+    assert [m["seq"] for m in got_alpha] == [1, 2]
+    assert [m["seq"] for m in got_beta] == [1]
+    assert {m["epoch"] for m in got_alpha + got_beta} == {hub.epoch}
+    assert hub.position("alpha") == 2 and hub.position("beta") == 1
+
+
+async def test_a_plain_user_gets_own_calls_and_org_events_an_operator_everything() -> None:
+    hub = EventHub(EventPublisher())
+    user = join(hub, "alpha", scope=MINE)
+    operator = join(hub, "alpha", scope=None)
+    hub.dispatch(
+        _chan("mine", "alpha_1001_desk"),
+        _chan("colleague", "alpha_1000_desk"),
+        _chan("trunk", None),  # not bridged to anyone (yet)
+        {"type": "presence.changed", "organization": "alpha", "uniqueid": "presence"},
+        {
+            "type": "channel.removed",
+            "organization": "alpha",
+            "uniqueid": "colleague",
+            "endpoint": "alpha_1000_desk",
+        },
+    )
+    assert _uids(_texts(user)) == ["mine", "presence"]
+    assert _uids(_texts(operator)) == ["mine", "colleague", "trunk", "presence", "colleague"]
+
+
+async def test_the_other_leg_bridged_to_my_device_is_mine_and_so_is_its_removal() -> None:
+    calls = CallModel()
+    for uid, name in (("1.1", "PJSIP/alpha_1001_desk-00000001"), ("1.2", "PJSIP/trunk_out-00000002")):
+        calls.apply({"Event": "Newchannel", "Uniqueid": uid, "Channel": name, "AccountCode": "alpha"})
+        calls.apply({"Event": "BridgeEnter", "Uniqueid": uid, "BridgeUniqueid": "br-1"})
+    hub = EventHub(EventPublisher(), calls=calls)
+    user = join(hub, "alpha", scope=MINE)
+    colleague = join(hub, "alpha", scope=frozenset({"alpha_1000_desk"}))
+    trunk = calls.get("1.2")
+    assert trunk is not None
+    hub.dispatch({"type": "channel.updated", "organization": "alpha", "channel": trunk.to_dict()})
+    calls.apply({"Event": "BridgeLeave", "Uniqueid": "1.2", "BridgeUniqueid": "br-1"})
+    calls.apply({"Event": "Hangup", "Uniqueid": "1.2"})
+    hub.dispatch(
+        {"type": "channel.removed", "organization": "alpha", "uniqueid": "1.2", "endpoint": "trunk_out"}
+    )
+    assert _uids(_texts(user)) == ["1.2", "1.2"]
+    assert _texts(colleague) == []
+
+
+async def test_one_frame_for_everyone_who_sees_an_event() -> None:
+    hub = EventHub(EventPublisher())
+    sinks = [join(hub, "alpha", scope=MINE), join(hub, "alpha", scope=None), join(hub, "alpha", scope=MINE)]
+    hub.dispatch(_chan("mine", "alpha_1001_desk"))
+    assert len({id(frame) for sink in sinks for frame in sink.frames}) == 1
+
+
+async def test_replay_gives_what_was_missed_by_the_same_rule() -> None:
+    hub = EventHub(EventPublisher())
+    join(hub, "alpha")  # keeps the hub running
+    hub.dispatch(_chan("before", "alpha_1001_desk"))
+    since = hub.position("alpha")
+    hub.dispatch(
+        _chan("mine", "alpha_1001_desk"),
+        _chan("colleague", "alpha_1000_desk"),
+        {"type": "group.changed", "organization": "alpha", "uniqueid": "group"},
+    )
+    frames = hub.replay("alpha", since, MINE, hub.epoch)
+    assert frames is not None
+    replayed = [json.loads(t) for f in frames for t in frame_texts(f)]
+    assert _uids(replayed) == ["mine", "group"]
+    assert [m["seq"] for m in replayed] == [since + 1, since + 3]
+    everything = hub.replay("alpha", since, None)
+    assert everything is not None and len(everything) == 3
+    assert hub.replay("alpha", hub.position("alpha"), MINE, hub.epoch) == []  # nothing missed
+
+
+async def test_replay_is_refused_when_the_window_moved_on_or_the_epoch_changed() -> None:
+    hub = EventHub(EventPublisher(), window=3)
+    join(hub, "alpha")
+    for n in range(5):
+        hub.dispatch(_chan(str(n), None))
+    assert hub.position("alpha") == 5
+    assert hub.replay("alpha", 1, None) is None  # 2 is no longer held
+    frames = hub.replay("alpha", 2, None)
+    assert frames is not None and len(frames) == 3
+    assert hub.replay("alpha", 2, None, "another-epoch") is None  # before a restart
+    assert hub.replay("alpha", 6, None) is None  # from the future: another process's numbers
+    hub.dispatch({"type": "model.reset", "channels": []})
+    hub.dispatch(_chan("after", None))
+    assert hub.replay("alpha", 5, None) is None  # a reset in between: start from a snapshot
+    assert hub.replay("alpha", 6, None) is not None
+
+
+async def test_the_window_is_bounded_in_bytes_too() -> None:
+    hub = EventHub(EventPublisher(), window=1000, window_bytes=10_000)
+    join(hub, "alpha")
+    for n in range(20):
+        hub.dispatch(_chan(str(n), None, padding="x" * 1000))
+    assert hub.replay("alpha", 0, None) is None
+    frames = hub.replay("alpha", 15, None)
+    assert frames is not None and len(frames) == 5
+
+
+async def test_the_hub_keeps_numbering_a_while_after_its_last_client_then_changes_epoch() -> None:
+    publisher = EventPublisher()
+    hub = EventHub(publisher, linger_s=0.05)
+    feed = hub.join("alpha", 1, Sink())
+    publisher.publish({"type": "x", "organization": "alpha"})
+    await _settle()
+    hub.leave(feed)
+    publisher.publish({"type": "x", "organization": "alpha"})  # nobody connected: still numbered
+    await _settle()
+    assert hub.position("alpha") == 2 and publisher.subscriber_count == 1
+    frames = hub.replay("alpha", 1, None, hub.epoch)
+    assert frames is not None and len(frames) == 1
+    epoch = hub.epoch
+    await asyncio.sleep(0.1)
+    assert publisher.subscriber_count == 0
+    assert hub.epoch != epoch
+    assert hub.replay("alpha", 1, None, epoch) is None
+
+
+async def test_a_lost_stretch_of_events_cannot_be_replayed_across() -> None:
+    publisher = EventPublisher()
+    hub = EventHub(publisher, hub_queue=2)
+    join(hub, "alpha")
+    await _settle()
+    for n in range(5):
+        publisher.publish({"type": "x", "organization": "alpha", "n": n})
+    await _settle()
+    assert hub.replay("alpha", 0, None) is None
+    assert hub.replay("alpha", hub.position("alpha") - 2, None) is not None  # after the loss
