@@ -5,47 +5,16 @@ completes, cancels, or Cecilia declines or does not answer, or Bo hangs up."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import E2E
 from tests.support.api import Api
-from tests.support.provision import PASSWORD, Org, User, new_org
-from tests.support.sipp import Phone, SippRun, header
+from tests.support.calls import SETTLE_S, answered_call, app, ok, phone, until
+from tests.support.provision import Org, User, new_org
+from tests.support.sipp import SippRun, header
 
 pytestmark = [pytest.mark.e2e, pytest.mark.calls]
-
-SETTLE_S = 0.3
-
-
-def ok(run: SippRun, timeout_s: float = 30) -> None:
-    assert run.wait(timeout_s) == 0, run.explain()
-
-
-def until(what: str, probe: Callable[[], Any], timeout_s: float = 15) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def phone(e2e: E2E, user: User) -> Phone:
-    p = e2e.phone(user.devices[0].sip_username, user.devices[0].sip_password)
-    p.register()
-    return p
-
-
-def app(e2e: E2E, user: User) -> Api:
-    return Api(e2e.control.api).login(user.username, PASSWORD)
-
-
-def answered_call(api: Api) -> dict:
-    return until("an answered call in the app", lambda: [c for c in api.get("/calls") if c["bridged"]])[0]
 
 
 def state_of(api: Api, transfer: dict, state: str, timeout_s: float = 15) -> dict:

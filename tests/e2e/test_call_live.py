@@ -9,9 +9,9 @@ import time
 import pytest
 
 from tests.e2e.conftest import E2E
-from tests.e2e.test_call_control import SETTLE_S, answered_call, app, ok, phone, until
 from tests.support import sipp_scenarios
 from tests.support.api import Api
+from tests.support.calls import SETTLE_S, answered_call, app, ok, phone, until
 from tests.support.provision import Org, User, new_org
 from tests.support.rtp import RtpListener, with_media
 from tests.support.sipp import Phone, SippRun, header
