@@ -152,6 +152,12 @@ def test_swap_holds_the_active_call_and_takes_back_the_held_one(e2e: E2E, office
             lambda: [x for x in bo_app.get("/calls") if x["bridged"] and x["id"] != first["id"]],
         )[0]
         assert packets_within(anna_hears, 1.0) > 25
+        # As an app would: swap once it shows the first call held (the model follows AMI events,
+        # which lag under load).
+        until(
+            "the first call shown held",
+            lambda: [x for x in bo_app.get("/calls") if x["id"] == first["id"] and x["held"]],
+        )
 
         bo_app.post("/calls/swap", {"call": first["id"]}, expect=204)
         calls = until(
