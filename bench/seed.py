@@ -95,7 +95,9 @@ async def _seed(conn: asyncpg.Connection, p: Params, out: Seeded, trunk_host: st
     for o, size in enumerate(out.sizes):
         for n in range(size):
             ext = FIRST_EXTENSION + n
-            role = "admin" if n == 0 else "user"
+            # The first organization's first users hold the WebSocket clients of event_fanout: an
+            # operator console sees every call of the organization (a plain user only their own).
+            role = "admin" if n == 0 else "operator" if o == 0 and n < p.fanout_clients else "user"
             users.append((org_ids[slug(o)], str(ext), f"User {o}-{ext}", username(o, ext), pw_hash, role))
     await conn.copy_records_to_table(
         "users",
