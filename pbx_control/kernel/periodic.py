@@ -1,0 +1,44 @@
+"""A background job run once at start and then every `interval_s` seconds until stopped; a failed
+round is logged and the next one runs as planned."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+
+
+class PeriodicWorker:
+    """Subclasses set `name` (the task's name, and `<name>.failed` in the log) and `run_once`."""
+
+    name = "periodic"
+
+    def __init__(self, interval_s: float) -> None:
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+        self._log: Any = structlog.get_logger("pbx_control.kernel.periodic")
+
+    async def run_once(self) -> int:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._log.exception(f"{self.name}_failed")
+            await asyncio.sleep(self._interval_s)
