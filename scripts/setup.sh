@@ -14,7 +14,8 @@ esac
 
 APT_PACKAGES=(debootstrap sip-tester postgresql-15 postgresql-client-15 espeak-ng sox make
               python3-venv ca-certificates procps iproute2
-              wrk)  # wrk: make bench's HTTP load
+              wrk  # wrk: make bench's HTTP load
+              nodejs chromium chromium-driver)  # the web app: its build (node 20.19+ with npm, as on this image), its tests in chromium
 
 missing=()
 if ((!python_only)); then
@@ -53,6 +54,18 @@ fi
 if ((python_only)); then
     echo "setup: Python environment ready"
     exit 0
+fi
+
+# The web app (webapp/): npm ci from the lockfile and the Vite build into webapp/dist, served at "/".
+# Rebuilt when a source is newer than the build.
+if [[ ! -d webapp/node_modules || webapp/package-lock.json -nt webapp/node_modules ]]; then
+    echo "setup: installing the web app's npm packages"
+    (cd webapp && npm ci --no-audit --no-fund)
+    touch webapp/node_modules
+fi
+if [[ ! -f webapp/dist/index.html ]] || [[ -n "$(find webapp/src webapp/index.html webapp/vite.config.js -newer webapp/dist/index.html 2>/dev/null | head -1)" ]]; then
+    echo "setup: building the web app"
+    (cd webapp && npm run build --silent)
 fi
 
 # Asterisk 22: a Debian sid root, unless a native Asterisk is configured.

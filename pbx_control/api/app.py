@@ -15,6 +15,7 @@ from pbx_control.api.errors import error_middleware
 from pbx_control.api.middlewares import auth_middleware, request_log_middleware
 from pbx_control.api.openapi import build_document
 from pbx_control.api.registry import Operation, RouteTable, install
+from pbx_control.api.webapp import install_webapp
 from pbx_control.auth.throttle import LoginThrottle
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
@@ -69,4 +70,5 @@ def create_app(
     operations = all_operations(tables)
     install(app, PREFIX, operations)
     app[context.OPENAPI] = build_document(operations, PREFIX)
+    install_webapp(app)
     return app

@@ -19,6 +19,7 @@ def _print_banner(stack: Stack, creds: dict[str, Any]) -> None:
     lines = [
         "",
         "pbx-control is running. Ctrl-C stops everything.",
+        f"  Web app       http://127.0.0.1:{p.api}/   <- open in a browser, sign in as a user below",
         f"  HTTP API      http://127.0.0.1:{p.api}/api/v1   (OpenAPI: /api/v1/openapi.json)",
         f"  SIP (UDP)     {config.sip_domain}:{p.sip}   realm pbx-control  <- point a softphone here",
         f"  FastAGI       agi://127.0.0.1:{p.agi}    AMI 127.0.0.1:{p.ami}",

@@ -49,7 +49,7 @@ async def _error(resp: Any, status: int, code: str) -> str:
 async def test_unknown_path(client: TestClient) -> None:
     message = await _error(await client.get("/api/v1/nope"), 404, "not_found")
     assert "/api/v1/nope" in message
-    await _error(await client.get("/"), 404, "not_found")
+    await _error(await client.get("/nope"), 404, "not_found")  # "/" is the web app (api/webapp.py)
     await _error(await client.get("/api/v1/users/abc"), 404, "not_found")
 
 

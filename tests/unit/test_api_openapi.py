@@ -11,6 +11,7 @@ from aiohttp import web
 from pbx_control.api.app import PREFIX
 from pbx_control.api.context import OPENAPI
 from pbx_control.api.registry import route_of
+from pbx_control.api.webapp import WEBAPP_RESOURCES
 from pbx_control.service import operations
 from pbx_control.testing import composed_app
 
@@ -23,9 +24,14 @@ def app() -> web.Application:
     return composed_app(None)  # type: ignore[arg-type]  # no database: the document only
 
 
+def _api_routes(app: web.Application) -> list[web.AbstractRoute]:
+    """Every route but the web app's own ("/" and its assets, api/webapp.py)."""
+    return [r for r in app.router.routes() if r.resource not in app[WEBAPP_RESOURCES]]
+
+
 def _aiohttp_routes(app: web.Application) -> set[tuple[str, str]]:
     found = set()
-    for route in app.router.routes():
+    for route in _api_routes(app):
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter")
         found.add((route.method.lower(), path))
@@ -44,8 +50,14 @@ def test_every_route_is_documented_and_vice_versa(app: web.Application) -> None:
 
 
 def test_every_aiohttp_route_comes_from_the_registry(app: web.Application) -> None:
-    for route in app.router.routes():
+    for route in _api_routes(app):
         assert getattr(route.handler, "route_spec", None) is not None, route
+
+
+def test_the_web_app_has_only_its_page_and_assets(app: web.Application) -> None:
+    """The routes left out above: GET "/" and (when built) /assets/, never anything under the API."""
+    paths = {r.get_info().get("path") or r.get_info().get("prefix") for r in app[WEBAPP_RESOURCES]}
+    assert "/" in paths and paths <= {"/", "/assets"}
 
 
 def test_document_is_openapi_31_and_json(app: web.Application) -> None:

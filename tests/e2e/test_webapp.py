@@ -1,0 +1,71 @@
+"""The browser app served by the control service at "/", in Debian's chromium on the real stack:
+it signs in through the public API, shows who signed in, in Swedish or English, at 360 px and on a
+desktop, with no console errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import E2E
+from tests.e2e.webapp_browser import PHONE, Browsers
+from tests.e2e.webapp_browser import browsers as browsers
+from tests.e2e.webapp_browser import chromium as chromium
+from tests.support.api import Api
+from tests.support.provision import PASSWORD, new_org
+
+pytestmark = [pytest.mark.e2e, pytest.mark.webapp]
+
+
+def app_url(e2e: E2E) -> str:
+    return e2e.control.api.removesuffix("/api/v1") + "/"
+
+
+def test_sign_in_in_swedish_shows_the_user(e2e: E2E, platform: Api, browsers: Browsers) -> None:
+    org = new_org(platform)
+    anna = org.add_user("1001", "Anna Svensson")
+    tab = browsers.open(app_url(e2e), locale="sv-SE")
+    page = tab.page
+    assert page.get_by_role("heading").inner_text() == "Logga in"
+    tab.screenshot("signin-desktop-sv")
+
+    page.get_by_label("Användarnamn").fill(anna.username)
+    page.get_by_label("Lösenord").fill("not-the-password")
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_test_id("signin-error").get_by_text("Fel användarnamn eller lösenord").wait_for()
+
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_test_id("me-name").get_by_text("Anna Svensson").wait_for()
+    assert "Anknytning 1001" in page.inner_text("header")
+    tab.screenshot("home-desktop-sv")
+
+    # The console shows the failed login's 401 as a resource error; nothing else may be there.
+    assert [e for e in tab.errors if "401" not in e] == []
+
+    page.get_by_test_id("signout").click()
+    page.get_by_role("heading", name="Logga in").wait_for()
+
+
+def test_sign_in_in_english_on_a_phone(e2e: E2E, platform: Api, browsers: Browsers) -> None:
+    org = new_org(platform)
+    bo = org.add_user("1002", "Bo Ek")
+    tab = browsers.open(app_url(e2e), viewport=PHONE, locale="en-GB")
+    page = tab.page
+    page.get_by_label("Username").fill(bo.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_test_id("me-name").get_by_text("Bo Ek").wait_for()
+    assert "Extension 1002" in page.inner_text("header")
+    # Fits 360 px: nothing wider than the viewport.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    tab.screenshot("home-360-en")
+    assert tab.errors == []
+
+
+def test_the_app_is_served_without_a_token(e2e: E2E) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(app_url(e2e)) as r:  # noqa: S310 (http to the test stack)
+        body = r.read().decode()
+        assert r.status == 200
+    assert '<main id="app">' in body and "/assets/" in body

@@ -1,0 +1,33 @@
+// UI texts in Swedish (default) and English.
+const TEXTS = {
+  sv: {
+    signInTitle: "Logga in",
+    username: "Användarnamn",
+    password: "Lösenord",
+    signIn: "Logga in",
+    signOut: "Logga ut",
+    wrongCredentials: "Fel användarnamn eller lösenord",
+    failed: "Något gick fel, försök igen",
+    extension: "Anknytning",
+  },
+  en: {
+    signInTitle: "Sign in",
+    username: "Username",
+    password: "Password",
+    signIn: "Sign in",
+    signOut: "Sign out",
+    wrongCredentials: "Wrong username or password",
+    failed: "Something went wrong, try again",
+    extension: "Extension",
+  },
+};
+
+export function language() {
+  const saved = localStorage.getItem("pbx.lang");
+  if (saved === "sv" || saved === "en") return saved;
+  return (navigator.language || "sv").toLowerCase().startsWith("sv") ? "sv" : "en";
+}
+
+export function t(key) {
+  return TEXTS[language()][key] ?? key;
+}

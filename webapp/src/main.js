@@ -1,0 +1,68 @@
+import { api, ApiError, signIn, signOut, token } from "./api.js";
+import { language, t } from "./i18n.js";
+
+const root = document.getElementById("app");
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function showSignIn() {
+  const error = el("p", { class: "error", role: "alert", "data-testid": "signin-error" });
+  const user = el("input", { name: "username", autocomplete: "username", required: "" });
+  const pass = el("input", { name: "password", type: "password", autocomplete: "current-password", required: "" });
+  const form = el(
+    "form",
+    { class: "signin", "data-testid": "signin" },
+    el("h1", {}, t("signInTitle")),
+    el("label", {}, t("username"), user),
+    el("label", {}, t("password"), pass),
+    el("button", { type: "submit" }, t("signIn")),
+    error,
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.textContent = "";
+    try {
+      await signIn(user.value.trim(), pass.value);
+      await showHome();
+    } catch (e) {
+      error.textContent = e instanceof ApiError && e.status === 401 ? t("wrongCredentials") : t("failed");
+    }
+  });
+  root.replaceChildren(form);
+  user.focus();
+}
+
+async function showHome() {
+  let me;
+  try {
+    me = await api("GET", "/users/me");
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return showSignIn();
+    throw e;
+  }
+  const out = el("button", { type: "button", "data-testid": "signout" }, t("signOut"));
+  out.addEventListener("click", async () => {
+    await signOut();
+    showSignIn();
+  });
+  root.replaceChildren(
+    el(
+      "header",
+      {},
+      el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
+      out,
+    ),
+  );
+}
+
+document.documentElement.lang = language();
+if (token()) showHome();
+else showSignIn();
