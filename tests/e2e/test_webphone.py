@@ -4,6 +4,8 @@ a registration over SIP/WebSocket through Asterisk's HTTP server, as JsSIP makes
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 
 import pytest
 
@@ -11,6 +13,7 @@ from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.calls import app, until
 from tests.support.provision import new_org
+from tests.support.rtp import RtpListener
 from tests.support.ws_sip import WsSipClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.webphone]
@@ -78,3 +81,21 @@ def test_a_user_gets_their_own_web_device_and_registers_over_websocket(e2e: E2E,
 
 def test_a_platform_admin_has_no_webphone(platform: Api) -> None:
     platform.get("/users/me/webphone", expect=403)
+
+
+def test_the_echo_test_number_sends_a_phones_audio_back(e2e: E2E, platform: Api) -> None:
+    org = new_org(platform)
+    cia = org.add_user("1003", "Cia")
+    phone = e2e.phone(cia.devices[0].sip_username, cia.devices[0].sip_password)
+    phone.register()
+    with RtpListener() as rtp:
+        run = phone.call("*43", hold_ms=6000, media_port=rtp.port, wait=False)
+        answer = until("the echo test's answer", lambda: run.received("SIP/2.0 200"))[0]
+        media = re.search(r"^m=audio (\d+)", answer, re.M)
+        assert media is not None, answer
+        time.sleep(1.0)
+        assert rtp.count() == 0, "Asterisk sent audio before the phone did: that is not an echo"
+        sent_at = time.monotonic()
+        rtp.send_audio("127.0.0.1", int(media.group(1)))
+        until("the phone's own audio back", lambda: rtp.count(since=sent_at) >= 20, timeout_s=5)
+    assert run.wait(20) == 0, run.explain()
