@@ -19,6 +19,7 @@ from pbx_control.api.context import CALLS, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.callcontrol.actions import CallControl, is_uniqueid
+from pbx_control.callcontrol.hold import Hold
 from pbx_control.callcontrol.schemas import (
     CallOut,
     CallRef,
@@ -27,11 +28,12 @@ from pbx_control.callcontrol.schemas import (
     ParkOut,
     TransferIn,
 )
-from pbx_control.callcontrol.views import CallView, calls_of, peer_of
+from pbx_control.callcontrol.views import CallView, calls_of, held_in_model, peer_of
 from pbx_control.callcontrol.visibility import viewer
 
 routes = RouteTable("calls")
 CALL_CONTROL: web.AppKey[CallControl | None] = web.AppKey("call_control")
+HOLD: web.AppKey[Hold | None] = web.AppKey("call_hold")
 
 
 def _control(ctx: Ctx) -> tuple[CallControl, CallModel]:
@@ -80,7 +82,9 @@ async def list_calls(ctx: Ctx) -> list[dict[str, Any]]:
     """Operators and admins see every device's call in their organization."""
     _, calls = _control(ctx)
     _, _, endpoints = await _asker(ctx)
-    return [_out(v) for v in calls_of(calls, sorted(endpoints))]
+    hold = ctx.app.get(HOLD)
+    held = hold.is_held if hold is not None else held_in_model
+    return [_out(v) for v in calls_of(calls, sorted(endpoints), held)]
 
 
 @routes.route("POST", "/calls/hangup", summary="Hang up a call", roles=MEMBERS, body=CallRef)

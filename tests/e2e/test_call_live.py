@@ -132,6 +132,62 @@ def test_a_hold_on_the_phone_shows_as_held_in_the_app(e2e: E2E, office: tuple) -
     ok(b_answers, 10)
 
 
+def test_swap_holds_the_active_call_and_takes_back_the_held_one(e2e: E2E, office: tuple) -> None:
+    org, anna, bo, cecilia = office
+    second = org.add_device(bo)
+    a, c = phone(e2e, anna), phone(e2e, cecilia)
+    b1 = phone(e2e, bo)
+    b2 = e2e.phone(second.sip_username, second.sip_password)
+    b2.register()
+    bo_app = app(e2e, bo)
+    with RtpListener() as anna_hears, RtpListener() as cecilia_hears:
+        a_answers, c_answers = answer_with_media(a, anna_hears), answer_with_media(c, cecilia_hears)
+        time.sleep(SETTLE_S)
+        to_anna = b1.call("1001", hold_ms=12000, wait=False, timeout_s=40, remote_may_hang_up=True)
+        first = answered_call(bo_app)
+        bo_app.post("/calls/hold", {"call": first["id"]}, expect=204)  # Anna hears music
+        to_cecilia = b2.call("1003", hold_ms=12000, wait=False, timeout_s=40, remote_may_hang_up=True)
+        other = until(
+            "Bo's second call",
+            lambda: [x for x in bo_app.get("/calls") if x["bridged"] and x["id"] != first["id"]],
+        )[0]
+        assert packets_within(anna_hears, 1.0) > 25
+        # As an app would: swap once it shows the first call held (the model follows AMI events,
+        # which lag under load).
+        until(
+            "the first call shown held",
+            lambda: [x for x in bo_app.get("/calls") if x["id"] == first["id"] and x["held"]],
+        )
+
+        bo_app.post("/calls/swap", {"call": first["id"]}, expect=204)
+        calls = until(
+            "swapped",
+            lambda: (
+                {x["id"]: x for x in bo_app.get("/calls")}
+                if {(x["id"], x["held"]) for x in bo_app.get("/calls")}
+                == {(first["id"], False), (other["id"], True)}
+                else None
+            ),
+        )
+        assert calls[first["id"]]["bridged"] and not calls[other["id"]]["bridged"]
+        time.sleep(0.3)
+        assert packets_within(cecilia_hears, 1.0) > 25  # now Cecilia hears the music
+        assert packets_within(anna_hears, 1.0) < 10  # and Anna talks to Bo again
+
+        bo_app.post("/calls/swap", {"call": other["id"]}, expect=204)  # and back
+        until(
+            "swapped back",
+            lambda: (
+                {(x["id"], x["held"]) for x in bo_app.get("/calls")}
+                == {(first["id"], True), (other["id"], False)}
+            ),
+        )
+        bo_app.post("/calls/hangup", {"call": first["id"]}, expect=204)  # the held one
+        bo_app.post("/calls/hangup", {"call": other["id"]}, expect=204)
+        for run in (to_anna, to_cecilia, a_answers, c_answers):
+            ok(run, 20)
+
+
 def test_keypad_digits_reach_the_far_end(e2e: E2E, office: tuple) -> None:
     _, anna, bo, _ = office
     a, b = phone(e2e, anna), phone(e2e, bo)
