@@ -12,6 +12,7 @@ from tests.e2e.conftest import E2E
 from tests.support import sipp_scenarios
 from tests.support.api import Api
 from tests.support.calls import SETTLE_S, answered_call, app, ok, phone, until
+from tests.support.events_ws import EventSocket
 from tests.support.provision import Org, User, new_org
 from tests.support.rtp import RtpListener, with_media
 from tests.support.sipp import Phone, SippRun, header
@@ -117,19 +118,25 @@ def test_a_hold_on_the_phone_shows_as_held_in_the_app(e2e: E2E, office: tuple) -
     _, anna, bo, _ = office
     a, b = phone(e2e, anna), phone(e2e, bo)
     anna_app = app(e2e, anna)
-    b_answers = b.answer(timeout_s=30)
-    time.sleep(SETTLE_S)
-    call = a._start(_phone_hold_call("1002"), "call", remote=True, timeout_s=30)
-    first = until("Anna's call", lambda: [c for c in anna_app.get("/calls") if c["state"] == "Up"])[0]
-    assert first["held"] is False
-    held = until("held from the phone", lambda: [c for c in anna_app.get("/calls") if c["held"]], 5)
-    assert held[0]["id"] == first["id"]
-    # The app cannot take it back: the phone holds it.
-    r = anna_app.post("/calls/resume", {"call": first["id"]}, expect=409)
-    assert r["error"]["code"] == "held_on_phone"
-    until("taken back on the phone", lambda: [c for c in anna_app.get("/calls") if not c["held"]], 6)
-    ok(call, 30)
-    ok(b_answers, 10)
+    with EventSocket(anna_app) as events:
+        b_answers = b.answer(timeout_s=30)
+        time.sleep(SETTLE_S)
+        call = a._start(_phone_hold_call("1002"), "call", remote=True, timeout_s=30)
+        first = until("Anna's call", lambda: [c for c in anna_app.get("/calls") if c["state"] == "Up"])[0]
+        assert first["held"] is False
+        held = until("held from the phone", lambda: [c for c in anna_app.get("/calls") if c["held"]], 5)
+        assert held[0]["id"] == first["id"]
+        # The events say so too.
+        told = events.wait_for("call.held", lambda m: m.get("type") == "call.held")
+        assert (told["call"]["id"], told["call"]["by"]) == (first["id"], "phone")
+        # The app cannot take it back: the phone holds it.
+        r = anna_app.post("/calls/resume", {"call": first["id"]}, expect=409)
+        assert r["error"]["code"] == "held_on_phone"
+        until("taken back on the phone", lambda: [c for c in anna_app.get("/calls") if not c["held"]], 6)
+        back = events.wait_for("call.resumed", lambda m: m.get("type") == "call.resumed")
+        assert (back["call"]["id"], back["call"]["by"]) == (first["id"], "phone")
+        ok(call, 30)
+        ok(b_answers, 10)
 
 
 def test_swap_holds_the_active_call_and_takes_back_the_held_one(e2e: E2E, office: tuple) -> None:
