@@ -14,8 +14,8 @@ esac
 
 APT_PACKAGES=(debootstrap sip-tester postgresql-15 postgresql-client-15 espeak-ng sox make
               python3-venv ca-certificates procps iproute2
-              wrk  # wrk: make bench's HTTP load
-              nodejs chromium chromium-driver)  # the web app: its build (node 20.19+ with npm, as on this image), its tests in chromium
+              wrk   # wrk: make bench's HTTP load
+              chromium chromium-driver nodejs)  # the web app's build; browser tests (Playwright drives Debian's Chromium)
 
 missing=()
 if ((!python_only)); then
@@ -56,10 +56,20 @@ if ((python_only)); then
     exit 0
 fi
 
+# JsSIP and esbuild for the softphone browser tests (tests/support/webphone_bundle.py).
+if [[ ! -x tests/support/webphone/node_modules/.bin/esbuild || tests/support/webphone/package.json -nt tests/support/webphone/node_modules ]]; then
+    echo "setup: installing npm packages of tests/support/webphone"
+    # Debian's nodejs comes without npm (NodeSource's has it built in)
+    command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+    npm install --prefix tests/support/webphone --no-audit --no-fund --loglevel=error
+    touch tests/support/webphone/node_modules
+fi
+
 # The web app (webapp/): npm ci from the lockfile and the Vite build into webapp/dist, served at "/".
 # Rebuilt when a source is newer than the build.
 if [[ ! -d webapp/node_modules || webapp/package-lock.json -nt webapp/node_modules ]]; then
     echo "setup: installing the web app's npm packages"
+    command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
     (cd webapp && npm ci --no-audit --no-fund)
     touch webapp/node_modules
 fi
