@@ -5,13 +5,14 @@ desktop, with no console errors."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import E2E
 from tests.e2e.webapp_browser import PHONE, Browsers
 from tests.e2e.webapp_browser import browsers as browsers
 from tests.e2e.webapp_browser import chromium as chromium
 from tests.support.api import Api
-from tests.support.provision import PASSWORD, new_org
+from tests.support.provision import PASSWORD, User, new_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.webapp]
 
@@ -69,3 +70,48 @@ def test_the_app_is_served_without_a_token(e2e: E2E) -> None:
         body = r.read().decode()
         assert r.status == 200
     assert '<main id="app">' in body and "/assets/" in body
+
+
+def sign_in(page: Page, user: User, *, lang: str = "sv") -> None:
+    username, password, button = (
+        ("Användarnamn", "Lösenord", "Logga in") if lang == "sv" else ("Username", "Password", "Sign in")
+    )
+    page.get_by_label(username).fill(user.username)
+    page.get_by_label(password).fill(PASSWORD)
+    page.get_by_role("button", name=button).click()
+    page.get_by_test_id("me-name").get_by_text(user.name).wait_for()
+
+
+def test_an_activity_set_in_one_browser_shows_in_a_colleagues(
+    e2e: E2E, platform: Api, browsers: Browsers
+) -> None:
+    org = new_org(platform)
+    anna = org.add_user("1001", "Anna Svensson")
+    bo = org.add_user("1002", "Bo Ek")
+    org.add_user("1003", "Åsa Öberg")
+    org.add_user("1004", "Örjan Ahl")
+    anna_tab = browsers.open(app_url(e2e))
+    bo_tab = browsers.open(app_url(e2e), viewport=PHONE)
+    sign_in(anna_tab.page, anna)
+    sign_in(bo_tab.page, bo)
+
+    annas_row = bo_tab.page.get_by_test_id(f"presence-{anna.id}")
+    expect(annas_row).to_have_attribute("data-activity", "available")
+    # Swedish order: Å and Ö after Z, so Anna, Admin ... then Åsa, then Örjan last.
+    names = bo_tab.page.locator("[data-testid=presence] .who").all_inner_texts()
+    assert [n.split()[0] for n in names][-2:] == ["Åsa", "Örjan"], names
+    assert "Bo" not in [n.split()[0] for n in names]  # not myself
+
+    anna_tab.page.get_by_test_id("note").fill("Styrelsemöte, rum 3")
+    anna_tab.page.get_by_role("button", name="Möte 2 h").click()
+    expect(anna_tab.page.get_by_test_id("my-activity")).to_contain_text("Möte till")
+
+    # Bo's list follows without a reload (polled), with the note.
+    expect(annas_row).to_have_attribute("data-activity", "meeting", timeout=15_000)
+    expect(annas_row).to_contain_text("Styrelsemöte, rum 3")
+    bo_tab.screenshot("presence-360-sv")
+    anna_tab.screenshot("status-desktop-sv")
+
+    anna_tab.page.get_by_role("button", name="Tillgänglig", exact=True).click()
+    expect(annas_row).to_have_attribute("data-activity", "available", timeout=15_000)
+    assert anna_tab.errors == [] and bo_tab.errors == []

@@ -1,17 +1,10 @@
 import { api, ApiError, signIn, signOut, token } from "./api.js";
+import { el } from "./dom.js";
 import { language, t } from "./i18n.js";
+import { presenceList } from "./presence.js";
+import { statusMenu } from "./status.js";
 
 const root = document.getElementById("app");
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
 
 function showSignIn() {
   const error = el("p", { class: "error", role: "alert", "data-testid": "signin-error" });
@@ -60,6 +53,8 @@ async function showHome() {
       el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
       out,
     ),
+    await statusMenu(),
+    presenceList(me.id),
   );
 }
 
