@@ -115,3 +115,27 @@ def test_an_activity_set_in_one_browser_shows_in_a_colleagues(
     anna_tab.page.get_by_role("button", name="Tillgänglig", exact=True).click()
     expect(annas_row).to_have_attribute("data-activity", "available", timeout=15_000)
     assert anna_tab.errors == [] and bo_tab.errors == []
+
+
+def test_log_in_and_out_of_an_answer_group(e2e: E2E, platform: Api, browsers: Browsers) -> None:
+    org = new_org(platform)
+    anna = org.add_user("1001", "Anna Svensson")
+    group = org.admin.post(
+        "/groups", {"extension": "20", "name": "Support", "members": [{"user_id": anna.id}]}, expect=201
+    )
+    tab = browsers.open(app_url(e2e), locale="en-GB")
+    sign_in(tab.page, anna, lang="en")
+    row = tab.page.get_by_test_id(f"group-{group['id']}")
+    expect(row).to_have_attribute("data-state", "grey")
+    expect(row).to_contain_text("logged out")
+
+    row.get_by_role("button", name="Log in").click()
+    expect(row).to_have_attribute("data-state", "green")
+    member = org.admin.get(f"/groups/{group['id']}")["members"][0]
+    assert member["user_id"] == anna.id and member["logged_in"] is True
+    tab.screenshot("groups-desktop-en")
+
+    row.get_by_role("button", name="Log out").click()
+    expect(row).to_have_attribute("data-state", "grey")
+    assert org.admin.get(f"/groups/{group['id']}")["members"][0]["logged_in"] is False
+    assert tab.errors == []

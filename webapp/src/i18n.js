@@ -23,6 +23,12 @@ const TEXTS = {
     ringing: "ringer",
     minutes: "min",
     hours: "h",
+    groups: "Svarsgrupper",
+    groupLogIn: "Logga in",
+    groupLogOut: "Logga ut",
+    loggedIn: "inloggad",
+    loggedOut: "utloggad",
+    night: "nattläge",
   },
   en: {
     signInTitle: "Sign in",
@@ -47,6 +53,12 @@ const TEXTS = {
     ringing: "ringing",
     minutes: "min",
     hours: "h",
+    groups: "Answer groups",
+    groupLogIn: "Log in",
+    groupLogOut: "Log out",
+    loggedIn: "logged in",
+    loggedOut: "logged out",
+    night: "night mode",
   },
 };
 

@@ -1,5 +1,6 @@
 import { api, ApiError, signIn, signOut, token } from "./api.js";
 import { el } from "./dom.js";
+import { groupsSection } from "./groups.js";
 import { language, t } from "./i18n.js";
 import { presenceList } from "./presence.js";
 import { statusMenu } from "./status.js";
@@ -54,6 +55,7 @@ async function showHome() {
       out,
     ),
     await statusMenu(),
+    await groupsSection(me.id),
     presenceList(me.id),
   );
 }
