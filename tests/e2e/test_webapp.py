@@ -4,6 +4,8 @@ desktop, with no console errors."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -12,6 +14,7 @@ from tests.e2e.webapp_browser import PHONE, Browsers
 from tests.e2e.webapp_browser import browsers as browsers
 from tests.e2e.webapp_browser import chromium as chromium
 from tests.support.api import Api
+from tests.support.calls import SETTLE_S, answered_call, app, ok, phone, until
 from tests.support.provision import PASSWORD, User, new_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.webapp]
@@ -138,4 +141,39 @@ def test_log_in_and_out_of_an_answer_group(e2e: E2E, platform: Api, browsers: Br
     row.get_by_role("button", name="Log out").click()
     expect(row).to_have_attribute("data-state", "grey")
     assert org.admin.get(f"/groups/{group['id']}")["members"][0]["logged_in"] is False
+    assert tab.errors == []
+
+
+def test_a_call_card_hangs_up_with_h_and_parks_with_k(e2e: E2E, platform: Api, browsers: Browsers) -> None:
+    """A SIPp call from Anna to Bo's SIPp phone, operated from Bo's browser with the keyboard."""
+    org = new_org(platform)
+    anna = org.add_user("1001", "Anna Svensson")
+    bo = org.add_user("1002", "Bo Ek")
+    a, b = phone(e2e, anna), phone(e2e, bo)
+    bo_app = app(e2e, bo)
+    tab = browsers.open(app_url(e2e))
+    sign_in(tab.page, bo)
+
+    b_answers = b.answer()
+    time.sleep(SETTLE_S)
+    call = a.call("1002", hold_ms=15000, wait=False, remote_may_hang_up=True)
+    mine = answered_call(bo_app)
+    card = tab.page.get_by_test_id(f"call-{mine['id']}")
+    expect(card).to_contain_text("Anna Svensson")
+    tab.screenshot("call-card-desktop-sv")
+    tab.page.keyboard.press("h")
+    ok(call)  # Anna's call ends: Bo hung up from the page
+    ok(b_answers)
+    expect(card).to_have_count(0)
+
+    b_answers = b.answer()
+    time.sleep(SETTLE_S)
+    call = a.call("1002", hold_ms=8000, wait=False, remote_may_hang_up=True)
+    mine = answered_call(bo_app)
+    tab.page.get_by_test_id(f"call-{mine['id']}").wait_for()
+    tab.page.keyboard.press("k")
+    expect(tab.page.get_by_test_id("call-notice")).to_have_text("Parkerat på 701")
+    ok(b_answers)  # Bo is free
+    assert [p["slot"] for p in until("a parked call", lambda: bo_app.get("/calls/parked"))] == ["701"]
+    ok(call)
     assert tab.errors == []

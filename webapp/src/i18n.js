@@ -29,6 +29,13 @@ const TEXTS = {
     loggedIn: "inloggad",
     loggedOut: "utloggad",
     night: "nattläge",
+    calls: "Samtal",
+    hangUp: "Lägg på",
+    park: "Parkera",
+    hold: "Parkera i luren",
+    resume: "Återta",
+    parkedIn: "Parkerat på",
+    held: "väntar",
   },
   en: {
     signInTitle: "Sign in",
@@ -59,6 +66,13 @@ const TEXTS = {
     loggedIn: "logged in",
     loggedOut: "logged out",
     night: "night mode",
+    calls: "Calls",
+    hangUp: "Hang up",
+    park: "Park",
+    hold: "Hold",
+    resume: "Resume",
+    parkedIn: "Parked at",
+    held: "on hold",
   },
 };
 

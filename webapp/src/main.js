@@ -1,4 +1,5 @@
 import { api, ApiError, signIn, signOut, token } from "./api.js";
+import { callsSection } from "./calls.js";
 import { el } from "./dom.js";
 import { groupsSection } from "./groups.js";
 import { language, t } from "./i18n.js";
@@ -54,6 +55,7 @@ async function showHome() {
       el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
       out,
     ),
+    callsSection(),
     await statusMenu(),
     await groupsSection(me.id),
     presenceList(me.id),

@@ -1,0 +1,65 @@
+// My ongoing calls (GET /calls, refreshed every second) as call cards: hang up, park, hold/resume.
+// Keyboard: h hang up, k park, * hold or resume, on the first call (the one at the top).
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+import { el } from "./dom.js";
+
+const POLL_MS = 1000;
+
+export function callsSection() {
+  const list = el("ul", { class: "call-list", "data-testid": "calls" });
+  const notice = el("p", { class: "notice", "data-testid": "call-notice", role: "status" });
+  const section = el("section", {}, el("h2", {}, t("calls")), list, notice);
+  let calls = [];
+
+  const act = async (path, call) => {
+    const out = await api("POST", path, { call: call.id });
+    if (path === "/calls/park" && out) notice.textContent = `${t("parkedIn")} ${out.slot}`;
+    await refresh();
+  };
+  const actions = {
+    h: (c) => act("/calls/hangup", c),
+    k: (c) => act("/calls/park", c),
+    "*": (c) => act(c.held ? "/calls/resume" : "/calls/hold", c),
+  };
+
+  function card(c) {
+    const button = (key, text) =>
+      el("button", { type: "button", class: "quick", "data-key": key, onclick: () => actions[key](c) }, text);
+    return el(
+      "li",
+      { class: `call ${c.held ? "held" : ""}`, "data-testid": `call-${c.id}`, "data-state": c.state },
+      el("span", { class: "who" }, c.peer_name || c.peer_number, el("small", {}, ` ${c.peer_number}`)),
+      el("span", { class: "what" }, c.held ? t("held") : c.state),
+      el(
+        "span",
+        { class: "quick-list" },
+        button("*", c.held ? t("resume") : t("hold")),
+        button("k", t("park")),
+        button("h", t("hangUp")),
+      ),
+    );
+  }
+
+  async function refresh() {
+    try {
+      calls = await api("GET", "/calls");
+      list.replaceChildren(...calls.map(card));
+    } catch {
+      /* the next tick tries again */
+    }
+  }
+  const onKey = (ev) => {
+    if (!section.isConnected) return document.removeEventListener("keydown", onKey);
+    if (ev.target instanceof HTMLInputElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const action = actions[ev.key];
+    if (action && calls.length) {
+      ev.preventDefault();
+      action(calls[0]).catch(() => {});
+    }
+  };
+  document.addEventListener("keydown", onKey);
+  refresh();
+  const timer = setInterval(() => (section.isConnected ? refresh() : clearInterval(timer)), POLL_MS);
+  return section;
+}
