@@ -177,3 +177,37 @@ def test_a_call_card_hangs_up_with_h_and_parks_with_k(e2e: E2E, platform: Api, b
     assert [p["slot"] for p in until("a parked call", lambda: bo_app.get("/calls/parked"))] == ["701"]
     ok(call)
     assert tab.errors == []
+
+
+def test_an_announced_transfer_with_minus_from_the_page(e2e: E2E, platform: Api, browsers: Browsers) -> None:
+    """Anna calls Bo; in Bo's page: type 1003, `-` calls Cecilia (Anna hears music), `-` again connects
+    Anna with Cecilia and frees Bo."""
+    org = new_org(platform)
+    anna = org.add_user("1001", "Anna Svensson")
+    bo = org.add_user("1002", "Bo Ek")
+    cecilia = org.add_user("1003", "Cecilia Berg")
+    c_answers = phone(e2e, cecilia).answer(answer_after_ms=500, timeout_s=40)
+    a, b = phone(e2e, anna), phone(e2e, bo)
+    bo_app = app(e2e, bo)
+    tab = browsers.open(app_url(e2e))
+    sign_in(tab.page, bo)
+    b_answers = b.answer(timeout_s=40)
+    time.sleep(SETTLE_S)
+    call = a.call("1002", hold_ms=6000, wait=False, timeout_s=40, remote_may_hang_up=True)
+    mine = answered_call(bo_app)
+    tab.page.get_by_test_id(f"call-{mine['id']}").wait_for()
+
+    tab.page.get_by_test_id("transfer-to").fill("1003")
+    tab.page.get_by_test_id("transfer-to").blur()
+    tab.page.keyboard.press("-")
+    panel = tab.page.get_by_test_id("transfer")
+    expect(panel).to_have_attribute("data-state", "answered", timeout=20_000)
+    tab.screenshot("announced-transfer-desktop-sv")
+    tab.page.keyboard.press("-")
+    expect(panel).to_have_attribute("data-state", "completed")
+
+    ok(b_answers)  # Bo's phone is hung up
+    ok(call, 40)  # Anna talks to Cecilia, then hangs up
+    ok(c_answers)
+    assert bo_app.get("/calls") == []
+    assert tab.errors == []

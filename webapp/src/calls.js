@@ -1,5 +1,6 @@
 // My ongoing calls (GET /calls, refreshed every second) as call cards: hang up, park, hold/resume.
-// Keyboard: h hang up, k park, * hold or resume, on the first call (the one at the top).
+// Keyboard: h hang up, k park, * hold or resume, t transfer to the number typed in "transfer to",
+// - announced transfer to it (- again completes it), on the first call (the one at the top).
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
@@ -9,8 +10,57 @@ const POLL_MS = 1000;
 export function callsSection() {
   const list = el("ul", { class: "call-list", "data-testid": "calls" });
   const notice = el("p", { class: "notice", "data-testid": "call-notice", role: "status" });
-  const section = el("section", {}, el("h2", {}, t("calls")), list, notice);
+  const target = el("input", { name: "transfer-to", inputmode: "tel", "data-testid": "transfer-to" });
+  const panel = el("div", { class: "transfer", "data-testid": "transfer", hidden: "" });
+  const section = el(
+    "section",
+    {},
+    el("h2", {}, t("calls")),
+    list,
+    el("label", {}, t("transferTo"), target),
+    panel,
+    notice,
+  );
   let calls = [];
+  let transfer = null;
+
+  const showTransfer = () => {
+    if (!transfer) {
+      panel.hidden = true;
+      return;
+    }
+    panel.hidden = false;
+    panel.dataset.state = transfer.state;
+    panel.replaceChildren(
+      el("span", {}, `${t("transferState")} ${transfer.to}: ${transfer.state}`),
+      el("button", { type: "button", class: "quick", onclick: () => finish("complete") }, t("complete")),
+      el("button", { type: "button", class: "quick", onclick: () => finish("cancel") }, t("cancel")),
+    );
+  };
+  const finish = async (how) => {
+    if (!transfer) return;
+    transfer = await api("POST", `/calls/transfers/${transfer.id}/${how}`, {});
+    showTransfer();
+    transfer = null;
+    await refresh();
+  };
+  const announced = async (c) => {
+    if (transfer) return finish("complete");
+    const to = target.value.trim();
+    if (!to) return target.focus();
+    transfer = await api("POST", "/calls/transfers", { call: c.id, to });
+    showTransfer();
+  };
+  const blind = async (c) => {
+    const to = target.value.trim();
+    if (!to) return target.focus();
+    await api("POST", "/calls/transfer", { call: c.id, to });
+    target.value = "";
+    await refresh();
+  };
+  target.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && calls.length) blind(calls[0]).catch(() => {});
+  });
 
   const act = async (path, call) => {
     const out = await api("POST", path, { call: call.id });
@@ -21,6 +71,8 @@ export function callsSection() {
     h: (c) => act("/calls/hangup", c),
     k: (c) => act("/calls/park", c),
     "*": (c) => act(c.held ? "/calls/resume" : "/calls/hold", c),
+    t: (c) => blind(c),
+    "-": (c) => announced(c),
   };
 
   function card(c) {
@@ -36,6 +88,8 @@ export function callsSection() {
         { class: "quick-list" },
         button("*", c.held ? t("resume") : t("hold")),
         button("k", t("park")),
+        button("t", t("transfer")),
+        button("-", t("announced")),
         button("h", t("hangUp")),
       ),
     );
@@ -43,6 +97,11 @@ export function callsSection() {
 
   async function refresh() {
     try {
+      if (transfer) {
+        transfer = await api("GET", `/calls/transfers/${transfer.id}`);
+        showTransfer();
+        if (!["ringback", "answered"].includes(transfer.state)) transfer = null;
+      }
       calls = await api("GET", "/calls");
       list.replaceChildren(...calls.map(card));
     } catch {
@@ -53,7 +112,7 @@ export function callsSection() {
     if (!section.isConnected) return document.removeEventListener("keydown", onKey);
     if (ev.target instanceof HTMLInputElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const action = actions[ev.key];
-    if (action && calls.length) {
+    if (action && (calls.length || (ev.key === "-" && transfer))) {
       ev.preventDefault();
       action(calls[0]).catch(() => {});
     }

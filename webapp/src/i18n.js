@@ -36,6 +36,12 @@ const TEXTS = {
     resume: "Återta",
     parkedIn: "Parkerat på",
     held: "väntar",
+    transferTo: "Koppla till",
+    transfer: "Koppla",
+    announced: "Koppla med avisering",
+    complete: "Koppla ihop",
+    cancel: "Avbryt",
+    transferState: "Avisering",
   },
   en: {
     signInTitle: "Sign in",
@@ -73,6 +79,12 @@ const TEXTS = {
     resume: "Resume",
     parkedIn: "Parked at",
     held: "on hold",
+    transferTo: "Transfer to",
+    transfer: "Transfer",
+    announced: "Announced transfer",
+    complete: "Complete",
+    cancel: "Cancel",
+    transferState: "Announced transfer",
   },
 };
 
