@@ -211,3 +211,24 @@ def test_an_announced_transfer_with_minus_from_the_page(e2e: E2E, platform: Api,
     ok(c_answers)
     assert bo_app.get("/calls") == []
     assert tab.errors == []
+
+
+def test_settings_switch_language_and_text_size(e2e: E2E, platform: Api, browsers: Browsers) -> None:
+    org = new_org(platform)
+    anna = org.add_user("1001", "Anna Svensson")
+    tab = browsers.open(app_url(e2e))
+    sign_in(tab.page, anna)
+    page = tab.page
+    page.get_by_role("heading", name="Kollegor").wait_for()
+    page.get_by_test_id("language").select_option("en")
+    page.get_by_role("heading", name="Colleagues").wait_for()
+    assert page.get_by_role("heading", name="My status").is_visible()
+    before = page.evaluate("getComputedStyle(document.documentElement).fontSize")
+    page.get_by_test_id("textsize").select_option("larger")
+    after = page.evaluate("getComputedStyle(document.documentElement).fontSize")
+    assert float(after.removesuffix("px")) > float(before.removesuffix("px"))
+    page.reload()  # kept in this browser
+    page.get_by_role("heading", name="Colleagues").wait_for()
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == after
+    tab.screenshot("settings-desktop-en-large")
+    assert tab.errors == []

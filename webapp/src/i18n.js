@@ -42,6 +42,12 @@ const TEXTS = {
     complete: "Koppla ihop",
     cancel: "Avbryt",
     transferState: "Avisering",
+    settings: "Inställningar",
+    languageLabel: "Språk",
+    textSize: "Textstorlek",
+    small: "Normal",
+    large: "Stor",
+    larger: "Större",
   },
   en: {
     signInTitle: "Sign in",
@@ -85,6 +91,12 @@ const TEXTS = {
     complete: "Complete",
     cancel: "Cancel",
     transferState: "Announced transfer",
+    settings: "Settings",
+    languageLabel: "Language",
+    textSize: "Text size",
+    small: "Normal",
+    large: "Large",
+    larger: "Larger",
   },
 };
 
@@ -92,6 +104,11 @@ export function language() {
   const saved = localStorage.getItem("pbx.lang");
   if (saved === "sv" || saved === "en") return saved;
   return (navigator.language || "sv").toLowerCase().startsWith("sv") ? "sv" : "en";
+}
+
+export function setLanguage(lang) {
+  localStorage.setItem("pbx.lang", lang);
+  document.documentElement.lang = lang;
 }
 
 export function t(key) {

@@ -4,6 +4,7 @@ import { el } from "./dom.js";
 import { groupsSection } from "./groups.js";
 import { language, t } from "./i18n.js";
 import { presenceList } from "./presence.js";
+import { applyTextSize, settingsSection } from "./settings.js";
 import { statusMenu } from "./status.js";
 
 const root = document.getElementById("app");
@@ -59,9 +60,11 @@ async function showHome() {
     await statusMenu(),
     await groupsSection(me.id),
     presenceList(me.id),
+    settingsSection(() => showHome()),
   );
 }
 
 document.documentElement.lang = language();
+applyTextSize();
 if (token()) showHome();
 else showSignIn();
