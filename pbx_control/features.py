@@ -16,6 +16,7 @@ from pbx_control.mail.feature import FEATURE as MAIL
 from pbx_control.reachability.feature import FEATURE as REACHABILITY
 from pbx_control.routing.feature import FEATURE as ROUTING
 from pbx_control.tenancy.feature import FEATURE as TENANCY
+from pbx_control.webphone.feature import FEATURE as WEBPHONE
 
 FEATURES: tuple[Feature, ...] = (
     TENANCY,
@@ -27,4 +28,5 @@ FEATURES: tuple[Feature, ...] = (
     HISTORY,
     EVENTS,
     MAIL,
+    WEBPHONE,
 )
