@@ -11,13 +11,10 @@ from typing import Any
 from pbx_control.kernel import ids
 from pbx_control.kernel.db import Db
 from pbx_control.kernel.errors import Invalid, NotFound
-from pbx_control.routing.destinations import destination_class
+from pbx_control.routing.destinations import REFUSED_CLASSES, destination_class
 from pbx_control.tenancy.phone_numbers import normalize
 
 MAX_SETTING_AHEAD = timedelta(days=366)
-# Destination classes a forward may not reach (premium rate, abroad: toll fraud), until the call
-# policy (issue 13 item 3) lets an organization allow them.
-REFUSED_CLASSES = frozenset({"premium", "international"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 # ---------------------------------------------------------------------------------------------

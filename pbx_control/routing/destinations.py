@@ -20,6 +20,8 @@ from pbx_control.routing.dialled import EMERGENCY, classify
 DestinationClass = Literal[
     "emergency", "internal", "national", "mobile", "premium", "international", "invalid"
 ]
+# Classes refused until the organization's call policy allows them (premium rate, abroad: toll fraud).
+REFUSED_CLASSES = frozenset({"premium", "international"})
 
 
 def destination_class(dialled: str, country_code: str = "46") -> DestinationClass:
