@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ _SIP = re.compile(r"^\s+SIP (\w+)\s+user (\S+)\s+password (\S+)")
 
 @dataclass
 class Banner:
+    webapp: str = ""
     api: str = ""
     sip: str = ""
     users: dict[str, dict] = field(default_factory=dict)  # extension -> login, password, devices
@@ -83,7 +85,9 @@ class RunningStack:
         out = Banner()
         current: dict | None = None
         for line in lines:
-            if "HTTP API" in line:
+            if "Web app" in line:
+                out.webapp = line.split()[2]
+            elif "HTTP API" in line:
                 out.api = line.split()[2]
             elif "SIP (UDP)" in line:
                 out.sip = line.split()[2]
@@ -121,6 +125,9 @@ def test_make_run_starts_the_pbx_and_demo_users_can_call_each_other(tmp_path: Pa
         banner = stack.banner()
         assert banner.api == f"http://127.0.0.1:{PORTS.api}/api/v1"
         assert banner.sip == f"127.0.0.1:{PORTS.sip}"
+        assert banner.webapp == f"http://127.0.0.1:{PORTS.api}/"
+        with urllib.request.urlopen(banner.webapp) as page:  # noqa: S310 (the stack on loopback)
+            assert page.status == 200 and '<main id="app">' in page.read().decode()
         assert {"1001", "1002", "1003"} <= set(banner.users)
 
         anna, bo = banner.users["1001"], banner.users["1002"]
