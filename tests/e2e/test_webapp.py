@@ -232,3 +232,29 @@ def test_settings_switch_language_and_text_size(e2e: E2E, platform: Api, browser
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == after
     tab.screenshot("settings-desktop-en-large")
     assert tab.errors == []
+
+
+def test_history_lists_a_call_and_filters_missed(e2e: E2E, platform: Api, browsers: Browsers) -> None:
+    org = new_org(platform)
+    anna = org.add_user("1001", "Anna Svensson")
+    bo = org.add_user("1002", "Bo Ek")
+    a, b = phone(e2e, anna), phone(e2e, bo)
+    bo_app = app(e2e, bo)
+    b_answers = b.answer()
+    time.sleep(SETTLE_S)
+    ok(a.call("1002", hold_ms=1000))
+    ok(b_answers)
+    entry = until("Bo's history entry", lambda: bo_app.get("/users/me/history")["items"])[0]
+    assert entry["result"] == "answered"
+
+    tab = browsers.open(app_url(e2e), viewport=PHONE)
+    sign_in(tab.page, bo)
+    row = tab.page.get_by_test_id(f"history-{entry['id']}")
+    expect(row).to_contain_text("Anna Svensson")
+    expect(row.get_by_role("button", name="Ring upp")).to_be_visible()
+    tab.screenshot("history-360-sv")
+    tab.page.get_by_role("button", name="Missade").click()
+    expect(row).to_have_count(0)  # an answered call is not missed
+    tab.page.get_by_role("button", name="Alla").click()
+    expect(row).to_have_count(1)
+    assert tab.errors == []

@@ -48,6 +48,11 @@ const TEXTS = {
     small: "Normal",
     large: "Stor",
     larger: "Större",
+    history: "Historik",
+    all: "Alla",
+    missed: "Missade",
+    voicemail: "Röstbrevlåda",
+    callBack: "Ring upp",
   },
   en: {
     signInTitle: "Sign in",
@@ -97,6 +102,11 @@ const TEXTS = {
     small: "Normal",
     large: "Large",
     larger: "Larger",
+    history: "History",
+    all: "All",
+    missed: "Missed",
+    voicemail: "Voicemail",
+    callBack: "Call back",
   },
 };
 

@@ -2,6 +2,7 @@ import { api, ApiError, signIn, signOut, token } from "./api.js";
 import { callsSection } from "./calls.js";
 import { el } from "./dom.js";
 import { groupsSection } from "./groups.js";
+import { historySection } from "./history.js";
 import { language, t } from "./i18n.js";
 import { presenceList } from "./presence.js";
 import { applyTextSize, settingsSection } from "./settings.js";
@@ -60,6 +61,7 @@ async function showHome() {
     await statusMenu(),
     await groupsSection(me.id),
     presenceList(me.id),
+    historySection(),
     settingsSection(() => showHome()),
   );
 }
