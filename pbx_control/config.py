@@ -42,6 +42,8 @@ class Settings:
     # Where softphones register (told to clients when a device is created).
     sip_domain: str = "127.0.0.1"
     sip_port: int = 5060
+    # Where browser softphones connect: ws://sip_domain:sip_ws_port/ws (Asterisk's HTTP server).
+    sip_ws_port: int = 8088
     # AMI (Asterisk Manager Interface)
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -93,6 +95,7 @@ class Settings:
             agi_deadline_s=float(_env("PBX_AGI_DEADLINE_S", str(cls.agi_deadline_s))),
             sip_domain=_env("PBX_SIP_DOMAIN", cls.sip_domain),
             sip_port=_env_int("PBX_SIP_PORT", cls.sip_port),
+            sip_ws_port=_env_int("PBX_SIP_WS_PORT", cls.sip_ws_port),
             ami_host=_env("PBX_AMI_HOST", cls.ami_host),
             ami_port=_env_int("PBX_AMI_PORT", cls.ami_port),
             ami_username=_env("PBX_AMI_USERNAME", cls.ami_username),

@@ -15,6 +15,7 @@ from pbx_control.history.feature import FEATURE as HISTORY
 from pbx_control.reachability.feature import FEATURE as REACHABILITY
 from pbx_control.routing.feature import FEATURE as ROUTING
 from pbx_control.tenancy.feature import FEATURE as TENANCY
+from pbx_control.webphone.feature import FEATURE as WEBPHONE
 
 FEATURES: tuple[Feature, ...] = (
     TENANCY,
@@ -25,4 +26,5 @@ FEATURES: tuple[Feature, ...] = (
     CALLCONTROL,
     HISTORY,
     EVENTS,
+    WEBPHONE,
 )

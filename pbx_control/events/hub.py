@@ -302,6 +302,9 @@ class EventHub:
             own = event.get("endpoint")
             seen = self._seen_by.pop(uniqueid, frozenset())
             return seen | {own} if isinstance(own, str) and own else seen
+        call = event.get("call")
+        if isinstance(call, dict):  # call.held, call.resumed, ...: the call and its other party
+            return self._audience_of(call.get(k) for k in ("id", "peer"))
         transfer = event.get("transfer")
         if isinstance(transfer, dict):
             return self._audience_of(transfer.get(k) for k in ("call", "transferee", "recipient"))
