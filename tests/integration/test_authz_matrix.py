@@ -140,6 +140,8 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("POST", "/users/me/history/seen"): "own",
     ("GET", "/history"): "read",
     ("GET", "/events"): "own",  # WebSocket; tests/integration/test_api_events_visibility.py
+    ("GET", "/users/me/webphone"): "own",  # the caller's own web device (404 until made)
+    ("POST", "/users/me/webphone"): "own",
     ("GET", "/health"): "own",
     ("GET", "/openapi.json"): "own",
 }
