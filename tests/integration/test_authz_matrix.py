@@ -139,6 +139,7 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("GET", "/users/me/history"): "read",
     ("POST", "/users/me/history/seen"): "own",
     ("GET", "/history"): "read",
+    ("POST", "/events/tickets"): "own",  # a single-use ticket for the caller's own socket
     ("GET", "/events"): "own",  # WebSocket; tests/integration/test_api_events_visibility.py
     ("GET", "/users/me/webphone"): "own",  # the caller's own web device (404 until made)
     ("POST", "/users/me/webphone"): "own",
