@@ -2,9 +2,11 @@
 
 A PIN is 6 or more random digits (secrets, not random). Failed PIN entries are counted per caller
 (their number, or the channel's address for outside callers) and per room's dial-in (the
-organization). After `free` failures within `window_s`, each further try waits: `base_s`,
-doubling per failure, at most `max_s`. So a script dialling in pays for every guess beyond the
-first few, whichever caller ids it uses, because the per-organization count slows them all.
+organization). After `free` failures within `window_s`, the next try may only be checked
+`base_s` after the last failure, doubling per failure, at most `max_s`; a try made sooner is not
+checked at all (the dialplan waits that long before it asks again). So a script dialling in pays
+for every guess beyond the first few, whichever caller ids it uses: the organization's count slows
+them all.
 """
 
 from __future__ import annotations
@@ -52,26 +54,26 @@ class PinThrottle:
         self._max_keys = max_keys
         self._fails: dict[str, deque[datetime]] = {}
 
-    def _recent(self, key: str, now: datetime) -> int:
+    def _wait(self, key: str, free: int, now: datetime) -> float:
+        """What is left of the wait that the key's recent failures impose since the last one."""
         times = self._fails.get(key)
         if times is None:
-            return 0
+            return 0.0
         while times and (now - times[0]).total_seconds() >= self.policy.window_s:
             times.popleft()
         if not times:
             del self._fails[key]
-            return 0
-        return len(times)
+            return 0.0
+        p = self.policy
+        wait = delay_for(len(times), free=free, base_s=p.base_s, max_s=p.max_s)
+        return max(0.0, wait - (now - times[-1]).total_seconds())
 
     def delay(self, caller: str, room: str) -> float:
-        """How long to wait before checking this caller's next PIN for this room."""
+        """Seconds before this caller's next PIN for this room may be checked."""
         now = self._clock()
-        p = self.policy
         return max(
-            delay_for(
-                self._recent("c:" + caller, now), free=p.free_per_caller, base_s=p.base_s, max_s=p.max_s
-            ),
-            delay_for(self._recent("r:" + room, now), free=p.free_per_room, base_s=p.base_s, max_s=p.max_s),
+            self._wait("c:" + caller, self.policy.free_per_caller, now),
+            self._wait("r:" + room, self.policy.free_per_room, now),
         )
 
     def failed(self, caller: str, room: str) -> None:

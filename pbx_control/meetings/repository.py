@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from pbx_control.kernel.db import Conn
-from pbx_control.kernel.errors import Forbidden, Invalid, NotFound
+from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from pbx_control.meetings.pins import new_pin
 
 _GET = (
@@ -153,11 +153,17 @@ async def set_dial_in(conn: Conn, org_id: int, number: str | None) -> str | None
     if number is None:
         await conn.execute("DELETE FROM meeting_dial_in WHERE organization_id = $1", org_id)
         return None
-    number_id = await conn.fetchval(
-        "SELECT id FROM numbers WHERE number = $1 AND organization_id = $2", number, org_id
+    found = await conn.fetchrow(
+        "SELECT id, user_id IS NULL AND group_id IS NULL AS free FROM numbers"
+        " WHERE number = $1 AND organization_id = $2",
+        number,
+        org_id,
     )
-    if number_id is None:
+    if found is None:
         raise NotFound("the organization has no such number")
+    if not found["free"]:
+        raise Conflict("the number rings a user or an answer group; free it first")
+    number_id = found["id"]
     await conn.execute(
         """INSERT INTO meeting_dial_in (organization_id, number_id) VALUES ($1, $2)
            ON CONFLICT (organization_id) DO UPDATE SET number_id = EXCLUDED.number_id""",

@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from pbx_control.tenancy import numbers
 from pbx_control.testing import World, bearer, login
 
 pytestmark = [pytest.mark.integration, pytest.mark.meetings]
@@ -36,11 +37,15 @@ async def test_create_gives_pins_and_an_invitation(
     # the organization's outside dial-in appears in the invitation once an admin sets it
     admin = await _h(client, "alpha-admin")
     resp = await client.put("/api/v1/meetings/dial-in", json={"number": "+46870000000"}, headers=admin)
+    assert resp.status == 409  # alpha-user's number
+    async with db_pool.acquire() as conn:
+        await numbers.create_number(conn, world.orgs["alpha"], "+46870000099")
+    resp = await client.put("/api/v1/meetings/dial-in", json={"number": "+46870000099"}, headers=admin)
     assert resp.status == 200, await resp.json()
     resp = await client.get(f"/api/v1/meetings/{body['id']}", headers=user)
     got = await resp.json()
-    assert got["invitation"]["dial_in_number"] == "+46870000000"
-    assert "Ring utifrån: +46870000000" in got["invitation"]["text_sv"]
+    assert got["invitation"]["dial_in_number"] == "+46870000099"
+    assert "Ring utifrån: +46870000099" in got["invitation"]["text_sv"]
     # another organization's number cannot be the dial-in
     resp = await client.put("/api/v1/meetings/dial-in", json={"number": "+46870000001"}, headers=admin)
     assert resp.status == 404

@@ -60,6 +60,11 @@ def test_a_caller_and_a_room_are_slowed_separately() -> None:
     t.succeeded("a")
     assert t.delay("a", "org1") == 2.0
     assert t.delay("a", "org9") == 0.0
+    # the wait runs from the last failure
+    clock.advance(timedelta(seconds=1.5))
+    assert t.delay("a", "org1") == pytest.approx(0.5)
+    clock.advance(timedelta(seconds=1))
+    assert t.delay("a", "org1") == 0.0
     # failures leave the window
     clock.advance(timedelta(seconds=601))
     assert t.delay("b", "org1") == 0.0 and t.delay("c", "org1") == 0.0
