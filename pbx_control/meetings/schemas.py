@@ -55,3 +55,27 @@ class DialInIn(Input):
 
 class DialInOut(BaseModel):
     number: str | None
+
+
+class MuteIn(Input):
+    muted: bool
+
+
+class LockIn(Input):
+    locked: bool
+
+
+class ParticipantOut(BaseModel):
+    id: int = Field(description="the participant's number within this room")
+    name: str
+    number: str
+    joined_at: datetime
+    host: bool
+    talking: bool
+    muted: bool
+
+
+class RoomOut(BaseModel):
+    active: bool = Field(description="false: nobody is in the room")
+    locked: bool
+    participants: list[ParticipantOut]

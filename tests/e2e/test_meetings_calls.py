@@ -57,7 +57,7 @@ def test_three_join_by_pin_and_hear_each_other(e2e: E2E, office: tuple) -> None:
         quiet_from = time.monotonic()
         time.sleep(1.0)
         assert bo_hears.loud_count(since=quiet_from) == 0  # nobody talks yet
-        cecilia_in = join(c, [meeting["pin"]], hold_ms=15000, play=True)
+        cecilia_in = join(c, [meeting["pin"]], hold_ms=40000, play=True)
         listed = until(
             "three in the room", lambda: (m := members(e2e, room)) and len(m) == 3 and m, timeout_s=30
         )
