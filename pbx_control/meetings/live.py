@@ -74,6 +74,9 @@ class Room:
     owner_endpoints: frozenset[str] = frozenset()
     participants: dict[str, Participant] = field(default_factory=dict)  # by uniqueid
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # events from before the room's organization was known (ConfbridgeStart names no channel)
+    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    ever: set[str] = field(default_factory=set)  # the devices that were in the room (for its end)
 
     def by_id(self, participant_id: int) -> Participant:
         for p in self.participants.values():
@@ -137,7 +140,8 @@ class LiveMeetings:
 
     def _join(self, room: Room, event: Message) -> Participant:
         uniqueid = str(event.get("Uniqueid", ""))
-        if not room.organization:
+        newly = not room.organization
+        if newly:
             room.organization = str(event.get("AccountCode", ""))
         p = room.participants.get(uniqueid)
         if p is None:
@@ -157,6 +161,8 @@ class LiveMeetings:
                     ("" if p.number == blank else p.number),
                 )
             room.participants[uniqueid] = p
+            if newly:  # meeting.started, seen by this first participant too
+                self._flush(room)
             self._publish(room, "meeting.participant_joined", {"participant": p.to_dict(iso=True)})
         return p
 
@@ -176,11 +182,23 @@ class LiveMeetings:
         if row is not None:
             room.owner_endpoints = frozenset(row["eps"])
             room.organization = row["slug"]
+            self._flush(room)
+
+    def _flush(self, room: Room) -> None:
+        pending, room.pending = room.pending, []
+        for kind, body in pending:
+            self._publish(room, kind, body)
 
     def _publish(self, room: Room, kind: str, body: dict[str, Any], extra: Participant | None = None) -> None:
-        if self.publisher is None or not room.organization:
+        if self.publisher is None:
+            return
+        if not room.organization:
+            room.pending.append((kind, body))
             return
         audience = {p.endpoint for p in room.participants.values()} | set(room.owner_endpoints)
+        room.ever |= {e for e in audience if e}
+        if kind == "meeting.ended":
+            audience |= room.ever
         if extra is not None:
             audience.add(extra.endpoint)
         self.publisher.publish(

@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.calls import app, ok, phone, until
-from tests.support.meeting_calls import join
+from tests.support.meeting_calls import EventTap, join
 from tests.support.provision import Org, User, new_org
 from tests.support.rtp import RtpListener
 
@@ -46,7 +46,7 @@ def test_three_join_by_pin_and_hear_each_other(e2e: E2E, office: tuple) -> None:
     meeting = anna_app.post("/meetings", {"name": "Veckomöte"}, expect=201)
     room = f"m{meeting['id']}"
     a, b, c = phone(e2e, anna), phone(e2e, bo), phone(e2e, cecilia)
-    with RtpListener() as bo_hears:
+    with EventTap(e2e.control.api, anna_app.token or "") as tap, RtpListener() as bo_hears:
         # Bo types a wrong PIN first, then the right one
         bo_in = join(b, [wrong_pin(meeting["pin"]), meeting["pin"]], hold_ms=25000, media_port=bo_hears.port)
         anna_in = join(a, [meeting["host_pin"]], hold_ms=25000)
@@ -67,9 +67,58 @@ def test_three_join_by_pin_and_hear_each_other(e2e: E2E, office: tuple) -> None:
         until(
             "Bo hears Cecilia's recording", lambda: bo_hears.loud_count(since=quiet_from) > 25, timeout_s=15
         )
-        ok(cecilia_in, 60)
+        # the host's view: all three, with names, numbers, who is host
+        mid = meeting["id"]
+        room_now = until(
+            "three in the app's list",
+            lambda: (
+                (r := anna_app.get(f"/meetings/{mid}/participants")) and len(r["participants"]) == 3 and r
+            ),
+        )
+        by_name = {p["name"]: p for p in room_now["participants"]}
+        assert set(by_name) == {"Anna Svensson", "Bo Ek", "Cecilia Berg"}
+        assert by_name["Anna Svensson"]["host"] and not by_name["Bo Ek"]["host"]
+        assert by_name["Bo Ek"]["number"] == "1002" and not by_name["Bo Ek"]["muted"]
+        bo_id, cecilia_id = by_name["Bo Ek"]["id"], by_name["Cecilia Berg"]["id"]
+        # a participant may not act as the host
+        bo_app = app(e2e, bo)
+        bo_app.request("POST", f"/meetings/{mid}/participants/{cecilia_id}/mute", {"muted": True}, expect=403)
+        # the host mutes Bo, then removes Cecilia (her phone is hung up on)
+        anna_app.post(f"/meetings/{mid}/participants/{bo_id}/mute", {"muted": True}, expect=204)
+
+        def bo_muted() -> bool:
+            people = anna_app.get(f"/meetings/{mid}/participants")["participants"]
+            return any(p["id"] == bo_id and p["muted"] for p in people)
+
+        until("Bo muted", bo_muted)
+        anna_app.request("DELETE", f"/meetings/{mid}/participants/{cecilia_id}", expect=204)
+        ok(cecilia_in, 30)
+        assert cecilia_in.received("BYE"), cecilia_in.explain()
+        until("two left", lambda: len(members(e2e, room)) == 2)
+        left = anna_app.get(f"/meetings/{mid}/participants")["participants"]
+        assert {p["name"] for p in left} == {"Anna Svensson", "Bo Ek"}
         ok(anna_in, 60)
         ok(bo_in, 60)
+        until("the room is gone", lambda: not anna_app.get(f"/meetings/{mid}/participants")["active"])
+        until("meeting.ended", lambda: any(e["type"] == "meeting.ended" for e in tap.of_meeting(mid)))
+    # the events, in the order things happened
+    events = tap.of_meeting(mid)
+    seen = [
+        (e["type"], e.get("participant", {}).get("name"))
+        for e in events
+        if e["type"] != "meeting.participant_talking"
+    ]
+    assert seen[0] == ("meeting.started", None) and seen[-1] == ("meeting.ended", None), seen
+    joined = [n for t, n in seen if t == "meeting.participant_joined"]
+    assert joined == ["Anna Svensson", "Bo Ek", "Cecilia Berg"], seen
+    marks = [
+        ("meeting.participant_joined", "Cecilia Berg"),
+        ("meeting.participant_muted", "Bo Ek"),
+        ("meeting.participant_left", "Cecilia Berg"),
+    ]
+    assert [x for x in seen if x in marks] == marks, seen
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs)
 
 
 def test_three_wrong_pins_end_the_call_and_another_orgs_pin_opens_nothing(

@@ -4,6 +4,13 @@ be hung up on)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+from typing import Any
+
+import aiohttp
+
 from tests.support import sipp_scenarios
 from tests.support.rtp import with_media
 from tests.support.sipp import Phone, SippRun
@@ -75,3 +82,48 @@ def join(
         xml = with_media(xml, media_port)
     timeout = (hold_ms + 2500 + len(entries) * (between_ms + 2500)) / 1000 + 20
     return p._start(xml, "meeting", remote=True, timeout_s=timeout)
+
+
+class EventTap:
+    """The organization's live events WebSocket, read on a thread of its own into `events`."""
+
+    def __init__(self, api_base: str, token: str) -> None:
+        self.url = api_base.replace("http://", "ws://", 1) + "/events"
+        self.token = token
+        self.events: list[dict[str, Any]] = []
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def __enter__(self) -> EventTap:
+        self._thread.start()
+        assert self._ready.wait(10), "the events socket did not open"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(5)
+
+    async def _run(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(self.url, headers={"Authorization": f"Bearer {self.token}"}) as ws,
+        ):
+            self._ready.set()
+            stop = asyncio.ensure_future(self._stop.wait())
+            while not self._stop.is_set():
+                got = asyncio.ensure_future(ws.receive())
+                await asyncio.wait({got, stop}, return_when=asyncio.FIRST_COMPLETED)
+                if not got.done():
+                    got.cancel()
+                    break
+                msg = got.result()
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                self.events.append(json.loads(msg.data))
+
+    def of_meeting(self, meeting_id: int) -> list[dict[str, Any]]:
+        return [e for e in list(self.events) if e.get("meeting", {}).get("id") == meeting_id]
