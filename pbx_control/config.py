@@ -42,6 +42,8 @@ class Settings:
     # Where softphones register (told to clients when a device is created).
     sip_domain: str = "127.0.0.1"
     sip_port: int = 5060
+    # Where browser softphones connect: ws://sip_domain:sip_ws_port/ws (Asterisk's HTTP server).
+    sip_ws_port: int = 8088
     # AMI (Asterisk Manager Interface)
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -68,6 +70,14 @@ class Settings:
     bcrypt_rounds: int = 12
     # Call history and channel events older than this are purged (at least 1 day).
     history_retention_days: int = 365
+    # The SMTP relay the mail outbox sends through (pbx_control/mail); no host: mail waits queued.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    # none, starttls or tls (TLS from the first byte, usually port 465); anything else: none.
+    smtp_tls: str = "none"
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "pbx@localhost"
 
     # -- `make run` and the stacks the tests start (pbx_control.runtime) -----------------------
     # Private PostgreSQL clusters, generated secrets and the demo credentials.
@@ -93,6 +103,7 @@ class Settings:
             agi_deadline_s=float(_env("PBX_AGI_DEADLINE_S", str(cls.agi_deadline_s))),
             sip_domain=_env("PBX_SIP_DOMAIN", cls.sip_domain),
             sip_port=_env_int("PBX_SIP_PORT", cls.sip_port),
+            sip_ws_port=_env_int("PBX_SIP_WS_PORT", cls.sip_ws_port),
             ami_host=_env("PBX_AMI_HOST", cls.ami_host),
             ami_port=_env_int("PBX_AMI_PORT", cls.ami_port),
             ami_username=_env("PBX_AMI_USERNAME", cls.ami_username),
@@ -112,6 +123,14 @@ class Settings:
             log_level=_env("PBX_LOG_LEVEL", cls.log_level),
             bcrypt_rounds=_env_int_or_default("PBX_BCRYPT_ROUNDS", cls.bcrypt_rounds),
             history_retention_days=max(1, _env_int("PBX_HISTORY_RETENTION_DAYS", cls.history_retention_days)),
+            smtp_host=_env("PBX_SMTP_HOST", cls.smtp_host),
+            smtp_port=_env_int_or_default("PBX_SMTP_PORT", cls.smtp_port),
+            smtp_tls=tls
+            if (tls := _env("PBX_SMTP_TLS", cls.smtp_tls)) in ("none", "starttls", "tls")
+            else "none",
+            smtp_username=_env("PBX_SMTP_USERNAME", ""),
+            smtp_password=_env("PBX_SMTP_PASSWORD", ""),
+            smtp_from=_env("PBX_SMTP_FROM", cls.smtp_from),
             state_dir=Path(_env("PBX_STATE_DIR", str(cls.state_dir))),
             asterisk_root=_asterisk_root(_env("PBX_ASTERISK_ROOT", str(cls.asterisk_root))),
             pg_bin=Path(_env("PBX_PG_BIN", str(cls.pg_bin))),

@@ -27,6 +27,7 @@ from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
 from pbx_control.features import FEATURES
 from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.logs import get_logger
+from pbx_control.mail.outbox import queue_state
 
 log = get_logger(__name__)
 
@@ -171,6 +172,9 @@ class ControlService:
                 # headers it could not read (such a call goes to the dialplan's fallback)
                 "rejected_total": self.agi.rejected_total,
             }
+        if self.pool is not None and "api" in self.settings.components:
+            # The outbox's state; a relay that is down delays mail but does not degrade the service.
+            out["mail"] = {"relay_configured": bool(self.settings.smtp_host), **await queue_state(self.pool)}
         return out
 
     async def stop(self) -> None:

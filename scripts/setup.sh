@@ -14,7 +14,8 @@ esac
 
 APT_PACKAGES=(debootstrap sip-tester postgresql-15 postgresql-client-15 espeak-ng sox make
               python3-venv ca-certificates procps iproute2
-              wrk)  # wrk: make bench's HTTP load
+              wrk   # wrk: make bench's HTTP load
+              chromium nodejs)  # the browser tests (Playwright drives Debian's Chromium)
 
 missing=()
 if ((!python_only)); then
@@ -53,6 +54,15 @@ fi
 if ((python_only)); then
     echo "setup: Python environment ready"
     exit 0
+fi
+
+# JsSIP and esbuild for the softphone browser tests (tests/support/webphone_bundle.py).
+if [[ ! -x tests/support/webphone/node_modules/.bin/esbuild || tests/support/webphone/package.json -nt tests/support/webphone/node_modules ]]; then
+    echo "setup: installing npm packages of tests/support/webphone"
+    # Debian's nodejs comes without npm (NodeSource's has it built in)
+    command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+    npm install --prefix tests/support/webphone --no-audit --no-fund --loglevel=error
+    touch tests/support/webphone/node_modules
 fi
 
 # Asterisk 22: a Debian sid root, unless a native Asterisk is configured.

@@ -134,6 +134,7 @@ class CallModel:
         self._snapshot: PendingAction | None = None
         self._after_snapshot: list[Mapping[str, object]] = []
         self._rederiving = asyncio.Lock()
+        self._reset_hooks: list[Callable[[], None]] = []
 
     # -- wiring ----------------------------------------------------------------------------------
 
@@ -141,6 +142,10 @@ class CallModel:
         """Follow `client`'s events and re-derive after every (re)connection."""
         client.on_event("*", self.apply)
         client.on_ready(lambda: self.rederive(client))
+
+    def on_reset(self, hook: Callable[[], None]) -> None:
+        """Call `hook` whenever the whole model is replaced (after every AMI (re)connection)."""
+        self._reset_hooks.append(hook)
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -332,6 +337,8 @@ class CallModel:
         self._by_dialer.clear()
         for channel in channels:
             self._put(channel)
+        for hook in self._reset_hooks:
+            hook()
         publisher = self._listener
         if publisher is not None:
             publisher.publish(

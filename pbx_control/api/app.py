@@ -16,6 +16,7 @@ from pbx_control.api.middlewares import auth_middleware, request_log_middleware
 from pbx_control.api.openapi import build_document
 from pbx_control.api.registry import Operation, RouteTable, install
 from pbx_control.auth.throttle import LoginThrottle
+from pbx_control.auth.tickets import TicketStore
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.kernel.clock import Clock, system_clock
@@ -66,6 +67,7 @@ def create_app(
         max_per_address=settings.login_max_failures_per_address,
         window_s=settings.login_window_s,
     )
+    app[context.TICKETS] = TicketStore(clock)
     operations = all_operations(tables)
     install(app, PREFIX, operations)
     app[context.OPENAPI] = build_document(operations, PREFIX)

@@ -13,6 +13,7 @@ from aiohttp import web
 from pbx_control.ami import AmiClient, CallModel, EventPublisher
 from pbx_control.api.errors import ApiError
 from pbx_control.auth.throttle import LoginThrottle
+from pbx_control.auth.tickets import TicketStore
 from pbx_control.auth.tokens import Principal
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
@@ -32,6 +33,8 @@ DIALPLAN = web.AppKey("dialplan", Dialplan)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 # Failed logins counted per username and client address (in memory, this process only).
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+# Single-use WebSocket tickets (in memory, this process only).
+TICKETS = web.AppKey("tickets", TicketStore)
 # The AMI side, when this process runs it (None otherwise): live calls, AMI actions, pushed events.
 CALLS: web.AppKey[CallModel | None] = web.AppKey("calls")
 AMI: web.AppKey[AmiClient | None] = web.AppKey("ami")

@@ -87,7 +87,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Conflict as exc:
         return error_response(409, "conflict", exc.message)
     except Invalid as exc:
-        return error_response(400, "invalid", exc.message)
+        return error_response(400, exc.code, exc.message)
     except Forbidden as exc:
         return error_response(403, "forbidden", exc.message)
     except Unavailable as exc:

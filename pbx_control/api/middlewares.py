@@ -13,10 +13,10 @@ import uuid
 import structlog
 from aiohttp import web
 
-from pbx_control.api.context import POOL, PRINCIPAL, REQUEST_ID, TOKEN
+from pbx_control.api.context import POOL, PRINCIPAL, REQUEST_ID, TICKETS, TOKEN
 from pbx_control.api.errors import ApiError, Handler
 from pbx_control.api.registry import route_of
-from pbx_control.auth.tokens import lookup_token
+from pbx_control.auth.tokens import Principal, lookup_token
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api")
@@ -61,15 +61,18 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if not scheme and request.headers.get("Upgrade", "").lower() == "websocket":
-        # Browsers cannot set headers on a WebSocket: the token may come as ?token= instead.
-        scheme, token = "bearer", request.query.get("token", "").strip()
-    if scheme.lower() != "bearer" or not token:
-        raise ApiError(
-            401, "unauthorized", "a bearer token is required (Authorization: Bearer <token>)", challenge
-        )
-    principal = await lookup_token(request.app[POOL], token)
-    if principal is None:
-        raise ApiError(401, "unauthorized", "the token is invalid or has expired", challenge)
+        # Browsers cannot set headers on a WebSocket: they bring a single-use ticket instead
+        # (POST /events/tickets). The long-lived bearer token is never accepted in a URL.
+        principal, token = await _redeem_ticket(request, challenge)
+    else:
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(
+                401, "unauthorized", "a bearer token is required (Authorization: Bearer <token>)", challenge
+            )
+        found = await lookup_token(request.app[POOL], token)
+        if found is None:
+            raise ApiError(401, "unauthorized", "the token is invalid or has expired", challenge)
+        principal = found
     request[PRINCIPAL] = principal
     request[TOKEN] = token
     if principal.role not in route.roles:
@@ -78,3 +81,36 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         user_id=principal.user_id, organization_id=principal.organization_id
     ):
         return await handler(request)
+
+
+async def _redeem_ticket(request: web.Request, challenge: dict[str, str]) -> tuple[Principal, str]:
+    """The principal and bearer token behind `?ticket=` on a WebSocket upgrade, or 401."""
+    if "token" in request.query:
+        raise ApiError(
+            401,
+            "token_in_url",
+            "bearer tokens are not accepted in the URL: get a ticket with POST /api/v1/events/tickets"
+            " (Authorization: Bearer <token>) and connect with ?ticket=<ticket>",
+            challenge,
+        )
+    ticket = request.query.get("ticket", "").strip()
+    if not ticket:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "a bearer token (Authorization header) or a ticket (?ticket=, from POST /api/v1/events/tickets)"
+            " is required",
+            challenge,
+        )
+    grant = request.app[TICKETS].redeem(ticket)
+    principal = None if grant is None else await lookup_token(request.app[POOL], grant.token)
+    if (
+        grant is None
+        or principal is None
+        or principal.user_id != grant.user_id
+        or principal.organization_id != grant.organization_id
+    ):
+        raise ApiError(
+            401, "unauthorized", "the ticket is invalid, used or expired: get a new one", challenge
+        )
+    return principal, grant.token

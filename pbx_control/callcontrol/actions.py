@@ -59,10 +59,11 @@ class CallControl:
         await self._ami.send({"Action": "Hangup", "Channel": channel.name, "Cause": 16})
 
     async def blind_transfer(self, channel: Channel, organization: str, extension: str) -> None:
-        """The other party of `channel` goes to `extension` as if it had dialled it from the
-        organization (org-<slug> context: routed by the control service, with its fallback)."""
-        if not ids.EXTENSION.fullmatch(extension):
-            raise ValueError(f"invalid extension {extension!r}")
+        """The other party of `channel` goes to `extension` (an extension, or an outside number in
+        E.164) as if it had dialled it from the organization (org-<slug> context: routed by the
+        control service, with its fallback)."""
+        if not (ids.EXTENSION.fullmatch(extension) or ids.E164.fullmatch(extension)):
+            raise ValueError(f"invalid transfer target {extension!r}")
         await self._ami.send(
             {
                 "Action": "BlindTransfer",

@@ -17,7 +17,7 @@ def _app(app: web.Application, rt: Runtime) -> None:
     app[http_transfers.TRANSFERS] = (
         Transfers(ami, calls, rt.events) if ami is not None and calls is not None else None
     )
-    app[http_calls.HOLD] = Hold(ami, calls) if ami is not None and calls is not None else None
+    app[http.HOLD] = Hold(ami, calls, rt.events) if ami is not None and calls is not None else None
 
 
 FEATURE = Feature(

@@ -7,15 +7,29 @@ other; the holder also keeps the held party's uniqueid (PBX_HOLD_PEER), so a res
 restart of this service. Resume bridges the two again (AMI Bridge). A hold done on the phone
 itself (re-INVITE) is not this: Asterisk plays the music itself and reports Hold/Unhold events,
 which the call model keeps (Channel.on_hold).
+
+Hold also keeps its own registry of the calls it put on hold (the user's channel -> the held
+party), with one lock per call: the live model's dialplan location of a channel lags behind (or,
+without dialplan events on the AMI login, never shows) the Redirect, so the registry is what says
+"held by the app". An entry goes on resume, when either channel hangs up, and when the model is
+re-derived after an AMI reconnect (then the re-derived dialplan location, from CoreShowChannels,
+still shows a hold that outlived the connection).
+
+Both kinds of hold are told on the events hub: `call.held` and `call.resumed`, with `call`
+{id: the held call's channel, peer, endpoint, by: "app" | "phone"} (the hub shows them to whoever
+sees that call).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Mapping
 
 from pbx_control.ami.actions import first_message
 from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.ami.client import AmiClient
+from pbx_control.ami.events import EventPublisher
 from pbx_control.kernel import ids
 
 HOLD_CONTEXT = "pbx-hold"  # extensions_callcontrol.conf
@@ -24,20 +38,81 @@ DIGITS = re.compile(r"[0-9*#A-D]{1,%d}" % MAX_DIGITS)  # noqa: UP031
 DIGIT_MS = 200
 
 
-def held_by_app(channel: Channel) -> bool:
-    """The user's side of a call held from the app: waiting in [pbx-hold] holder (after resume
-    the channel keeps that dialplan location while bridged)."""
+def in_hold_dialplan(channel: Channel) -> bool:
+    """The user's side of a call held from the app as the model shows it: waiting in [pbx-hold]
+    holder (after resume the channel keeps that dialplan location while bridged)."""
     return channel.context == HOLD_CONTEXT and channel.exten == "holder" and channel.bridge_id is None
 
 
-def is_held(channel: Channel) -> bool:
-    return channel.on_hold or held_by_app(channel)
-
-
 class Hold:
-    def __init__(self, ami: AmiClient, calls: CallModel) -> None:
+    def __init__(self, ami: AmiClient, calls: CallModel, publisher: EventPublisher | None = None) -> None:
         self._ami = ami
         self._calls = calls
+        self._publisher = publisher
+        self._held: dict[str, str] = {}  # the user's channel's uniqueid -> the held party's
+        self._locks: dict[str, asyncio.Lock] = {}
+        calls.on_reset(self.forget_all)
+        if publisher is not None:
+            ami.on_event("Hold", self._on_phone_hold)
+            ami.on_event("Unhold", self._on_phone_hold)
+
+    def _publish(self, kind: str, mine: Channel, peer: Channel | None, by: str) -> None:
+        if self._publisher is None or not mine.organization:
+            return
+        self._publisher.publish(
+            {
+                "type": kind,
+                "organization": mine.organization,
+                "call": {
+                    "id": mine.uniqueid,
+                    "endpoint": mine.endpoint,
+                    "peer": peer.uniqueid if peer is not None else None,
+                    "by": by,
+                },
+            }
+        )
+
+    def _on_phone_hold(self, event: Mapping[str, object]) -> None:
+        """A phone held (re-INVITE sendonly/inactive) or took back a call (the model has applied
+        the event already: it follows every event and subscribed first)."""
+        channel = self._calls.get(str(event.get("Uniqueid", "")))
+        if channel is None:
+            return
+        peer = None
+        if channel.bridge_id is not None:
+            peer = next((c for c in self._calls.in_bridge(channel.bridge_id) if c is not channel), None)
+        held = str(event.get("Event", "")).lower() == "hold"
+        self._publish("call.held" if held else "call.resumed", channel, peer, "phone")
+
+    def forget_all(self) -> None:
+        self._held.clear()
+
+    def lock(self, channel: Channel) -> asyncio.Lock:
+        """One lock per call (the user's channel): a hold and a resume of it never interleave."""
+        self._prune()
+        return self._locks.setdefault(channel.uniqueid, asyncio.Lock())
+
+    def _prune(self) -> None:
+        for mine, peer in list(self._held.items()):
+            if self._calls.get(mine) is None or self._calls.get(peer) is None:
+                del self._held[mine]
+        for uniqueid, lock in list(self._locks.items()):
+            if self._calls.get(uniqueid) is None and not lock.locked():
+                del self._locks[uniqueid]
+
+    def held_by_app(self, channel: Channel) -> bool:
+        """`channel` (the user's side) is a call this service holds, or the model shows it in the
+        hold dialplan (a hold from before an AMI reconnect)."""
+        peer = self._held.get(channel.uniqueid)
+        if peer is not None:
+            if self._calls.get(peer) is not None:
+                return True
+            del self._held[channel.uniqueid]  # the held party hung up
+        return in_hold_dialplan(channel)
+
+    def is_held(self, channel: Channel) -> bool:
+        """On hold, from the app or on the phone (re-INVITE)."""
+        return channel.on_hold or self.held_by_app(channel)
 
     @property
     def ami(self) -> AmiClient:
@@ -64,9 +139,15 @@ class Hold:
                 "ExtraPriority": 1,
             }
         )
+        self._held[mine.uniqueid] = peer.uniqueid
+        self._publish("call.held", mine, peer, "app")
 
     async def held_peer(self, mine: Channel) -> Channel | None:
-        """The party `mine` holds (from its channel variable: survives a restart of this service)."""
+        """The party `mine` holds: from the registry, else from its channel variable (which
+        survives a restart of this service)."""
+        known = self._calls.get(self._held.get(mine.uniqueid, ""))
+        if known is not None:
+            return known
         response = await self._ami.send(
             {"Action": "Getvar", "Channel": mine.name, "Variable": "PBX_HOLD_PEER"}
         )
@@ -80,6 +161,8 @@ class Hold:
             await self._setvar(channel, "PBX_HOLD_OTHER", "")
         await self._setvar(mine, "PBX_HOLD_PEER", "")
         await self._ami.send({"Action": "Bridge", "Channel1": mine.name, "Channel2": peer.name, "Tone": "no"})
+        self._held.pop(mine.uniqueid, None)
+        self._publish("call.resumed", mine, peer, "app")
 
     async def send_digits(self, peer: Channel, digits: str) -> None:
         """Play `digits` to the far end (RFC 4733 events on its RTP), one after the other."""

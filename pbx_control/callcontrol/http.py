@@ -19,6 +19,7 @@ from pbx_control.api.context import CALLS, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.callcontrol.actions import CallControl, is_uniqueid
+from pbx_control.callcontrol.hold import Hold
 from pbx_control.callcontrol.schemas import (
     CallOut,
     CallRef,
@@ -27,11 +28,13 @@ from pbx_control.callcontrol.schemas import (
     ParkOut,
     TransferIn,
 )
-from pbx_control.callcontrol.views import CallView, calls_of, peer_of
+from pbx_control.callcontrol.views import CallView, calls_of, held_in_model, peer_of
 from pbx_control.callcontrol.visibility import viewer
+from pbx_control.reachability.checks import forward_number
 
 routes = RouteTable("calls")
 CALL_CONTROL: web.AppKey[CallControl | None] = web.AppKey("call_control")
+HOLD: web.AppKey[Hold | None] = web.AppKey("call_hold")
 
 
 def _control(ctx: Ctx) -> tuple[CallControl, CallModel]:
@@ -80,7 +83,9 @@ async def list_calls(ctx: Ctx) -> list[dict[str, Any]]:
     """Operators and admins see every device's call in their organization."""
     _, calls = _control(ctx)
     _, _, endpoints = await _asker(ctx)
-    return [_out(v) for v in calls_of(calls, sorted(endpoints))]
+    hold = ctx.app.get(HOLD)
+    held = hold.is_held if hold is not None else held_in_model
+    return [_out(v) for v in calls_of(calls, sorted(endpoints), held)]
 
 
 @routes.route("POST", "/calls/hangup", summary="Hang up a call", roles=MEMBERS, body=CallRef)
@@ -91,16 +96,24 @@ async def hangup_call(ctx: Ctx) -> None:
 
 
 @routes.route(
-    "POST", "/calls/transfer", summary="Blind transfer to an extension", roles=MEMBERS, body=TransferIn
+    "POST",
+    "/calls/transfer",
+    summary="Blind transfer to an extension, a group or an outside number",
+    roles=MEMBERS,
+    body=TransferIn,
 )
 async def transfer_call(ctx: Ctx) -> None:
     """The other party goes to `to` as if it had dialled it, with everything that applies there
-    (activity, forwards, groups); the device that transferred is free at once."""
+    (activity, forwards, groups); the device that transferred is free at once. `to` is an
+    extension (a colleague or a group) or an outside number, checked as a forward target is."""
     control, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
+    # The same check as a forward target (reachability): a user or group of the organization, not
+    # oneself, or an outside number (stored as E.164); 400 invalid_input otherwise.
+    target = await forward_number(ctx.pool, ctx.org_id, ctx.principal.user_id, ctx.body.to, "to")
     if peer_of(calls, channel) is None:
         raise ApiError(409, "not_connected", "only an answered call can be transferred")
     with _asterisk_errors():
-        await control.blind_transfer(channel, slug, ctx.body.to)
+        await control.blind_transfer(channel, slug, target)
 
 
 @routes.route(

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
+from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.api.context import Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.callcontrol.dial import DestinationError, parse_destination, ring_then_dial
-from pbx_control.callcontrol.hold import Hold, held_by_app, is_held
-from pbx_control.callcontrol.http import _asker, _asterisk_errors, _channel, _control
+from pbx_control.callcontrol.hold import Hold
+from pbx_control.callcontrol.http import HOLD, _asker, _asterisk_errors, _channel, _control
 from pbx_control.callcontrol.schemas import CallRef, DialIn, DialOut, DtmfIn, RetrieveIn, SwapIn
 from pbx_control.callcontrol.views import peer_of
 
 routes = RouteTable("calls")
-HOLD: web.AppKey[Hold | None] = web.AppKey("call_hold")
 
 _MY_DEVICES = """
 SELECT d.id, d.sip_username, u.name
@@ -56,27 +54,33 @@ async def hold_call(ctx: Ctx) -> None:
     """The other party hears music on hold; your device stays on the call, silent, until resume."""
     hold = _hold(ctx)
     _, calls, channel, _, _ = await _channel(ctx, ctx.body.call)
-    if is_held(channel):
-        raise ApiError(409, "already_held", "the call is already on hold")
-    peer = peer_of(calls, channel)
-    if peer is None:
-        raise ApiError(409, "not_connected", "only an answered call can be held")
-    with _asterisk_errors():
-        await hold.hold(channel, peer)
+    await _hold_one(hold, calls, channel)
+
+
+async def _hold_one(hold: Hold, calls: CallModel, channel: Channel) -> None:
+    async with hold.lock(channel):
+        if hold.is_held(channel):
+            raise ApiError(409, "already_held", "the call is already on hold")
+        peer = peer_of(calls, channel)
+        if peer is None:
+            raise ApiError(409, "not_connected", "only an answered call can be held")
+        with _asterisk_errors():
+            await hold.hold(channel, peer)
 
 
 async def _resume(ctx: Ctx, call: str) -> None:
     hold = _hold(ctx)
     _, _, channel, _, _ = await _channel(ctx, call)
-    if not held_by_app(channel):
-        if channel.on_hold:
-            raise ApiError(409, "held_on_phone", "held on the phone: take it back there")
-        raise ApiError(409, "not_held", "the call is not on hold")
-    with _asterisk_errors():
-        peer = await hold.held_peer(channel)
-        if peer is None:
-            raise ApiError(409, "call_changed", "the held party is gone")
-        await hold.resume(channel, peer)
+    async with hold.lock(channel):
+        if not hold.held_by_app(channel):
+            if channel.on_hold:
+                raise ApiError(409, "held_on_phone", "held on the phone: take it back there")
+            raise ApiError(409, "not_held", "the call is not on hold")
+        with _asterisk_errors():
+            peer = await hold.held_peer(channel)
+            if peer is None:
+                raise ApiError(409, "call_changed", "the held party is gone")
+            await hold.resume(channel, peer)
 
 
 @routes.route("POST", "/calls/resume", summary="Take a held call back", roles=MEMBERS, body=CallRef)
@@ -92,7 +96,7 @@ async def swap_calls(ctx: Ctx) -> None:
     call that is not on hold; with none, this is a resume)."""
     hold = _hold(ctx)
     _, calls, held, _, _ = await _channel(ctx, ctx.body.call)
-    if not held_by_app(held):
+    if not hold.held_by_app(held):
         raise ApiError(409, "not_held", "the call to take back is not on hold")
     if ctx.body.active is not None:
         _, _, active, _, _ = await _channel(ctx, ctx.body.active)
@@ -100,15 +104,15 @@ async def swap_calls(ctx: Ctx) -> None:
     else:
         _, _, endpoints = await _asker(ctx)
         mine = [c for e in sorted(endpoints) for c in calls.by_endpoint(e)]
-        actives = [c for c in mine if c.uniqueid != held.uniqueid and peer_of(calls, c) and not is_held(c)]
+        actives = [
+            c for c in mine if c.uniqueid != held.uniqueid and peer_of(calls, c) and not hold.is_held(c)
+        ]
         if len(actives) > 1:
             raise ApiError(409, "ambiguous", "you have several active calls: say which one in `active`")
     for active in actives:
-        peer = peer_of(calls, active)
-        if peer is None or is_held(active):
+        if peer_of(calls, active) is None or hold.is_held(active):
             raise ApiError(409, "not_connected", "the call to hold is not an answered, active call")
-        with _asterisk_errors():
-            await hold.hold(active, peer)
+        await _hold_one(hold, calls, active)
     await _resume(ctx, held.uniqueid)
 
 

@@ -37,7 +37,13 @@ class CallRef(Input):
 
 class TransferIn(Input):
     call: CallId
-    to: Extension
+    to: str = Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[0-9+() -]+$",
+        description="an extension of the organization (a user or a group) or an outside number"
+        " (E.164, national 0... or international 00...), checked as a forward target is",
+    )
 
 
 class ParkIn(Input):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from pbx_control.ami.calls import CallModel, Channel
-from pbx_control.callcontrol.hold import is_held
+from pbx_control.callcontrol.hold import in_hold_dialplan
+
+HeldTest = Callable[[Channel], bool]
+
+
+def held_in_model(channel: Channel) -> bool:
+    """Held as the model alone shows it (the service passes Hold.is_held, which knows more)."""
+    return channel.on_hold or in_hold_dialplan(channel)
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ def peer_of(calls: CallModel, channel: Channel) -> Channel | None:
     return None
 
 
-def view(calls: CallModel, channel: Channel) -> CallView:
+def view(calls: CallModel, channel: Channel, held: HeldTest = held_in_model) -> CallView:
     peer = peer_of(calls, channel)
     number = channel.connected_line_num or (peer.caller_id_num if peer else "")
     name = channel.connected_line_name or (peer.caller_id_name if peer else "")
@@ -44,12 +51,12 @@ def view(calls: CallModel, channel: Channel) -> CallView:
         peer_name=name,
         bridged=peer is not None,
         since=channel.created_at,
-        held=is_held(channel),
+        held=held(channel),
     )
 
 
-def calls_of(calls: CallModel, endpoints: Iterable[str]) -> list[CallView]:
+def calls_of(calls: CallModel, endpoints: Iterable[str], held: HeldTest = held_in_model) -> list[CallView]:
     """The calls on these devices, oldest first."""
     channels = [c for e in endpoints for c in calls.by_endpoint(e)]
     channels.sort(key=lambda c: (c.created_at is None, c.created_at or datetime.min, c.uniqueid))
-    return [view(calls, c) for c in channels]
+    return [view(calls, c, held) for c in channels]

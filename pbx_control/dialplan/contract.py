@@ -27,7 +27,7 @@ MAX_NAME = 64
 ACTIONS = frozenset(
     {
         # routing
-        "dial", "external", "voicemail", "vmmain", "busy", "unknown", "unavailable",
+        "dial", "external", "voicemail", "vmmain", "busy", "unknown", "unavailable", "refused",
         # answer groups
         "queue", "group-voicemail", "group-goto",
         # feature codes

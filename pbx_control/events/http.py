@@ -1,8 +1,10 @@
 """GET /events: a WebSocket that pushes the asker's organization's live events as JSON.
 
-Authentication is the usual bearer token: an ``Authorization: Bearer`` header, or, because browsers
-cannot set headers on a WebSocket, ``?token=<token>`` on the upgrade request (api.middlewares). The
-token is checked again every ``RECHECK_TOKEN_S``: after a logout or password change the socket is
+Authentication is the usual bearer token in an ``Authorization: Bearer`` header, or, because browsers
+cannot set headers on a WebSocket, ``?ticket=<ticket>`` on the upgrade request: a single-use ticket
+good for 30 s, from ``POST /events/tickets`` (auth/tickets.py, api.middlewares). The bearer token
+itself is never accepted in the URL (401 ``token_in_url``). The token (the ticket's, for a ticket) is
+checked again every ``RECHECK_TOKEN_S``: after a logout or password change the socket is
 closed with 4001. A client that does not keep up (more than the hub's ``max_buffer`` unsent) is
 closed with 4008; it should reconnect and start again from the ``hello`` snapshot.
 
@@ -25,16 +27,14 @@ from aiohttp import WSMsgType, web
 
 from pbx_control.ami.calls import CallModel
 from pbx_control.ami.events import EventPublisher
-from pbx_control.api.context import CALLS, EVENTS, TOKEN, Ctx
+from pbx_control.api.context import CALLS, EVENTS, PRINCIPAL, TICKETS, TOKEN, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.auth.tokens import lookup_token
 from pbx_control.callcontrol.visibility import viewer, visible_channels
 from pbx_control.events.frames import text_frame
 from pbx_control.events.hub import EventHub, Scope, encode, hub_for
-from pbx_control.events.schemas import (
-    EventMessage,
-)
+from pbx_control.events.schemas import EventMessage, TicketOut
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api.events")
@@ -48,6 +48,25 @@ CLOSE_TOO_SLOW = 4008
 
 
 @routes.route(
+    "POST",
+    "/events/tickets",
+    summary="A single-use ticket to open the live events WebSocket from a browser",
+    roles=MEMBERS,
+    response=TicketOut,
+    status=201,
+)
+async def issue_ticket(ctx: Ctx) -> dict[str, Any]:
+    """Open `GET /events?ticket=<ticket>` within `expires_in_s` seconds: the ticket works once, for
+    you, and only while the bearer token you asked with is valid. Browsers use it because they
+    cannot set an Authorization header on a WebSocket; a bearer token in the URL is refused."""
+    principal = ctx.request[PRINCIPAL]
+    store = ctx.app[TICKETS]
+    ticket = store.issue(principal.user_id, principal.organization_id, ctx.request[TOKEN])
+    log.info("events.ticket_issued")
+    return {"ticket": ticket, "expires_in_s": store.ttl_s}
+
+
+@routes.route(
     "GET",
     "/events",
     summary="Live events of my organization (WebSocket)",
@@ -56,7 +75,8 @@ CLOSE_TOO_SLOW = 4008
     status=101,
 )
 async def event_stream(ctx: Ctx) -> web.StreamResponse:
-    """Upgrade to a WebSocket (token in the Authorization header or `?token=`). Messages are JSON
+    """Upgrade to a WebSocket (token in the Authorization header, or `?ticket=` from
+    `POST /events/tickets`; a bearer token as `?token=` is refused with 401). Messages are JSON
     objects with a `type`; only events of the asker's organization are sent, and to a plain user
     only those of their own calls (and the organization's presence and groups). `?since=<seq>` and
     `&epoch=` resume after a reconnect. Close codes: 4001

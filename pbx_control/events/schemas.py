@@ -17,3 +17,10 @@ class EventMessage(BaseModel):
     organization: str | None = Field(default=None, description="the organization's slug")
     seq: int | None = Field(default=None, description="the organization's number for this event")
     epoch: str | None = Field(default=None, description="changes when numbering starts again")
+
+
+class TicketOut(BaseModel):
+    """A single-use ticket for one WebSocket upgrade: ``GET /events?ticket=<ticket>``."""
+
+    ticket: str = Field(description="opaque; good for one upgrade, for the user who asked")
+    expires_in_s: int = Field(examples=[30], description="seconds until it can no longer be used")

@@ -20,7 +20,12 @@ class Conflict(DomainError):
 
 
 class Invalid(DomainError):
-    """The input is malformed or out of range; the message says which field and why."""
+    """The input is malformed or out of range; the message says which field and why. `code` names
+    the kind for the error body (e.g. destination_not_allowed), "invalid" unless told."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Forbidden(DomainError):

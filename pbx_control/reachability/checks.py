@@ -11,6 +11,7 @@ from typing import Any
 from pbx_control.kernel import ids
 from pbx_control.kernel.db import Db
 from pbx_control.kernel.errors import Invalid, NotFound
+from pbx_control.routing.destinations import REFUSED_CLASSES, destination_class
 from pbx_control.tenancy.phone_numbers import normalize
 
 MAX_SETTING_AHEAD = timedelta(days=366)
@@ -51,9 +52,28 @@ async def forward_number(db: Db, org_id: int, user_id: int, raw: object, field: 
             return text
         raise Invalid(f"{field}: no user or group has extension {text}")
     try:
-        return normalize(text)
+        number = normalize(text)
     except Invalid as exc:
         raise Invalid(f"{field}: {exc.message}") from None
+    kind = destination_class(number)
+    if kind in REFUSED_CLASSES:
+        raise Invalid(
+            f"{field}: {kind} numbers may not be forwarded to (the organization's call policy)",
+            "destination_not_allowed",
+        )
+    own = await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM numbers WHERE organization_id = $1 AND number = $2)"
+        " OR EXISTS (SELECT 1 FROM organizations WHERE id = $1 AND main_number = $2)",
+        org_id,
+        number,
+    )
+    if own:
+        raise Invalid(
+            f"{field}: {number} is one of the organization's own numbers; forward to the extension instead"
+            " (a forward to it would loop through the carrier)",
+            "destination_not_allowed",
+        )
+    return number
 
 
 async def _group_extension(db: Db, org_id: int, extension: str) -> bool:

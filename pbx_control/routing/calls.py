@@ -27,6 +27,7 @@ from pbx_control.routing.decision import (
     ring_user,
     user_route,
 )
+from pbx_control.routing.destinations import REFUSED_CLASSES, destination_class
 from pbx_control.routing.dialled import classify, to_e164
 from pbx_control.routing.repository import RoutingRepository
 from pbx_control.routing.targets import Targets
@@ -83,6 +84,9 @@ class CallRouter:
             return Route("vmmain", voicemail=f"{me.extension}@{org}", reason="own voicemail")
         dialled = classify(dialled_text)
         if dialled.kind == "external":
+            kind = destination_class(dialled_text)
+            if kind in REFUSED_CLASSES:
+                return Route("refused", reason=f"call policy: {kind} numbers may not be dialled")
             me = await self._repo.caller(org, endpoint, now)
             return decide_internal(dialled, None, me.outbound if me else None)
         if dialled.kind != "extension":

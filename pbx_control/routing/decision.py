@@ -16,7 +16,7 @@ from pbx_control.kernel import ids
 from pbx_control.reachability.decision import NO_DIVERSIONS, Activity, Diversions, Verdict
 from pbx_control.routing.dialled import Dialled
 
-Action = Literal["dial", "external", "voicemail", "vmmain", "busy", "unknown", "unavailable"]
+Action = Literal["dial", "external", "voicemail", "vmmain", "busy", "unknown", "unavailable", "refused"]
 CallerIdMode = Literal["main", "own", "hidden"]
 EXTERNAL_RING_S = 120
 

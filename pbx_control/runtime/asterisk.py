@@ -34,6 +34,7 @@ class AsteriskInstance:
     db_password: str
     rtp_start: int
     rtp_end: int
+    http_port: int = 8088  # Asterisk's HTTP server: SIP over WebSocket at /ws
     ami_username: str = "pbx-control"
     sip_bind: str = "0.0.0.0"  # noqa: S104 - phones register from the network
     verbose: int = 0
@@ -92,6 +93,7 @@ class AsteriskInstance:
                 "sip_port": self.sip_port,
                 "rtp_start": self.rtp_start,
                 "rtp_end": self.rtp_end,
+                "http_port": self.http_port,
                 "db_host": self.db_host,
                 "db_port": self.db_port,
                 "db_name": self.db_name,

@@ -30,6 +30,8 @@ class Ports:
     api: int
     rtp_start: int
     rtp_end: int
+    # Asterisk's HTTP server: the SIP-over-WebSocket transport of browser softphones (/ws).
+    http: int
 
     @classmethod
     def for_tests(cls, base: int) -> Ports:
@@ -43,10 +45,11 @@ class Ports:
             api=base + 80,
             rtp_start=base + 1000,
             rtp_end=base + 1999,
+            http=base + 88,
         )
 
 
-RUN_PORTS = Ports(pg=55432, sip=5060, ami=5038, agi=4573, api=8080, rtp_start=10000, rtp_end=10999)
+RUN_PORTS = Ports(pg=55432, sip=5060, ami=5038, agi=4573, api=8080, rtp_start=10000, rtp_end=10999, http=8088)
 
 
 class Stack:
@@ -125,6 +128,7 @@ class Stack:
                 db_password=unquote(u.password or ""),
                 rtp_start=self.ports.rtp_start,
                 rtp_end=self.ports.rtp_end,
+                http_port=self.ports.http,
                 verbose=self.verbose,
                 full_log=self.verbose > 0,
             )
@@ -149,6 +153,7 @@ class Stack:
             "PBX_AMI_SECRET": self.ami_secret,
             "PBX_ASTERISK_ETC": str(inst.etc_dir),
             "PBX_SIP_PORT": str(self.ports.sip),
+            "PBX_SIP_WS_PORT": str(self.ports.http),
         }
 
     def settings(self) -> Settings:
@@ -162,6 +167,7 @@ class Stack:
             ami_secret=self.ami_secret,
             asterisk_etc=Path(env["PBX_ASTERISK_ETC"]),
             sip_port=self.ports.sip,
+            sip_ws_port=self.ports.http,
             sip_domain=self.config.sip_domain,
         )
 

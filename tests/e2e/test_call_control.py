@@ -136,3 +136,36 @@ def test_hang_up_from_the_app_and_who_may_touch_whose_call(e2e: E2E, platform: A
     ok(b_answers)
     ok(call)
     until("the call gone from the app", lambda: bo_app.get("/calls") == [])
+
+
+def test_direct_transfer_to_a_group_and_to_an_outside_number(e2e: E2E, office: tuple) -> None:
+    org, anna, bo, cecilia = office
+    group = org.admin.post(
+        "/groups", {"extension": "20", "name": "Support", "members": [{"user_id": cecilia.id}]}, expect=201
+    )
+    app(e2e, cecilia).post(f"/groups/{group['id']}/login", {}, expect=200)
+    a, b, c = phone(e2e, anna), phone(e2e, bo), phone(e2e, cecilia)
+    bo_app = app(e2e, bo)
+    # Checked as a forward target is: no such extension, oneself, not a number: 400, nothing happens.
+    b_answers, c_answers = b.answer(), c.answer()
+    time.sleep(SETTLE_S)
+    call = a.call("1002", hold_ms=4000, wait=False)
+    mine = answered_call(bo_app)
+    for to in ("4711", "1002", "+0"):
+        assert bo_app.post("/calls/transfer", {"call": mine["id"], "to": to}, expect=400)["error"]["code"]
+    assert answered_call(bo_app)["id"] == mine["id"]
+    bo_app.post("/calls/transfer", {"call": mine["id"], "to": "20"}, expect=204)  # the group
+    ok(b_answers)
+    ok(c_answers)  # Cecilia, logged in to the group, takes it
+    ok(call)
+
+    b_answers = b.answer()
+    carrier = e2e.carrier().answer()
+    time.sleep(SETTLE_S)
+    call = a.call("1002", hold_ms=4000, wait=False)
+    mine = answered_call(bo_app)
+    bo_app.post("/calls/transfer", {"call": mine["id"], "to": "070-123 45 67"}, expect=204)
+    ok(b_answers)
+    assert carrier.wait(20) == 0, carrier.explain()
+    assert carrier.received("INVITE")[0].startswith("INVITE sip:+46701234567@")
+    ok(call)

@@ -12,6 +12,7 @@ from tests.e2e.conftest import E2E
 from tests.support import sipp_scenarios
 from tests.support.api import Api
 from tests.support.calls import SETTLE_S, answered_call, app, ok, phone, until
+from tests.support.events_ws import EventSocket
 from tests.support.provision import Org, User, new_org
 from tests.support.rtp import RtpListener, with_media
 from tests.support.sipp import Phone, SippRun, header
@@ -117,19 +118,81 @@ def test_a_hold_on_the_phone_shows_as_held_in_the_app(e2e: E2E, office: tuple) -
     _, anna, bo, _ = office
     a, b = phone(e2e, anna), phone(e2e, bo)
     anna_app = app(e2e, anna)
-    b_answers = b.answer(timeout_s=30)
-    time.sleep(SETTLE_S)
-    call = a._start(_phone_hold_call("1002"), "call", remote=True, timeout_s=30)
-    first = until("Anna's call", lambda: [c for c in anna_app.get("/calls") if c["state"] == "Up"])[0]
-    assert first["held"] is False
-    held = until("held from the phone", lambda: [c for c in anna_app.get("/calls") if c["held"]], 5)
-    assert held[0]["id"] == first["id"]
-    # The app cannot take it back: the phone holds it.
-    r = anna_app.post("/calls/resume", {"call": first["id"]}, expect=409)
-    assert r["error"]["code"] == "held_on_phone"
-    until("taken back on the phone", lambda: [c for c in anna_app.get("/calls") if not c["held"]], 6)
-    ok(call, 30)
-    ok(b_answers, 10)
+    with EventSocket(anna_app) as events:
+        b_answers = b.answer(timeout_s=30)
+        time.sleep(SETTLE_S)
+        call = a._start(_phone_hold_call("1002"), "call", remote=True, timeout_s=30)
+        first = until("Anna's call", lambda: [c for c in anna_app.get("/calls") if c["state"] == "Up"])[0]
+        assert first["held"] is False
+        held = until("held from the phone", lambda: [c for c in anna_app.get("/calls") if c["held"]], 5)
+        assert held[0]["id"] == first["id"]
+        # The events say so too.
+        told = events.wait_for("call.held", lambda m: m.get("type") == "call.held")
+        assert (told["call"]["id"], told["call"]["by"]) == (first["id"], "phone")
+        # The app cannot take it back: the phone holds it.
+        r = anna_app.post("/calls/resume", {"call": first["id"]}, expect=409)
+        assert r["error"]["code"] == "held_on_phone"
+        until("taken back on the phone", lambda: [c for c in anna_app.get("/calls") if not c["held"]], 6)
+        back = events.wait_for("call.resumed", lambda m: m.get("type") == "call.resumed")
+        assert (back["call"]["id"], back["call"]["by"]) == (first["id"], "phone")
+        ok(call, 30)
+        ok(b_answers, 10)
+
+
+def test_swap_holds_the_active_call_and_takes_back_the_held_one(e2e: E2E, office: tuple) -> None:
+    org, anna, bo, cecilia = office
+    second = org.add_device(bo)
+    a, c = phone(e2e, anna), phone(e2e, cecilia)
+    b1 = phone(e2e, bo)
+    b2 = e2e.phone(second.sip_username, second.sip_password)
+    b2.register()
+    bo_app = app(e2e, bo)
+    with RtpListener() as anna_hears, RtpListener() as cecilia_hears:
+        a_answers, c_answers = answer_with_media(a, anna_hears), answer_with_media(c, cecilia_hears)
+        time.sleep(SETTLE_S)
+        to_anna = b1.call("1001", hold_ms=12000, wait=False, timeout_s=40, remote_may_hang_up=True)
+        first = answered_call(bo_app)
+        bo_app.post("/calls/hold", {"call": first["id"]}, expect=204)  # Anna hears music
+        to_cecilia = b2.call("1003", hold_ms=12000, wait=False, timeout_s=40, remote_may_hang_up=True)
+        other = until(
+            "Bo's second call",
+            lambda: [x for x in bo_app.get("/calls") if x["bridged"] and x["id"] != first["id"]],
+        )[0]
+        assert packets_within(anna_hears, 1.0) > 25
+        # As an app would: swap once it shows the first call held (the model follows AMI events,
+        # which lag under load).
+        until(
+            "the first call shown held",
+            lambda: [x for x in bo_app.get("/calls") if x["id"] == first["id"] and x["held"]],
+        )
+
+        bo_app.post("/calls/swap", {"call": first["id"]}, expect=204)
+        calls = until(
+            "swapped",
+            lambda: (
+                {x["id"]: x for x in bo_app.get("/calls")}
+                if {(x["id"], x["held"]) for x in bo_app.get("/calls")}
+                == {(first["id"], False), (other["id"], True)}
+                else None
+            ),
+        )
+        assert calls[first["id"]]["bridged"] and not calls[other["id"]]["bridged"]
+        time.sleep(0.3)
+        assert packets_within(cecilia_hears, 1.0) > 25  # now Cecilia hears the music
+        assert packets_within(anna_hears, 1.0) < 10  # and Anna talks to Bo again
+
+        bo_app.post("/calls/swap", {"call": other["id"]}, expect=204)  # and back
+        until(
+            "swapped back",
+            lambda: (
+                {(x["id"], x["held"]) for x in bo_app.get("/calls")}
+                == {(first["id"], True), (other["id"], False)}
+            ),
+        )
+        bo_app.post("/calls/hangup", {"call": first["id"]}, expect=204)  # the held one
+        bo_app.post("/calls/hangup", {"call": other["id"]}, expect=204)
+        for run in (to_anna, to_cecilia, a_answers, c_answers):
+            ok(run, 20)
 
 
 def test_keypad_digits_reach_the_far_end(e2e: E2E, office: tuple) -> None:

@@ -115,6 +115,30 @@ def test_outbound_call_leaves_through_the_trunk_with_the_organizations_number(
         assert f"sip:{expected}@" in header(invite, "From")
 
 
+@pytest.mark.security
+def test_premium_and_international_numbers_are_refused_with_403_and_emergency_calls_go_out(
+    e2e: E2E, platform: Api
+) -> None:
+    """The call policy (routing/destinations.py): a device dialling a premium-rate or an
+    international number gets 403 and the trunk sees nothing; 112 leaves through the trunk."""
+    org = new_org(platform, main_number="+46812349950")
+    anna = org.add_user("1001", "Anna")
+    phone = e2e.phone(anna.devices[0].sip_username, anna.devices[0].sip_password)
+    phone.register()
+    carrier = e2e.carrier()
+    answering = carrier.answer(timeout_s=8)
+    time.sleep(SETTLE_S)
+    for number in ("0900123456", "+46939123456", "+4420794601234", "0044207946012"):
+        assert_ok(phone.call(number, expect=403))
+    answering.wait(10)
+    assert answering.received("INVITE") == [], "a refused number went out through the trunk"
+    answering = carrier.answer()
+    time.sleep(SETTLE_S)
+    assert_ok(phone.call("112"))
+    assert answering.wait(10) == 0, answering.explain()
+    assert answering.received("INVITE")[0].startswith("INVITE sip:112@")
+
+
 def test_a_number_that_does_not_exist_gets_404(e2e: E2E, platform: Api) -> None:
     org = new_org(platform)
     anna = org.add_user("1001", "Anna")

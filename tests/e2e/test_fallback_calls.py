@@ -139,6 +139,29 @@ def test_a_device_calls_out_through_the_trunk_when_the_control_service_is_down(
         assert "sip:+46812349700@" in header(invite, "From")  # the organization's number
 
 
+@pytest.mark.security
+def test_the_fallback_refuses_international_and_premium_numbers_but_lets_emergency_calls_out(
+    e2e: E2E, platform: Api
+) -> None:
+    """With the control service down no call policy is applied: the fallback lets devices call
+    only national numbers and emergency numbers out; international and premium are 403."""
+    c = callee(e2e, platform)
+    c.org.add_user("112", "Extension named like the emergency number")
+    with control_down(e2e):
+        carrier = e2e.carrier().answer(timeout_s=8)
+        time.sleep(SETTLE_S)
+        for number in ("+4420794601234", "0044207946012", "0900123456", "+46939123456", "0944123456"):
+            assert_ok(c.phone.call(number, expect=403))
+        carrier.wait(10)
+        assert carrier.received("INVITE") == [], "a refused number went out through the trunk"
+        for emergency in ("112", "11414"):
+            carrier = e2e.carrier().answer()
+            time.sleep(SETTLE_S)
+            assert_ok(c.phone.call(emergency))
+            assert carrier.wait(10) == 0, carrier.explain()
+            assert carrier.received("INVITE")[0].startswith(f"INVITE sip:{emergency}@")
+
+
 # -- nothing from the carrier goes back out --------------------------------------------------------
 
 

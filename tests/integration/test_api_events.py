@@ -12,6 +12,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import asyncpg
@@ -117,21 +118,86 @@ async def test_hello_carries_the_current_channels_of_the_organization(db_pool: a
             assert [c["uniqueid"] for c in hello["channels"]] == ["1.1"]
 
 
-async def test_token_in_the_query_for_browsers(db_pool: asyncpg.Pool) -> None:
+async def ticket(client: TestClient, token: str) -> str:
+    resp = await client.post(f"{URL}/tickets", headers=bearer(token))
+    assert resp.status == 201, await resp.text()
+    body = await resp.json()
+    assert body["expires_in_s"] == 30
+    return str(body["ticket"])
+
+
+async def handshake_refused(client: TestClient, query: str) -> int:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+        await client.ws_connect(URL + query)
+    return err.value.status
+
+
+async def test_a_ticket_for_browsers_works_once_for_its_user(db_pool: asyncpg.Pool) -> None:
     await seed_world(db_pool)
     publisher = EventPublisher()
     async with events_client(db_pool, publisher) as client:
         token = await login(client, "beta-admin")
-        async with client.ws_connect(f"{URL}?token={token}") as ws:
+        first = await ticket(client, token)
+        async with client.ws_connect(f"{URL}?ticket={first}") as ws:
             assert (await receive(ws))["organization"] == "beta"
-        # only on a WebSocket upgrade: a plain request with ?token= is still unauthenticated
-        resp = await client.get(f"{PREFIX}/users/me?token={token}")
+        # single use: the same ticket again is refused
+        assert await handshake_refused(client, f"?ticket={first}") == 401
+        # only on a WebSocket upgrade: a plain request with ?ticket= is still unauthenticated
+        resp = await client.get(f"{PREFIX}/users/me?ticket={await ticket(client, token)}")
         assert resp.status == 401
+        # a logout in between kills the tickets issued under that token
+        pending = await ticket(client, token)
+        resp = await client.post(f"{PREFIX}/auth/logout", headers=bearer(token))
+        assert resp.status in (200, 204)
+        assert await handshake_refused(client, f"?ticket={pending}") == 401
+        # a ticket needs a token
+        resp = await client.post(f"{URL}/tickets")
+        assert resp.status == 401
+
+
+async def test_a_ticket_expires_after_30_seconds(db_pool: asyncpg.Pool) -> None:
+    await seed_world(db_pool)
+    now = [datetime(2026, 3, 2, 9, 0, tzinfo=UTC)]
+    publisher = EventPublisher()
+    app = composed_app(db_pool, calls=CallModel(publisher), events=publisher, clock=lambda: now[0])
+    async with TestClient(TestServer(app)) as client:
+        token = await login(client, "alpha-operator")
+        late, in_time = await ticket(client, token), await ticket(client, token)
+        now[0] += timedelta(seconds=29)
+        async with client.ws_connect(f"{URL}?ticket={in_time}") as ws:
+            assert (await receive(ws))["organization"] == "alpha"
+        now[0] += timedelta(seconds=2)
+        assert await handshake_refused(client, f"?ticket={late}") == 401
+
+
+async def test_the_bearer_token_in_the_url_is_refused(db_pool: asyncpg.Pool) -> None:
+    await seed_world(db_pool)
+    async with events_client(db_pool, EventPublisher()) as client:
+        token = await login(client, "beta-admin")
+        resp = await client.get(
+            f"{URL}?token={token}",
+            headers={
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+            },
+        )
+        assert resp.status == 401
+        error = (await resp.json())["error"]
+        assert error["code"] == "token_in_url"
+        assert "ticket" in error["message"]
 
 
 @pytest.mark.parametrize(
     ("headers", "query"),
-    [({}, ""), ({"Authorization": "Bearer nope"}, ""), ({}, "?token=nope"), ({}, "?token=")],
+    [
+        ({}, ""),
+        ({"Authorization": "Bearer nope"}, ""),
+        ({}, "?ticket=nope"),
+        ({}, "?ticket="),
+        ({}, "?token=nope"),
+    ],
 )
 async def test_without_a_valid_token_401_before_any_upgrade(
     db_pool: asyncpg.Pool, headers: dict, query: str

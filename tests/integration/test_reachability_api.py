@@ -222,6 +222,10 @@ BAD_CUSTOM = [
         "only for",
     ),
     ({"label": "Kurs", "spoken_text": "är på kurs", "destination": "pager"}, "destination"),
+    (
+        {"label": "Kurs", "spoken_text": "är på kurs", "destination": "forward", "forward_to": "0939123456"},
+        "premium numbers may not be forwarded to",
+    ),
 ]
 BAD_SETTINGS = [
     ({"forward_all": "12ab"}, "forward_all"),
@@ -229,6 +233,11 @@ BAD_SETTINGS = [
     ({"forward_all": "9999"}, "no user or group has extension 9999"),
     ({"forward_all": "1001"}, "own extension"),
     ({"forward_busy": "07-0123-4567-8901-2345"}, "forward_busy"),
+    ({"forward_all": "0900 123 456"}, "premium numbers may not be forwarded to"),
+    ({"forward_busy": "+44 20 7946 0123"}, "international numbers may not be forwarded to"),
+    ({"forward_no_answer": "0044207946012"}, "international numbers may not be forwarded to"),
+    ({"forward_no_answer": "08 700 000 00"}, "own numbers"),  # alpha-user's own DID
+    ({"forward_all": "+46810000000"}, "own numbers"),  # alpha's main number
     ({"forward_all": "+46701234567", "forward_all_until": "2020-01-01T00:00:00Z"}, "in the past"),
     ({"closed": True, "closed_until": "2099-01-01T00:00:00Z"}, "days ahead"),
     ({"closed_until": "<a day after the clock>"}, "needs closed"),
@@ -351,3 +360,24 @@ async def test_the_worker_sweeps_unused_files(db_pool: asyncpg.Pool, tmp_path: P
     worker = PromptWorker(db_pool, tmp_path)
     assert await worker.sweep() == 1
     assert not old.exists() and fresh.exists() and other.exists()
+
+
+@pytest.mark.security
+async def test_toll_fraud_forwards_are_refused_as_destination_not_allowed(env: tuple) -> None:
+    """Premium and international numbers and the organization's own numbers are 400
+    destination_not_allowed; national and mobile numbers and another organization's are fine."""
+    client, _, tok = env
+    for body in (
+        {"forward_all": "0944123456"},
+        {"forward_busy": "+12025550123"},
+        {"forward_all": "+46870000000"},
+    ):
+        err = await req(client, "PUT", "/users/me/settings", tok["alpha-user"], body, expect=400)
+        assert err["error"]["code"] == "destination_not_allowed", err
+    for number, stored in (
+        ("08 123 456 78", "+46812345678"),
+        ("070-123 45 67", "+46701234567"),
+        ("+46870000001", "+46870000001"),
+    ):
+        s = await req(client, "PUT", "/users/me/settings", tok["alpha-user"], {"forward_all": number})
+        assert s["forward_all"] == stored

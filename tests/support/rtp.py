@@ -57,6 +57,14 @@ class RtpListener:
                         self._seen_ends.add(stamp)  # the end is sent three times
                         self._digits.append(_EVENTS[data[12]])
 
+    def send_audio(self, host: str, port: int, packets: int = 50, interval_s: float = 0.02) -> None:
+        """PCMU packets (silence, 20 ms each) from this port to host:port, as a phone sends them."""
+        ssrc = 0x5EC0DE01
+        for seq in range(packets):
+            header = bytes([0x80, 0]) + seq.to_bytes(2, "big") + (seq * 160).to_bytes(4, "big")
+            self._sock.sendto(header + ssrc.to_bytes(4, "big") + b"\xff" * 160, (host, port))
+            time.sleep(interval_s)
+
     def count(self, since: float = 0.0) -> int:
         """Audio packets (not key presses) received since `since` (time.monotonic())."""
         with self._lock:

@@ -155,6 +155,30 @@ def test_defaults_when_nothing_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.run_port_base is None
     assert s.bcrypt_rounds == 12
     assert (s.sip_domain, s.sip_port) == ("127.0.0.1", 5060)
+    assert (s.smtp_host, s.smtp_port, s.smtp_tls, s.smtp_username, s.smtp_from) == (
+        "",
+        25,
+        "none",
+        "",
+        "pbx@localhost",
+    )
+
+
+def test_smtp_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    _clear_pbx_environment(monkeypatch)
+    for name, value in {
+        "PBX_SMTP_HOST": "relay.example.net",
+        "PBX_SMTP_PORT": "587",
+        "PBX_SMTP_TLS": "starttls",
+        "PBX_SMTP_USERNAME": "pbx",
+        "PBX_SMTP_PASSWORD": "s3cret",
+        "PBX_SMTP_FROM": "noreply@example.net",
+    }.items():
+        monkeypatch.setenv(name, value)
+    s = Settings.from_env()
+    assert (s.smtp_host, s.smtp_port, s.smtp_tls) == ("relay.example.net", 587, "starttls")
+    assert (s.smtp_username, s.smtp_password, s.smtp_from) == ("pbx", "s3cret", "noreply@example.net")
+    assert "s3cret" not in repr(s)
 
 
 def test_stack_and_demo_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,6 +208,8 @@ def test_stack_and_demo_settings_from_the_environment(monkeypatch: pytest.Monkey
         ("PBX_ASTERISK_ROOT", "native", "asterisk_root", None),
         ("PBX_RUN_PORT_BASE", "", "run_port_base", None),
         ("PBX_BCRYPT_ROUNDS", "junk", "bcrypt_rounds", 12),
+        ("PBX_SMTP_TLS", "ssl", "smtp_tls", "none"),
+        ("PBX_SMTP_PORT", "junk", "smtp_port", 25),
     ],
 )
 def test_special_values(
