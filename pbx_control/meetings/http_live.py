@@ -10,10 +10,10 @@ from aiohttp import web
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.kernel.errors import Conflict, Forbidden
+from pbx_control.kernel.errors import Conflict, Forbidden, NotFound
 from pbx_control.meetings import repository
 from pbx_control.meetings.live import LiveMeetings
-from pbx_control.meetings.schemas import LockIn, MuteIn, RoomOut
+from pbx_control.meetings.schemas import JoinIn, LockIn, MuteIn, RoomOut
 
 routes = RouteTable("meetings")
 LIVE: web.AppKey[LiveMeetings | None] = web.AppKey("meetings_live")
@@ -102,3 +102,35 @@ async def lock_meeting(ctx: Ctx) -> None:
     meeting, live = await _meeting(ctx, act=True)
     body: LockIn = ctx.body
     await live.lock(meeting["id"], body.locked)
+
+
+_MY_DEVICE = """SELECT d.sip_username, o.slug, u.name, u.extension FROM devices d
+                JOIN organizations o ON o.id = d.organization_id JOIN users u ON u.id = d.user_id
+                WHERE d.user_id = $1 AND d.organization_id = $2 AND ($3::bigint IS NULL OR d.id = $3)
+                ORDER BY d.id LIMIT 1"""
+
+
+@routes.route(
+    "POST",
+    "/meetings/{meeting_id}/join",
+    summary="Ring one of my devices into the meeting",
+    roles=MEMBERS,
+    body=JoinIn,
+)
+async def join_meeting(ctx: Ctx) -> None:
+    """`device_id`: which of my devices (default: my first). It rings; answered, it is in the room
+    (as the host when I own the meeting)."""
+    body: JoinIn = ctx.body
+    async with ctx.pool.acquire() as conn:
+        meeting = await repository.get(conn, ctx.org_id, ctx.params["meeting_id"])
+        row = await conn.fetchrow(_MY_DEVICE, ctx.principal.user_id, ctx.org_id, body.device_id)
+    if row is None:
+        raise NotFound("no such device of yours")
+    if meeting["ends_at"] is not None and meeting["ends_at"] <= ctx.now():
+        raise Conflict("the meeting has ended")
+    live = ctx.app[LIVE]
+    if live is None:
+        raise Conflict("this process does not talk to Asterisk")
+    host = meeting["owner_user_id"] == ctx.principal.user_id
+    who = (row["name"], row["extension"] or "")
+    await live.ring_into(meeting["id"], row["slug"], row["sip_username"], host, meeting["name"], who)

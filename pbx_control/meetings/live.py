@@ -24,6 +24,8 @@ import asyncpg
 from panoramisk.message import Message
 
 from pbx_control.ami import AmiClient, EventPublisher
+from pbx_control.dialplan.contract import safe_name
+from pbx_control.kernel import ids
 from pbx_control.kernel.clock import Clock
 from pbx_control.kernel.errors import Conflict, NotFound
 from pbx_control.logs import get_logger
@@ -284,3 +286,36 @@ class LiveMeetings:
         self.room(meeting_id)
         verb = "ConfbridgeLock" if locked else "ConfbridgeUnlock"
         await self._send({"Action": verb, "Conference": f"m{meeting_id}"})
+
+    async def ring_into(
+        self,
+        meeting_id: int,
+        organization: str,
+        endpoint: str,
+        host: bool,
+        meeting_name: str,
+        who: tuple[str, str],
+    ) -> None:
+        """Ring one device; when it answers it is in the room (extensions_meetings.conf)."""
+        if self.ami is None:
+            raise Conflict("this process does not talk to Asterisk")
+        name = safe_name(meeting_name) or "Meeting"
+        user_name, extension = safe_name(who[0]), who[1] if ids.is_extension(who[1]) else ""
+        await self.ami.send(
+            {
+                "Action": "Originate",
+                "Channel": f"PJSIP/{endpoint}",
+                "Context": "pbx-meeting-join",
+                "Exten": f"m{meeting_id}",
+                "Priority": "1",
+                "CallerID": f'"{name}" <m{meeting_id}>',
+                "Account": organization,
+                "Variable": [
+                    f"PBX_MEETING_JOIN_PROFILE={'pbx-host' if host else 'pbx-participant'}",
+                    f"PBX_MEETING_JOIN_NAME={user_name}",
+                    f"PBX_MEETING_JOIN_NUM={extension}",
+                ],
+                "Timeout": 30000,
+                "Async": "true",
+            }
+        )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from pbx_control.api.schemas import Input
+from pbx_control.api.schemas import Id, Input
 
 Name = Field(min_length=1, max_length=200)
 
@@ -79,3 +79,7 @@ class RoomOut(BaseModel):
     active: bool = Field(description="false: nobody is in the room")
     locked: bool
     participants: list[ParticipantOut]
+
+
+class JoinIn(Input):
+    device_id: Id | None = Field(default=None, description="one of my devices; default: my first")

@@ -144,3 +144,27 @@ def test_three_wrong_pins_end_the_call_and_another_orgs_pin_opens_nothing(
     run = join(b, [bad, bad, bad], hold_ms=30000)
     ok(run, 60)
     assert 8 < time.monotonic() - start < 28 and run.received("BYE"), run.explain()
+
+
+def test_join_rings_my_device_into_the_meeting(e2e: E2E, office: tuple) -> None:
+    _, anna, bo, _ = office
+    bo_app = app(e2e, bo)
+    meeting = bo_app.post("/meetings", {"name": "Avstämning"}, expect=201)
+    anna_app = app(e2e, anna)
+    a = phone(e2e, anna)
+    rings = a.answer(timeout_s=40)
+    time.sleep(0.3)
+    anna_app.post(f"/meetings/{meeting['id']}/join", {}, expect=204)
+    until("Anna's device in the room", lambda: members(e2e, f"m{meeting['id']}"), timeout_s=20)
+    listed = members(e2e, f"m{meeting['id']}")
+    assert [ch.removeprefix("PJSIP/").rsplit("-", 1)[0] for ch in listed] == [anna.devices[0].sip_username]
+    # the owner sees her in the list, as a participant (not the host: Bo owns the meeting)
+    people = until(
+        "Anna in the owner's list",
+        lambda: bo_app.get(f"/meetings/{meeting['id']}/participants")["participants"],
+    )
+    assert [(p["name"], p["number"], p["host"]) for p in people] == [("Anna Svensson", "1001", False)]
+    # a device that is not mine: 404; then the owner removes her and her call ends
+    anna_app.request("POST", f"/meetings/{meeting['id']}/join", {"device_id": 999999}, expect=404)
+    bo_app.request("DELETE", f"/meetings/{meeting['id']}/participants/{people[0]['id']}", expect=204)
+    ok(rings, 30)
