@@ -32,6 +32,8 @@ ACTIONS = frozenset(
         "queue", "group-voicemail", "group-goto",
         # feature codes
         "feature-on", "feature-off", "feature-refused",
+        # meetings
+        "meeting", "meeting-join", "meeting-retry", "meeting-end",
     }
 )  # fmt: skip
 
@@ -96,6 +98,13 @@ QUEUE = Var("QUEUE", _pattern(QUEUE_NAME), "the answer group's queue")
 QUEUE_TIMEOUT = Var("QUEUE_TIMEOUT", _seconds, "the longest wait in the queue, seconds")
 GROUP_GOTO = Var("GROUP_GOTO", ids.is_extension, "another answer group's extension")
 GROUP_ID = Var("GROUP_ID", lambda t: t.isascii() and t.isdigit() and len(t) <= 18, "a group's lamp")
+MEETING_ROOM = Var("MEETING_ROOM", _pattern(re.compile(r"m[0-9]{1,18}")), "the ConfBridge room of a meeting")
+MEETING_PROFILE = Var(
+    "MEETING_PROFILE", {"pbx-participant", "pbx-host"}.__contains__, "the ConfBridge user profile"
+)
+MEETING_WAIT = Var("MEETING_WAIT", _seconds, "seconds to wait before the next PIN (failures slowed)")
+MEETING_SAY = Var("MEETING_SAY", _pattern(ids.PROMPT), "a meeting prompt (in prompts/meetings/)")
+MEETING_ASK = Var("MEETING_ASK", _pattern(ids.PROMPT), "the 'enter the PIN' prompt, in the caller's language")
 
 # Every variable a handler may set, and the prefix of nested decisions.
 ALL: tuple[Var, ...] = (
@@ -103,6 +112,7 @@ ALL: tuple[Var, ...] = (
     BUSY_DIAL, BUSY_TIMEOUT, BUSY_CALLERID_NUM, BUSY_CALLERID_HIDDEN,
     NOANSWER_DIAL, NOANSWER_TIMEOUT, NOANSWER_CALLERID_NUM, NOANSWER_CALLERID_HIDDEN,
     QUEUE, QUEUE_TIMEOUT, GROUP_GOTO, GROUP_ID,
+    MEETING_ROOM, MEETING_PROFILE, MEETING_WAIT, MEETING_SAY, MEETING_ASK,
 )  # fmt: skip
 OVERFLOW = "PBX_OVERFLOW_"
 

@@ -283,7 +283,8 @@ class EventHub:
         """The event's frame with the organization's next seq, kept in its window."""
         log_ = self._log(organization)
         log_.seq += 1
-        frame = text_frame(encode({**event, "seq": log_.seq, "epoch": self.epoch}))
+        shown = {k: v for k, v in event.items() if k != "audience"}
+        frame = text_frame(encode({**shown, "seq": log_.seq, "epoch": self.epoch}))
         log_.append(None if resync else frame, audience)
         return frame
 
@@ -302,6 +303,9 @@ class EventHub:
             own = event.get("endpoint")
             seen = self._seen_by.pop(uniqueid, frozenset())
             return seen | {own} if isinstance(own, str) and own else seen
+        parties = event.get("audience")
+        if isinstance(parties, list):  # the event names the endpoints it is for (meetings)
+            return frozenset(str(e) for e in parties)
         call = event.get("call")
         if isinstance(call, dict):  # call.held, call.resumed, ...: the call and its other party
             return self._audience_of(call.get(k) for k in ("id", "peer"))

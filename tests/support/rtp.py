@@ -19,6 +19,7 @@ class RtpListener:
         self._sock.settimeout(0.2)
         self.port: int = self._sock.getsockname()[1]
         self.arrivals: list[tuple[float, int]] = []  # (monotonic time, payload type)
+        self.loud: list[float] = []  # when G.711 packets that are not silence arrived
         self._digits: list[str] = []
         self._seen_ends: set[int] = set()  # RTP timestamps of events already ended
         self._stop = threading.Event()
@@ -45,8 +46,11 @@ class RtpListener:
             if len(data) < 12:
                 continue
             pt = data[1] & 0x7F
+            now = time.monotonic()
             with self._lock:
-                self.arrivals.append((time.monotonic(), pt))
+                self.arrivals.append((now, pt))
+                if pt in (0, 8) and _loud(data[12:], pt):
+                    self.loud.append(now)
                 if pt == DTMF_PT and len(data) >= 16 and data[13] & 0x80:  # the event's end bit
                     stamp = int.from_bytes(data[4:8], "big")
                     if stamp not in self._seen_ends and data[12] < len(_EVENTS):
@@ -66,10 +70,31 @@ class RtpListener:
         with self._lock:
             return sum(1 for t, pt in self.arrivals if t >= since and pt != DTMF_PT)
 
+    def loud_count(self, since: float = 0.0) -> int:
+        """G.711 packets with sound in them (not silence) received since `since`."""
+        with self._lock:
+            return sum(1 for t in self.loud if t >= since)
+
     @property
     def digits(self) -> str:
         with self._lock:
             return "".join(self._digits)
+
+
+def _loud(payload: bytes, pt: int) -> bool:
+    """A G.711 payload with a sample clearly above silence (|x| > 1000 of 32767)."""
+    return any(abs(_g711(b, pt)) > 1000 for b in payload)
+
+
+def _g711(byte: int, pt: int) -> int:
+    if pt == 0:  # mu-law
+        b = ~byte & 0xFF
+        magnitude = ((((b & 0x0F) << 3) + 0x84) << ((b & 0x70) >> 4)) - 0x84
+        return -magnitude if b & 0x80 else magnitude
+    a = byte ^ 0x55  # A-law
+    seg = (a & 0x70) >> 4
+    value = ((a & 0x0F) << 4) + 8 if seg == 0 else (((a & 0x0F) << 4) + 0x108) << (seg - 1)
+    return value if a & 0x80 else -value
 
 
 def with_media(scenario_xml: str, port: int) -> str:

@@ -1,0 +1,1 @@
+"""Meetings and multi-party calls on Asterisk ConfBridge (issue 10)."""
