@@ -64,6 +64,16 @@ PATH_IDS: dict[tuple[str, str], Body] = {
     ("PATCH", "/users/me/activities/{activity_id}"): lambda i: {"label": "hijacked"},
     ("DELETE", "/users/me/activities/{activity_id}"): None,
     ("DELETE", "/users/me/caller-lists/{entry_id}"): None,
+    ("GET", "/meetings/{meeting_id}"): None,
+    ("PATCH", "/meetings/{meeting_id}"): lambda i: {"name": "hijacked"},
+    ("DELETE", "/meetings/{meeting_id}"): None,
+    ("GET", "/meetings/{meeting_id}/invitation.ics"): None,
+    ("GET", "/meetings/{meeting_id}/participants"): None,
+    ("POST", "/meetings/{meeting_id}/join"): lambda i: {},
+    ("POST", "/meetings/{meeting_id}/lock"): lambda i: {"locked": True},
+    ("POST", "/meetings/{meeting_id}/mute-all"): lambda i: {"muted": True},
+    ("POST", "/meetings/{meeting_id}/participants/{participant_id}/mute"): lambda i: {"muted": True},
+    ("DELETE", "/meetings/{meeting_id}/participants/{participant_id}"): None,
     ("GET", "/contacts/{contact_id}"): None,
     ("PATCH", "/contacts/{contact_id}"): lambda i: {"name": "hijacked"},
     ("DELETE", "/contacts/{contact_id}"): None,
@@ -143,6 +153,9 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("GET", "/events"): "own",  # WebSocket; tests/integration/test_api_events_visibility.py
     ("GET", "/users/me/webphone"): "own",  # the caller's own web device (404 until made)
     ("POST", "/users/me/webphone"): "own",
+    ("GET", "/meetings"): "read",
+    ("POST", "/meetings"): "own",
+    ("PUT", "/meetings/dial-in"): "own",  # the caller's own organization's dial-in number
     ("GET", "/health"): "own",
     ("GET", "/openapi.json"): "own",
 }
@@ -183,6 +196,8 @@ async def _beta_ids(client: TestClient, world: World) -> Ids:
         ),
         "contact_id": await make("/users/me/contacts", {"name": "Beta contact"}, user),
         "entry_id": await make("/users/me/caller-lists", {"number": "+46701234567", "kind": "vip"}, user),
+        "meeting_id": await make("/meetings", {"name": "Beta standup"}, user),
+        "participant_id": MISSING,  # participants live only in the room (AMI)
         "trunk_id": MISSING,
         "transfer_id": MISSING,
         "history_id": MISSING,
