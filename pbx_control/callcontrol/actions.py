@@ -12,6 +12,7 @@ from pbx_control.ami.actions import first_message
 from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.ami.client import AmiClient
 from pbx_control.ami.errors import AmiError
+from pbx_control.ami.events import EventPublisher
 from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
 
@@ -42,18 +43,51 @@ class Parked:
 
 
 class CallControl:
-    """Hang up, transfer and park calls through the one AMI login."""
+    """Hang up, transfer and park calls through the one AMI login.
 
-    def __init__(self, ami: AmiClient, calls: CallModel) -> None:
+    Every park in the organization's lots (from the API, a phone's blind transfer to the lot) is
+    told as `call.parked`, a pick-up as `call.retrieved`, with `call` {id: the parked party, slot,
+    caller_number, caller_name, peer: the channel that picked it up (retrieved), else null}: the
+    hub shows them to whoever sees the parked party's call (the one who parked it) and to the one
+    who picked it up."""
+
+    def __init__(self, ami: AmiClient, calls: CallModel, publisher: EventPublisher | None = None) -> None:
         self._ami = ami
         self._calls = calls
+        self._publisher = publisher
         self._parking: dict[str, asyncio.Future[dict[str, str]]] = {}
         ami.on_event("ParkedCall", self._on_parked)
+        ami.on_event("UnParkedCall", self._on_unparked)
 
     def _on_parked(self, event: Mapping[str, object]) -> None:
         future = self._parking.get(str(event.get("ParkeeUniqueid", "")))
         if future is not None and not future.done():
             future.set_result({k: str(v) for k, v in event.items()})
+        self._publish_park("call.parked", event, None)
+
+    def _on_unparked(self, event: Mapping[str, object]) -> None:
+        self._publish_park("call.retrieved", event, str(event.get("RetrieverUniqueid", "")) or None)
+
+    def _publish_park(self, kind: str, event: Mapping[str, object], by: str | None) -> None:
+        lot = str(event.get("ParkingLot", ""))
+        slot = str(event.get("ParkingSpace", ""))
+        parkee = str(event.get("ParkeeUniqueid", ""))
+        if self._publisher is None or not lot.startswith("org-") or not ids.is_slug(lot[4:]):
+            return
+        log.info(kind, call=parkee, slot=slot, organization=lot[4:])
+        self._publisher.publish(
+            {
+                "type": kind,
+                "organization": lot[4:],
+                "call": {
+                    "id": parkee,
+                    "slot": slot if _SLOT.fullmatch(slot) else None,
+                    "caller_number": str(event.get("ParkeeCallerIDNum", "")),
+                    "caller_name": str(event.get("ParkeeCallerIDName", "")),
+                    "peer": by,
+                },
+            }
+        )
 
     async def hangup(self, channel: Channel) -> None:
         await self._ami.send({"Action": "Hangup", "Channel": channel.name, "Cause": 16})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+
 from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.api.context import Ctx
 from pbx_control.api.errors import ApiError
@@ -16,10 +18,23 @@ from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.callcontrol.dial import DestinationError, parse_destination, ring_then_dial
 from pbx_control.callcontrol.hold import Hold
 from pbx_control.callcontrol.http import HOLD, _asker, _asterisk_errors, _channel, _control
-from pbx_control.callcontrol.schemas import CallRef, DialIn, DialOut, DtmfIn, RetrieveIn, SwapIn
+from pbx_control.callcontrol.http_transfers import TRANSFERS
+from pbx_control.callcontrol.move import Moves, movable
+from pbx_control.callcontrol.schemas import (
+    CallRef,
+    DialIn,
+    DialOut,
+    DtmfIn,
+    MoveIn,
+    MoveOut,
+    RetrieveIn,
+    SwapIn,
+)
+from pbx_control.callcontrol.transfer import Transfers
 from pbx_control.callcontrol.views import peer_of
 
 routes = RouteTable("calls")
+MOVES: web.AppKey[Moves | None] = web.AppKey("call_moves")
 
 _MY_DEVICES = """
 SELECT d.id, d.sip_username, u.name
@@ -170,3 +185,42 @@ async def retrieve_parked(ctx: Ctx) -> dict[str, Any]:
     with _asterisk_errors():
         await ring_then_dial(_hold(ctx).ami, slug, endpoints, f"*8{ctx.body.slot}", display=display)
     return {"to": f"*8{ctx.body.slot}", "devices": endpoints}
+
+
+@routes.route(
+    "POST",
+    "/calls/move",
+    summary="Move my call to another of my devices",
+    roles=MEMBERS,
+    body=MoveIn,
+    response=MoveOut,
+    status=202,
+)
+async def move_call(ctx: Ctx) -> dict[str, Any]:
+    """`device` rings; answered, it takes the call and the device that had it is free. The other
+    party stays connected throughout. Only your own calls, onto your own devices (also for
+    operators and admins); as dialling *88 on the device that should take it."""
+    moves = ctx.app.get(MOVES)
+    if moves is None:
+        raise ApiError(503, "call_control_unavailable", "this service does not run the AMI bridge")
+    _, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
+    async with ctx.pool.acquire() as conn:
+        mine = await conn.fetch(_MY_DEVICES, ctx.principal.user_id, ctx.org_id)
+    endpoints = {r["id"]: r["sip_username"] for r in mine}
+    if channel.endpoint not in endpoints.values():  # a colleague's call, seen as an operator
+        raise ApiError(404, "call_not_found", "no such call on your devices")
+    target = endpoints.get(ctx.body.device)
+    if target is None:
+        raise ApiError(404, "device_not_found", "no such device of yours")
+    if target == channel.endpoint:
+        raise ApiError(409, "same_device", "the call is on that device already")
+    hold = ctx.app.get(HOLD)
+    peer = movable(calls, channel)
+    if peer is None or (hold is not None and hold.is_held(channel)):
+        raise ApiError(409, "not_connected", "only an answered call that is not on hold can be moved")
+    transfers: Transfers | None = ctx.app.get(TRANSFERS)
+    if transfers is not None and any(transfers.active_on(c.uniqueid) for c in (channel, peer)):
+        raise ApiError(409, "transfer_in_progress", "the call is being transferred")
+    with _asterisk_errors():
+        moves.move(channel, peer, target, slug)
+    return {"call": channel.uniqueid, "device": target}

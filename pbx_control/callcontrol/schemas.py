@@ -125,3 +125,13 @@ class DialOut(BaseModel):
 class RetrieveIn(Input):
     slot: str = Field(pattern=r"^[0-9]{3}$", description="the parking slot (GET /calls/parked)")
     device: DeviceId = None
+
+
+class MoveIn(Input):
+    call: CallId = Field(description="your call, on another of your devices")
+    device: int = Field(description="your device that should take the call (GET /users/me: devices)")
+
+
+class MoveOut(BaseModel):
+    call: str
+    device: str = Field(description="the device (SIP account) that rings and, answered, takes the call")

@@ -34,6 +34,8 @@ ACTIONS = frozenset(
         "feature-on", "feature-off", "feature-refused",
         # meetings
         "meeting", "meeting-join", "meeting-retry", "meeting-end",
+        # moving a call to this device (*88)
+        "move", "move-none",
     }
 )  # fmt: skip
 
@@ -105,6 +107,8 @@ MEETING_PROFILE = Var(
 MEETING_WAIT = Var("MEETING_WAIT", _seconds, "seconds to wait before the next PIN (failures slowed)")
 MEETING_SAY = Var("MEETING_SAY", _pattern(ids.PROMPT), "a meeting prompt (in prompts/meetings/)")
 MEETING_ASK = Var("MEETING_ASK", _pattern(ids.PROMPT), "the 'enter the PIN' prompt, in the caller's language")
+MOVE_PEER = Var("MOVE_PEER", _pattern(ids.UNIQUEID), "the far end of the call *88 takes (its uniqueid)")
+MOVE_OLD = Var("MOVE_OLD", _pattern(ids.UNIQUEID), "the channel of the device the call is taken from")
 
 # Every variable a handler may set, and the prefix of nested decisions.
 ALL: tuple[Var, ...] = (
@@ -112,7 +116,7 @@ ALL: tuple[Var, ...] = (
     BUSY_DIAL, BUSY_TIMEOUT, BUSY_CALLERID_NUM, BUSY_CALLERID_HIDDEN,
     NOANSWER_DIAL, NOANSWER_TIMEOUT, NOANSWER_CALLERID_NUM, NOANSWER_CALLERID_HIDDEN,
     QUEUE, QUEUE_TIMEOUT, GROUP_GOTO, GROUP_ID,
-    MEETING_ROOM, MEETING_PROFILE, MEETING_WAIT, MEETING_SAY, MEETING_ASK,
+    MEETING_ROOM, MEETING_PROFILE, MEETING_WAIT, MEETING_SAY, MEETING_ASK, MOVE_PEER, MOVE_OLD,
 )  # fmt: skip
 OVERFLOW = "PBX_OVERFLOW_"
 

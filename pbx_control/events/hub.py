@@ -308,7 +308,7 @@ class EventHub:
             return frozenset(str(e) for e in parties)
         call = event.get("call")
         if isinstance(call, dict):  # call.held, call.resumed, ...: the call and its other party
-            return self._audience_of(call.get(k) for k in ("id", "peer"))
+            return self._audience_of(call.get(k) for k in ("id", "peer", "from"))
         transfer = event.get("transfer")
         if isinstance(transfer, dict):
             return self._audience_of(transfer.get(k) for k in ("call", "transferee", "recipient"))

@@ -15,6 +15,7 @@ PASSWORD = "user-password-123"
 class Device:
     sip_username: str
     sip_password: str
+    id: int = 0
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Org:
 
     def add_device(self, user: User, kind: str = "desk") -> Device:
         d = self.admin.post(f"/users/{user.id}/devices", {"kind": kind}, expect=201)
-        return Device(d["sip"]["username"], d["sip"]["password"])
+        return Device(d["sip"]["username"], d["sip"]["password"], d["device"]["id"])
 
     def add_number(self, number: str, user: User | None) -> None:
         self.admin.post("/numbers", {"number": number, "user_id": user.id if user else None}, expect=201)
