@@ -85,7 +85,7 @@ def test_a_call_moves_to_my_other_device_and_back_and_the_far_end_stays_connecte
             ({"call": "1.2", "device": mobile_id}, 404, "call_not_found"),
         ):
             assert anna_app.post("/calls/move", body, expect=status)["error"]["code"] == code
-        r = cecilia_app.post("/calls/move", {"call": first["id"], "device": cecilia.devices[0].id}, expect=404)
+        r = cecilia_app.post("/calls/move", {"call": first["id"], "device": mobile_id}, expect=404)
         assert r["error"]["code"] == "call_not_found"
 
         # From the app onto the mobile: it rings showing Bo, answers, and has the call.

@@ -146,6 +146,7 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("POST", "/calls/dtmf"): "own",
     ("POST", "/calls"): "own",
     ("POST", "/calls/parked/retrieve"): "own",
+    ("POST", "/calls/move"): lambda i: {"call": "1733071234.42", "device": i["device_id"]},
     ("GET", "/users/me/history"): "read",
     ("POST", "/users/me/history/seen"): "own",
     ("GET", "/history"): "read",
