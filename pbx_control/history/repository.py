@@ -174,6 +174,39 @@ async def mark_seen_up_to(conn: Conn, user_id: int, history_id: int) -> int:
     return int(status.split()[-1])
 
 
+_OF_CALL = f"""{_COLUMNS}
+ WHERE h.linkedid = $1
+ ORDER BY h.id"""
+_OWNERS = """
+SELECT u.id, o.slug, coalesce(array_agg(d.sip_username) FILTER (WHERE d.id IS NOT NULL), '{}') AS endpoints
+  FROM users u JOIN organizations o ON o.id = u.organization_id
+  LEFT JOIN devices d ON d.user_id = u.id
+ WHERE u.id = ANY($1::bigint[])
+ GROUP BY u.id, o.slug
+"""
+
+
+async def rows_of_call(conn: Conn, linkedid: str) -> list[tuple[str, list[str], dict[str, object]]]:
+    """A call's history rows as the history shows them, each with its user's organization slug
+    and devices (for `history.added`)."""
+    rows = await conn.fetch(_OF_CALL, linkedid)
+    if not rows:
+        return []
+    owners = {r["id"]: r for r in await conn.fetch(_OWNERS, sorted({r["user_id"] for r in rows}))}
+    out = []
+    for r in rows:
+        owner = owners.get(r["user_id"])
+        if owner is None:
+            continue
+        name = (
+            await caller_name(conn, owner["slug"], r["user_id"], r["peer_number"])
+            if r["peer_number"]
+            else None
+        )
+        out.append((owner["slug"], list(owner["endpoints"]), _item(r, name)))
+    return out
+
+
 async def purge(db: Db, now: datetime, retention_days: int, batch: int = 5000) -> int:
     """Delete history rows and channel events older than the retention; returns rows deleted."""
     before = now - timedelta(days=retention_days)

@@ -89,3 +89,40 @@ def test_an_announced_transfer_is_told_step_by_step(e2e: E2E, office: tuple) -> 
         ok(c_answers)
         time.sleep(0.5)
         assert david_ws.of_type("transfer.") == [] and david_ws.of_type("channel.") == []
+
+
+def test_park_retrieve_and_the_history_row_are_events_of_the_call(e2e: E2E, office: tuple) -> None:
+    _, anna, bo, cecilia, david = office
+    a, b, c = phone(e2e, anna), phone(e2e, bo), phone(e2e, cecilia)
+    bo_app = app(e2e, bo)
+    with (
+        EventSocket(bo_app) as bo_ws,
+        EventSocket(app(e2e, cecilia)) as cecilia_ws,
+        EventSocket(app(e2e, david)) as david_ws,
+    ):
+        b_answers = b.answer(timeout_s=40)
+        time.sleep(SETTLE_S)
+        call = a.call("1002", hold_ms=4000, wait=False, timeout_s=40,
+                      remote_may_hang_up=True)  # fmt: skip
+        mine = answered_call(bo_app)
+        slot = bo_app.post("/calls/park", {"call": mine["id"]})["slot"]
+        parked = bo_ws.wait_for("call.parked", lambda m: m.get("type") == "call.parked")
+        assert parked["call"]["slot"] == slot and parked["call"]["caller_number"] == "1001"
+        ok(b_answers)
+
+        picks = c.call(f"*8{slot}", hold_ms=800, wait=False, timeout_s=20)
+        retrieved = bo_ws.wait_for("call.retrieved", lambda m: m.get("type") == "call.retrieved")
+        assert retrieved["call"]["id"] == parked["call"]["id"] and retrieved["seq"] > parked["seq"]
+        got = cecilia_ws.wait_for("call.retrieved for Cecilia", lambda m: m.get("type") == "call.retrieved")
+        assert got["call"]["peer"] and got["seq"] == retrieved["seq"]  # the same event, numbered once
+        ok(picks, 20)  # Cecilia hangs up: the call ends
+        ok(call, 40)
+
+        # Each party's history row, as soon as PostgreSQL has it; a user's own only.
+        row = bo_ws.wait_for("history.added", lambda m: m.get("type") == "history.added")
+        assert row["history"]["user_id"] == bo.id and row["history"]["direction"] == "in"
+        cecilia_ws.wait_for("history.added for Cecilia", lambda m: m.get("type") == "history.added")
+        time.sleep(0.5)
+        assert {m["history"]["user_id"] for m in bo_ws.of_type("history.")} == {bo.id}
+        assert {m["history"]["user_id"] for m in cecilia_ws.of_type("history.")} <= {cecilia.id}
+        assert david_ws.of_type("call.") == [] and david_ws.of_type("history.") == []
