@@ -65,6 +65,23 @@ class RtpListener:
             self._sock.sendto(header + ssrc.to_bytes(4, "big") + b"\xff" * 160, (host, port))
             time.sleep(interval_s)
 
+    def send_digits(self, host: str, port: int, digits: str) -> None:
+        """Key presses as a phone sends them (RFC 4733 telephone-event, payload type 101): each
+        digit 100 ms long, its end packet three times, then 100 ms apart."""
+        ssrc, seq, stamp = 0x5EC0DE02, 0, 0
+        for digit in digits:
+            event = _EVENTS.index(digit)
+            stamp += 1600
+            for n in range(8):
+                end = n >= 5
+                marker = 0x80 if n == 0 else 0
+                header = bytes([0x80, marker | DTMF_PT]) + seq.to_bytes(2, "big") + stamp.to_bytes(4, "big")
+                payload = bytes([event, (0x80 if end else 0) | 10]) + (min(n + 1, 5) * 160).to_bytes(2, "big")
+                self._sock.sendto(header + ssrc.to_bytes(4, "big") + payload, (host, port))
+                seq += 1
+                time.sleep(0.02)
+            time.sleep(0.1)
+
     def count(self, since: float = 0.0) -> int:
         """Audio packets (not key presses) received since `since` (time.monotonic())."""
         with self._lock:
