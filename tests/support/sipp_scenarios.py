@@ -384,3 +384,32 @@ Content-Length: 0
   {body}
 </scenario>
 """
+
+
+def answer_then_refer_replacing(target: str, server: str, replaces: str, refer_after_ms: int = 800) -> str:
+    """A desk phone's attended transfer: it answers, then REFERs the caller to `target` replacing
+    the phone's other dialog (`replaces`: "call-id;to-tag=...;from-tag=...", RFC 3891), answers
+    the NOTIFYs of the transfer's progress, and ends: Asterisk's BYE, or its own."""
+    quoted = replaces.replace("@", "%40").replace(";", "%3B").replace("=", "%3D")
+    xml = answer_then_refer(target, server, refer_after_ms)
+    xml = xml.replace(
+        f"Refer-To: <sip:{target}@{server}>", f"Refer-To: <sip:{target}@{server}?Replaces={quoted}>"
+    )
+    # After the last NOTIFY Asterisk may hang up this dialog itself (the transfer is done).
+    return (
+        xml.replace(
+            '<send next="bye" test="done">',
+            '<send next="waitbye" test="done">',
+        )
+        .replace(
+            '  <label id="bye"/>',
+            '  <label id="waitbye"/>\n'
+            '  <recv request="BYE" timeout="1500" ontimeout="bye" next="gotbye"/>\n'
+            '  <label id="bye"/>',
+        )
+        .replace(
+            '  <Reference variables="junk"/>',
+            f'  <label id="gotbye"/>\n  <send next="end">{_cdata(_OK_EMPTY)}</send>\n'
+            '  <Reference variables="junk"/>',
+        )
+    )
