@@ -311,6 +311,11 @@ class CallModel:
                 }
             )
 
+    def mark_on_hold(self, uniqueid: str, held: bool = True) -> bool:
+        """Set a channel's phone hold from outside the event stream: a hold that outlived an AMI
+        reconnect, which CoreShowChannels does not report (pbx_control/callcontrol/hold.py)."""
+        return self._update(uniqueid, {"on_hold": held})
+
     # -- snapshot --------------------------------------------------------------------------------
 
     def channel_from_entry(self, entry: Mapping[str, object]) -> Channel | None:

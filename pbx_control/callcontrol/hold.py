@@ -15,6 +15,14 @@ without dialplan events on the AMI login, never shows) the Redirect, so the regi
 re-derived after an AMI reconnect (then the re-derived dialplan location, from CoreShowChannels,
 still shows a hold that outlived the connection).
 
+A phone's hold that outlived an AMI reconnect: CoreShowChannels does not say whether a channel is
+on hold, but chan_pjsip sets the device state of the *held* party's device to ONHOLD while the
+phone holds (and keeps it there while every call of that device is held). After each re-derive,
+DeviceStateList names those devices, and the channel bridged with each of their channels (the one
+whose phone holds) is marked on hold again. Not re-derived: a held party whose device has another
+call that is not held (a trunk with several calls, a phone with two lines): its device state is
+then INUSE; the call shows held again at its next Hold/Unhold event.
+
 Both kinds of hold are told on the events hub: `call.held` and `call.resumed`, with `call`
 {id: the held call's channel, peer, endpoint, by: "app" | "phone"} (the hub shows them to whoever
 sees that call).
@@ -31,6 +39,9 @@ from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.ami.client import AmiClient
 from pbx_control.ami.events import EventPublisher
 from pbx_control.kernel import ids
+from pbx_control.logs import get_logger
+
+log = get_logger("pbx_control.callcontrol.hold")
 
 HOLD_CONTEXT = "pbx-hold"  # extensions_callcontrol.conf
 MAX_DIGITS = 32
@@ -44,6 +55,12 @@ def in_hold_dialplan(channel: Channel) -> bool:
     return channel.context == HOLD_CONTEXT and channel.exten == "holder" and channel.bridge_id is None
 
 
+def _bridged_with(calls: CallModel, channel: Channel) -> Channel | None:
+    if channel.bridge_id is None:
+        return None
+    return next((c for c in calls.in_bridge(channel.bridge_id) if c.uniqueid != channel.uniqueid), None)
+
+
 class Hold:
     def __init__(self, ami: AmiClient, calls: CallModel, publisher: EventPublisher | None = None) -> None:
         self._ami = ami
@@ -51,7 +68,9 @@ class Hold:
         self._publisher = publisher
         self._held: dict[str, str] = {}  # the user's channel's uniqueid -> the held party's
         self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[int]] = set()
         calls.on_reset(self.forget_all)
+        calls.on_reset(self._after_reset)
         if publisher is not None:
             ami.on_event("Hold", self._on_phone_hold)
             ami.on_event("Unhold", self._on_phone_hold)
@@ -86,6 +105,38 @@ class Hold:
 
     def forget_all(self) -> None:
         self._held.clear()
+
+    def _after_reset(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a model reset outside the service (tests of the model alone)
+            return
+        task = loop.create_task(self.rederive_phone_holds())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def rederive_phone_holds(self) -> int:
+        """Mark again the calls a phone holds (see the module docstring); returns how many."""
+        try:
+            response = await self._ami.send({"Action": "DeviceStateList"}, timeout_s=5)
+        except Exception as exc:  # AMI gone again, or an old Asterisk: nothing to re-derive
+            log.warning("hold.rederive_failed", error=str(exc))
+            return 0
+        events = response if isinstance(response, list) else [first_message(response)]
+        marked = 0
+        for ev in events:
+            device, state = str(ev.get("Device", "")), str(ev.get("State", ""))
+            if str(ev.get("Event", "")) != "DeviceStateChange" or state != "ONHOLD":
+                continue
+            if not device.startswith("PJSIP/"):
+                continue
+            for held in self._calls.by_endpoint(device.removeprefix("PJSIP/")):
+                holder = _bridged_with(self._calls, held)
+                if holder is not None and not holder.on_hold and self._calls.mark_on_hold(holder.uniqueid):
+                    marked += 1
+        if marked:
+            log.info("hold.rederived", calls=marked)
+        return marked
 
     def lock(self, channel: Channel) -> asyncio.Lock:
         """One lock per call (the user's channel): a hold and a resume of it never interleave."""

@@ -77,8 +77,8 @@ def test_hold_plays_music_to_the_other_party_until_resumed(e2e: E2E, office: tup
     until("no call left", lambda: bo_app.get("/calls") == [])
 
 
-def _phone_hold_call(number: str) -> str:
-    """A call that the phone holds (re-INVITE a=sendonly) after 1 s and takes back 3 s later."""
+def _phone_hold_call(number: str, held_ms: int = 3000) -> str:
+    """A call that the phone holds (re-INVITE a=sendonly) after 1 s and takes back `held_ms` later."""
     xml = sipp_scenarios.call(number, hold_ms=1500)
 
     def reinvite(cseq: int, direction: str, version: int) -> str:
@@ -107,7 +107,7 @@ def _phone_hold_call(number: str) -> str:
     steps = (
         '<pause milliseconds="1000"/>\n'
         + reinvite(10, "sendonly", 2353687638)
-        + '<pause milliseconds="3000"/>\n'
+        + f'<pause milliseconds="{held_ms}"/>\n'
         + reinvite(11, "sendrecv", 2353687639)
     )
     xml = xml.replace('<label id="hold"/>', steps + '<label id="hold"/>', 1)
@@ -137,6 +137,26 @@ def test_a_hold_on_the_phone_shows_as_held_in_the_app(e2e: E2E, office: tuple) -
         assert (back["call"]["id"], back["call"]["by"]) == (first["id"], "phone")
         ok(call, 30)
         ok(b_answers, 10)
+
+
+def test_a_hold_on_the_phone_is_still_shown_after_the_service_restarts(e2e: E2E, office: tuple) -> None:
+    """CoreShowChannels does not tell a phone's hold: after the restart (a new AMI login, the model
+    re-derived) the device state of the held party says it (callcontrol/hold.py)."""
+    _, anna, bo, _ = office
+    a, b = phone(e2e, anna), phone(e2e, bo)
+    anna_app = app(e2e, anna)
+    b_answers = b.answer(timeout_s=40)
+    time.sleep(SETTLE_S)
+    call = a._start(_phone_hold_call("1002", held_ms=9000), "call", remote=True, timeout_s=40)
+    held = until("held from the phone", lambda: [c for c in anna_app.get("/calls") if c["held"]], 10)
+    e2e.control.stop()
+    e2e.control.start()
+    again = until("the call again, held", lambda: [c for c in anna_app.get("/calls") if c["held"]], 15)
+    assert [c["id"] for c in again] == [held[0]["id"]]
+    # Taken back on the phone: the next Unhold event clears it as before.
+    until("taken back on the phone", lambda: [c for c in anna_app.get("/calls") if not c["held"]], 20)
+    ok(call, 30)
+    ok(b_answers, 10)
 
 
 def test_swap_holds_the_active_call_and_takes_back_the_held_one(e2e: E2E, office: tuple) -> None:
