@@ -4,7 +4,8 @@ SIPp places long calls inside the first organization (a device calls a colleague
 SIPp UAS, answers at once). Then the clients, as the organization's admin, park the other party of
 a call (POST /calls/park, rounds of one call per client: the lot has 50 places and a parked call
 stays at least 5 s) or transfer it to a colleague (POST /calls/transfer). Every request takes its
-own call.
+own call. Under the same load: hold/resume, announced transfer (to the callee's extension: the UAS
+answers) and click-to-call (the callee rings and dials the colleague), bench/live_calls.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from bench import live_calls
 from bench import seed as names
 from bench.cps import CALLEE, CALLER, callee_endpoint
 from bench.env import BenchEnv
@@ -83,19 +85,39 @@ async def _load(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
     api = env.control.api
     headers = {"Authorization": f"Bearer {seeded.tokens[FIRST_EXTENSION]}"}  # the organization's admin
     rounds, clients = p.park_rounds, p.api_clients
-    wanted = rounds * clients + p.transfers
+    wanted = _wanted(p)
     park, transfer = Requests(), Requests()
+    live: dict[str, Any] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        events = live_calls.Events()
+        await events.start(http, api, headers)
         ids = await _live_calls(http, api, headers, wanted, env.workdir / "calls.json")
+        found = len(ids)
         for r in range(rounds):
             batch = [{"call": i, "timeout_s": PARK_TIMEOUT_S} for i in ids[r * clients : (r + 1) * clients]]
             await park.post(http, f"{api}/calls/park", headers, batch, clients)
             if r + 1 < rounds:
                 await asyncio.sleep(PARK_TIMEOUT_S + 2)  # the lot empties
-        rest = [{"call": i, "to": TRANSFER_TO} for i in ids[rounds * clients :]]
-        await transfer.post(http, f"{api}/calls/transfer", headers, rest, clients)
+        ids = ids[rounds * clients :]
+        rest, ids = ids[: p.transfers], ids[p.transfers :]
+        await transfer.post(
+            http, f"{api}/calls/transfer", headers, [{"call": i, "to": TRANSFER_TO} for i in rest], clients
+        )
+        held, ids = ids[: p.hold_calls], ids[p.hold_calls :]
+        live |= await live_calls.hold_resume(http, api, headers, held, clients)
+        to = str(CALLEE[1])
+        xfers = ids[: p.announced_transfers]
+        live["announced"] = await live_calls.announced(http, api, headers, events, xfers, clients, to)
+        callee = {"Authorization": f"Bearer {seeded.tokens[CALLEE[1]]}"}
+        live |= await live_calls.click_to_call(http, api, callee, p.clicks, clients, TRANSFER_TO)
+        await events.stop()
         left = await _hang_up_all(http, api, headers)
-    return {"live_calls": len(ids), "park": park.figures(), "transfer": transfer.figures(), "left_up": left}
+    figures = {"live_calls": found, "park": park.figures(), "transfer": transfer.figures(), "left_up": left}
+    return figures | live
+
+
+def _wanted(p: Params) -> int:
+    return p.park_rounds * p.api_clients + p.transfers + p.hold_calls + p.announced_transfers
 
 
 async def _hang_up_all(http: aiohttp.ClientSession, api: str, headers: dict[str, str]) -> int:
@@ -118,7 +140,7 @@ def run(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
     uas = Uas(env.workdir, env.sip, env.sipp_port(0), callee_endpoint(), names.SIP_PASSWORD)
     uas.register()
     uas.start()
-    wanted = p.park_rounds * p.api_clients + p.transfers
+    wanted = _wanted(p)
     rate = max(5, min(40, wanted // 5))
     calls = start_calls(
         env.workdir,

@@ -169,8 +169,11 @@ class BenchEnv:
 
 
 def make_stack(name: str, base: int, rtp_ports: int) -> Stack:
+    """The bench's stack, named after its ports too: the Asterisk root (and its instance
+    directories) is shared by every checkout on the machine, so two benches on different ports
+    must not share an instance."""
     ports = bench_ports(base, rtp_ports)
-    return Stack(name, ports, config=Settings.from_env(), fresh_database=True)
+    return Stack(f"{name}{base}", ports, config=Settings.from_env(), fresh_database=True)
 
 
 def start_asterisk(stack: Stack, bare_target: str) -> None:

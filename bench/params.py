@@ -34,6 +34,10 @@ class Params:
     api_duration_s: float
     park_rounds: int  # api_latency: rounds of one park per client (the lot has 50 places)
     transfers: int  # api_latency: blind transfers in all
+    hold_calls: int  # api_latency: calls held and resumed (one hold and one resume each)
+    announced_transfers: int  # api_latency: announced transfers started and completed
+    clicks: int  # api_latency: click-to-call requests
+    history_rows: int  # api_latency: call history rows of one user (GET /users/me/history)
     # event_fanout
     fanout_clients: int
     fanout_processes: int
@@ -65,6 +69,10 @@ FULL = Params(
     api_duration_s=10.0,
     park_rounds=3,
     transfers=300,
+    hold_calls=150,
+    announced_transfers=100,
+    clicks=200,
+    history_rows=100_000,
     fanout_clients=1000,
     fanout_processes=2,
     fanout_calls=30,
@@ -94,6 +102,10 @@ SMOKE = Params(
     api_duration_s=1.0,
     park_rounds=1,
     transfers=5,
+    hold_calls=3,
+    announced_transfers=3,
+    clicks=3,
+    history_rows=2_000,
     fanout_clients=20,
     fanout_processes=1,
     fanout_calls=4,

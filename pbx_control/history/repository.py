@@ -15,7 +15,7 @@ from typing import Literal
 
 import asyncpg
 
-from pbx_control.directory.caller_names import caller_name
+from pbx_control.directory.caller_names import caller_names
 from pbx_control.history import cursor as cursors
 from pbx_control.kernel.db import Conn, Db
 from pbx_control.kernel.errors import NotFound
@@ -67,18 +67,24 @@ async def _page(
     rows = await conn.fetch(sql, *args)
     more = len(rows) > limit
     rows = rows[:limit]
-    names: dict[tuple[int, str], str | None] = {}
-    items = []
-    for r in rows:
-        k = (r["user_id"], r["peer_number"])
-        if k not in names:
-            names[k] = (
-                await caller_name(conn, slug, r["user_id"], r["peer_number"]) if r["peer_number"] else None
-            )
-        items.append(_item(r, names[k]))
+    names = await _names(conn, slug, rows)
+    items = [_item(r, names.get((r["user_id"], r["peer_number"]))) for r in rows]
     last = rows[-1] if rows else None
     next_cursor = cursors.encode(last["started_at"], last["id"]) if more and last is not None else None
     return Page(items, next_cursor, unseen_missed)
+
+
+async def _names(conn: Conn, slug: str, rows: list[asyncpg.Record]) -> dict[tuple[int, str], str | None]:
+    """The other party's name for each (user, number) of the page: one lookup per user on it."""
+    by_user: dict[int, set[str]] = {}
+    for r in rows:
+        if r["peer_number"]:
+            by_user.setdefault(r["user_id"], set()).add(r["peer_number"])
+    out: dict[tuple[int, str], str | None] = {}
+    for user_id, numbers in by_user.items():
+        for number, name in (await caller_names(conn, slug, user_id, numbers)).items():
+            out[(user_id, number)] = name
+    return out
 
 
 def _item(r: asyncpg.Record, directory_name: str | None) -> dict[str, object]:
@@ -198,12 +204,9 @@ async def rows_of_call(conn: Conn, linkedid: str) -> list[tuple[str, list[str], 
         owner = owners.get(r["user_id"])
         if owner is None:
             continue
-        name = (
-            await caller_name(conn, owner["slug"], r["user_id"], r["peer_number"])
-            if r["peer_number"]
-            else None
-        )
-        out.append((owner["slug"], list(owner["endpoints"]), _item(r, name)))
+        names = await _names(conn, owner["slug"], [r])
+        item = _item(r, names.get((r["user_id"], r["peer_number"])))
+        out.append((owner["slug"], list(owner["endpoints"]), item))
     return out
 
 

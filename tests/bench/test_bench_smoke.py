@@ -82,3 +82,19 @@ def test_api_and_memory_figures(smoke: dict) -> None:
         if isinstance(api[name], dict):  # the feature exists: its requests were made and succeeded
             assert api[name]["errors"] == 0 and api[name].get("requests", api[name].get("count")), api
     assert smoke["memory"]["figures"]["peak_mib"] > 0
+
+
+def test_live_call_operations_and_the_history_query_were_measured(smoke: dict) -> None:
+    api = smoke["api_latency"]["figures"]
+    for name in ("hold", "resume", "click"):
+        assert api[name]["count"] > 0 and api[name]["errors"] == 0, (name, api[name])
+    announced = api["announced"]
+    for name in ("start", "complete"):
+        assert announced[name]["count"] > 0 and announced[name]["errors"] == 0, announced
+    phones = announced["phones"]
+    assert phones["start_to_recipient_ringing"]["count"] == announced["start"]["count"], phones
+    assert phones["complete_to_completed_event"]["count"] == announced["complete"]["count"], phones
+    history = api["history"]
+    assert history["rows"] > 0
+    for name in ("all", "missed", "page_11"):
+        assert history[name]["requests"] > 0 and history[name]["errors"] == 0, (name, history)

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from pbx_control.directory import contacts
-from pbx_control.directory.caller_names import caller_name
+from pbx_control.directory.caller_names import caller_name, caller_names
 from pbx_control.directory.drafts import ContactDraft, check
 from pbx_control.testing import World, seed_world
 
@@ -74,6 +74,18 @@ async def test_caller_name_table(db_pool: asyncpg.Pool, world: World) -> None:
             row = (org, callee, number)
             assert await caller_name(db_pool, org, callee_id, number) == expected, row
             assert await caller_name(conn, org, callee_id, number) == expected, row
+
+
+async def test_caller_names_of_a_history_page_agree_with_caller_name(
+    db_pool: asyncpg.Pool, world: World
+) -> None:
+    """The batch lookup (one query per history page) gives the same table, number by number."""
+    by_asker: dict[tuple[str, str | None], dict[str, str | None]] = {}
+    for org, callee, number, expected in TABLE:
+        by_asker.setdefault((org, callee), {})[number] = expected
+    for (org, callee), expected in by_asker.items():
+        callee_id = world.users[callee] if callee else None
+        assert await caller_names(db_pool, org, callee_id, list(expected)) == expected, (org, callee)
 
 
 async def test_caller_name_is_one_indexed_query(db_pool: asyncpg.Pool, world: World) -> None:

@@ -1,0 +1,188 @@
+"""Hold/resume, announced transfer and click-to-call of api_latency, on the live calls of the blind
+transfer measurement (bench/callcontrol.py: the same SIPp call load, every request its own call).
+
+The goal (p99 <= 20 ms) is for the API's own work: each request's latency. What follows on the
+phones is reported apart, from the organization's events WebSocket (the admin's, who sees all):
+an announced transfer's start -> the recipient's leg ringing (routing, Dial and the phone's 180),
+ringing -> transfer.answered (the phone answering), complete -> transfer.completed. Click-to-call
+rings the callee's device (the SIPp UAS answers at once), which then dials TRANSFER_TO.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import aiohttp
+
+from bench.results import summary_ms
+
+EVENT_WAIT_S = 10.0
+
+
+class Events:
+    """The admin's events WebSocket: every message with the time it arrived."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, dict[str, Any]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+
+    async def start(self, http: aiohttp.ClientSession, api: str, headers: dict[str, str]) -> None:
+        url = api.replace("http://", "ws://", 1) + "/events"
+        ws = await http.ws_connect(url, headers=headers, max_msg_size=0)
+        self._task = asyncio.create_task(self._read(ws))
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async with ws:
+            async for msg in ws:
+                if msg.type == aiohttp.WSMsgType.TEXT:
+                    self.seen.append((time.perf_counter(), json.loads(msg.data)))
+                    self._changed.set()
+
+    async def first(self, match: Any, after: float, timeout_s: float = EVENT_WAIT_S) -> float | None:
+        """When the first message matching `match` after `after` arrived (None: not in time)."""
+        deadline = time.perf_counter() + timeout_s
+        checked = 0
+        while True:
+            for at, msg in self.seen[checked:]:
+                if at >= after and match(msg):
+                    return at
+            checked = len(self.seen)
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return None
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                return None
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+class Timed:
+    """Latencies of one kind of request (or wait), statuses, failures."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.missing = 0  # a wait that did not end in time
+
+    async def request(
+        self, http: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, Any, float]:
+        started = time.perf_counter()
+        async with http.request(method, url, json=body, headers=headers) as resp:
+            data = await resp.json() if resp.content_type == "application/json" else None
+            status = resp.status
+        self.latencies.append(time.perf_counter() - started)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        return status, data, started
+
+    def wait(self, started: float, ended: float | None) -> None:
+        if ended is None:
+            self.missing += 1
+        else:
+            self.latencies.append(ended - started)
+
+    def figures(self) -> dict[str, Any]:
+        ok = sum(n for s, n in self.statuses.items() if s < 400)
+        out: dict[str, Any] = dict(summary_ms(self.latencies))
+        if self.statuses:
+            out |= {"statuses": self.statuses, "errors": sum(self.statuses.values()) - ok}
+        if self.missing:
+            out["missing"] = self.missing
+        return out
+
+
+async def _in_turn(ids: list[str], clients: int, work: Any) -> None:
+    todo = list(ids)
+
+    async def client() -> None:
+        while todo:
+            await work(todo.pop())
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+
+
+async def hold_resume(
+    http: aiohttp.ClientSession, api: str, headers: dict[str, str], ids: list[str], clients: int
+) -> dict[str, Any]:
+    hold, resume = Timed(), Timed()
+
+    async def one(call: str) -> None:
+        await hold.request(http, "POST", f"{api}/calls/hold", headers, {"call": call})
+        await resume.request(http, "POST", f"{api}/calls/resume", headers, {"call": call})
+
+    await _in_turn(ids, clients, one)
+    return {"hold": hold.figures(), "resume": resume.figures()}
+
+
+async def announced(
+    http: aiohttp.ClientSession,
+    api: str,
+    headers: dict[str, str],
+    events: Events,
+    ids: list[str],
+    clients: int,
+    to: str,
+) -> dict[str, Any]:
+    start, complete = Timed(), Timed()
+    ringing, answer_wait, completed = Timed(), Timed(), Timed()
+
+    async def one(call: str) -> None:
+        status, body, t0 = await start.request(
+            http, "POST", f"{api}/calls/transfers", headers, {"call": call, "to": to}
+        )
+        if status != 201 or not isinstance(body, dict):
+            return
+        tid = body["id"]
+
+        def recipient_rings(m: dict[str, Any]) -> bool:
+            ch = m.get("channel") or {}
+            return (
+                m.get("type") == "channel.updated"
+                and ch.get("dialed_by") == call
+                and ch.get("state") in ("Ringing", "Up")
+            )
+
+        def of_transfer(kind: str) -> Any:
+            return lambda m: m.get("type") == kind and (m.get("transfer") or {}).get("id") == tid
+
+        rang = await events.first(recipient_rings, t0)
+        ringing.wait(t0, rang)
+        answered = await events.first(of_transfer("transfer.answered"), t0)
+        answer_wait.wait(rang or t0, answered)
+        if answered is None:
+            return
+        _, _, t1 = await complete.request(http, "POST", f"{api}/calls/transfers/{tid}/complete", headers, {})
+        completed.wait(t1, await events.first(of_transfer("transfer.completed"), t1))
+
+    await _in_turn(ids, clients, one)
+    return {
+        "start": start.figures(),
+        "complete": complete.figures(),
+        "phones": {
+            "start_to_recipient_ringing": ringing.figures(),
+            "ringing_to_answered": answer_wait.figures(),
+            "complete_to_completed_event": completed.figures(),
+        },
+    }
+
+
+async def click_to_call(
+    http: aiohttp.ClientSession, api: str, headers: dict[str, str], count: int, clients: int, to: str
+) -> dict[str, Any]:
+    click = Timed()
+
+    async def one(_: str) -> None:
+        await click.request(http, "POST", f"{api}/calls", headers, {"to": to})
+
+    await _in_turn([str(n) for n in range(count)], clients, one)
+    return {"click": click.figures()}
