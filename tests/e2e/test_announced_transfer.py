@@ -11,6 +11,7 @@ import pytest
 from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.calls import SETTLE_S, answered_call, app, ok, phone, until
+from tests.support.events_ws import EventSocket
 from tests.support.provision import Org, User, new_org
 from tests.support.sipp import SippRun, header
 
@@ -77,10 +78,13 @@ def test_cancelled_brings_the_user_back_to_the_caller(e2e: E2E, office: tuple) -
     cecilia = office[3]
     c_answers = phone(e2e, cecilia).answer(timeout_s=40)
     bo_app, mine, call, b_answers = start(e2e, office, anna_hold_ms=8000)
-    transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
-    state_of(bo_app, transfer, "answered")
-    done = bo_app.post(f"/calls/transfers/{transfer['id']}/cancel", {})
-    assert (done["state"], done["reason"]) == ("cancelled", "cancelled")
+    with EventSocket(bo_app) as bo_ws:
+        transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
+        state_of(bo_app, transfer, "answered")
+        done = bo_app.post(f"/calls/transfers/{transfer['id']}/cancel", {})
+        assert (done["state"], done["reason"]) == ("cancelled", "cancelled")
+        told = bo_ws.wait_for("transfer.cancelled", lambda m: m.get("type") == "transfer.cancelled")
+        assert (told["transfer"]["id"], told["transfer"]["reason"]) == (transfer["id"], "cancelled")
     ok(c_answers)  # Cecilia's leg ends
     back = answered_call(bo_app)
     assert back["id"] == mine["id"] and back["peer_number"] == "1001"
@@ -101,9 +105,12 @@ def test_a_recipient_who_declines_or_does_not_answer_sends_the_user_back(
         org.admin.request("PATCH", f"/users/{cecilia.id}", {"ring_time": 5}, expect=200)
         c_run = c.ring(timeout_s=40)
     bo_app, mine, call, b_answers = start(e2e, office, anna_hold_ms=14000)
-    transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
-    declined = state_of(bo_app, transfer, "declined", timeout_s=20)
-    assert declined["reason"] == how
+    with EventSocket(bo_app) as bo_ws:
+        transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
+        declined = state_of(bo_app, transfer, "declined", timeout_s=20)
+        assert declined["reason"] == how
+        told = bo_ws.wait_for("transfer.declined", lambda m: m.get("type") == "transfer.declined")
+        assert (told["transfer"]["id"], told["transfer"]["reason"]) == (transfer["id"], how)
     ok(c_run)
     back = answered_call(bo_app)
     assert back["id"] == mine["id"] and back["peer_number"] == "1001"
