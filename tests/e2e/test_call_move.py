@@ -119,6 +119,9 @@ def test_a_call_moves_to_my_other_device_and_back_and_the_far_end_stays_connecte
             ok(back, 20)  # the desk phone hangs up: only now does Bo's phone get a BYE
         ok(bo_run, 15)
         assert len(bo_run.received("BYE")) == 1
+        # Bo's phone was always shown Anna (never its own name, which the mobile showed while it rang).
+        shown = [header(m, "P-Asserted-Identity") or "" for m in bo_run.received("INVITE")]
+        assert shown and all("Anna Svensson" in x for x in shown), shown
         moves = anna_ws.of_type("call.moved")
         assert len(moves) == 2 and moves[1]["call"]["endpoint"] == anna.devices[0].sip_username
         assert moves[1]["seq"] > moves[0]["seq"]
