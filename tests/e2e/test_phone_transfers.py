@@ -101,7 +101,7 @@ def test_an_attended_transfer_from_a_desk_phone_joins_the_caller_with_the_collea
         timeout_s=30,
     )
     time.sleep(SETTLE_S)
-    call = a.call("1002", hold_ms=5000, wait=False, timeout_s=30, remote_may_hang_up=True)
+    call = a.call("1002", hold_ms=3500, wait=False, timeout_s=30, remote_may_hang_up=True)
     ok(refers, 20)  # 202, the NOTIFYs up to 200, and the end of Bo's dialog with Anna
     assert refers.received("SIP/2.0 202")
     ok(consult, 15)  # the consultation was replaced: Asterisk hung it up
