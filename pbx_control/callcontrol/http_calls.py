@@ -19,7 +19,7 @@ from pbx_control.callcontrol.dial import DestinationError, parse_destination, ri
 from pbx_control.callcontrol.hold import Hold
 from pbx_control.callcontrol.http import HOLD, _asker, _asterisk_errors, _channel, _control
 from pbx_control.callcontrol.http_transfers import TRANSFERS
-from pbx_control.callcontrol.move import Moves, movable
+from pbx_control.callcontrol.move import MoveInProgress, Moves, movable
 from pbx_control.callcontrol.schemas import (
     CallRef,
     DialIn,
@@ -222,5 +222,8 @@ async def move_call(ctx: Ctx) -> dict[str, Any]:
     if transfers is not None and any(transfers.active_on(c.uniqueid) for c in (channel, peer)):
         raise ApiError(409, "transfer_in_progress", "the call is being transferred")
     with _asterisk_errors():
-        moves.move(channel, peer, target, slug)
+        try:
+            moves.move(channel, peer, target, slug)
+        except MoveInProgress:
+            raise ApiError(409, "move_in_progress", "a device already rings to take this call") from None
     return {"call": channel.uniqueid, "device": target}

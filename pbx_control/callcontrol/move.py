@@ -10,7 +10,8 @@ and the old device's channel is hung up (a BYE to the old device); the service h
 it is still there when it sees the far end enter the new bridge.
 
 A call held from the app or on the phone, or under an announced transfer, is not moved (409):
-take it back first. `call.moved` is published when the far end is in the new bridge, with `call`
+take it back first; nor one that a device already rings to take (409, until it answers or not).
+`call.moved` is published when the far end is in the new bridge, with `call`
 {id: the new device's channel, from: the old one, peer: the far end, endpoint, from_endpoint}.
 """
 
@@ -36,6 +37,10 @@ MOVE_CONTEXT = "pbx-move"  # extensions_callcontrol.conf
 MOVE_EVENT = "PbxMove"  # its UserEvent, just before Bridge()
 RING_S = 30
 KEEP_PENDING = 1000
+
+
+class MoveInProgress(Exception):
+    """A device already rings to take this call."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class Moves:
         self._calls = calls
         self._publisher = publisher
         self._pending: dict[str, Pending] = {}  # by the new channel's uniqueid
+        self._ringing: set[str] = set()  # calls (the old channel) a device rings to take
         self._tasks: set[asyncio.Task[None]] = set()
         ami.on_event("UserEvent", self._on_user_event)
         ami.on_event("BridgeEnter", self._on_bridge_enter)
@@ -88,6 +94,8 @@ class Moves:
         for uid in (old.uniqueid, peer.uniqueid):
             if not ids.UNIQUEID.fullmatch(uid):
                 raise ValueError(f"invalid uniqueid {uid!r}")
+        if old.uniqueid in self._ringing:
+            raise MoveInProgress(old.uniqueid)
         number = peer.caller_id_num if ids.NUMBER.fullmatch(peer.caller_id_num) else ""
         name = "".join(ch for ch in peer.caller_id_name if ch.isalnum() or ch in " +-.")[:40]
         pending = self._ami.submit(
@@ -104,6 +112,7 @@ class Moves:
                 "Async": "true",
             }
         )
+        self._ringing.add(old.uniqueid)
         self._spawn(self._watch(pending, old.uniqueid, endpoint))
 
     async def _watch(self, pending: PendingAction, old: str, endpoint: str) -> None:
@@ -114,6 +123,8 @@ class Moves:
             log.info("call.move_not_answered", call=old, endpoint=endpoint, reason=exc.message)
         except Exception as exc:  # AMI gone, timeout: the call stays on the old device
             log.info("call.move_failed", call=old, endpoint=endpoint, reason=str(exc))
+        finally:
+            self._ringing.discard(old)
 
     # -- what Asterisk reports ---------------------------------------------------------------------
 

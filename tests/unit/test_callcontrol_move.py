@@ -15,7 +15,7 @@ from pbx_control.ami.events import EventPublisher
 from pbx_control.callcontrol.actions import CallControl
 from pbx_control.callcontrol.agi import MoveHere
 from pbx_control.callcontrol.hold import Hold
-from pbx_control.callcontrol.move import Moves, call_to_take
+from pbx_control.callcontrol.move import MoveInProgress, Moves, call_to_take
 from pbx_control.dialplan.contract import UnsafeValue
 
 pytestmark = [pytest.mark.unit, pytest.mark.calls]
@@ -140,3 +140,46 @@ def test_a_phone_hold_is_re_derived_from_the_held_partys_device_state() -> None:
     on_hold = {c.uniqueid: c.on_hold for c in model.channels()}
     assert on_hold == {"1.1": True, "1.4": False, "1.3": False, "1.2": False}  # the holder's call
     assert ami.sent == [{"Action": "DeviceStateList"}]
+
+
+class Ringing:
+    """An Originate that is still ringing until `answer()`."""
+
+    def __init__(self) -> None:
+        self.answered = asyncio.Event()
+
+    async def result(self, timeout_s: float | None = None) -> dict[str, str]:
+        await self.answered.wait()
+        return {"Response": "Success"}
+
+
+def test_a_second_move_of_a_call_that_a_device_rings_to_take_is_refused() -> None:
+    async def run() -> list[Mapping[str, object]]:
+        model, ami = talking((DESK, FAR, "b1")), RecordingAmi()
+        ringing = Ringing()
+        originated: list[Mapping[str, object]] = []
+
+        def submit(action: Mapping[str, object]) -> Ringing:
+            originated.append(action)
+            return ringing
+
+        ami.submit = submit  # type: ignore[attr-defined]
+        moves = Moves(ami, model, None)  # type: ignore[arg-type]
+        desk, far = model.get("1.1"), model.get("1.2")
+        assert desk is not None and far is not None
+        moves.move(desk, far, "acme_1001_mobile", "acme")
+        with pytest.raises(MoveInProgress):
+            moves.move(desk, far, "acme_1001_tablet", "acme")
+        ringing.answered.set()  # answered (or not): it may be moved again
+        await asyncio.sleep(0.01)
+        moves.move(desk, far, "acme_1001_tablet", "acme")
+        return originated
+
+    originated = asyncio.run(run())
+    assert [a["Channel"] for a in originated] == ["PJSIP/acme_1001_mobile", "PJSIP/acme_1001_tablet"]
+    assert originated[0]["Variable"] == ["PBX_MOVE_PEER=1.2", "PBX_MOVE_OLD=1.1"]
+    assert (originated[0]["Context"], originated[0]["Exten"], originated[0]["Account"]) == (
+        "pbx-move",
+        "take",
+        "acme",
+    )
