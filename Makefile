@@ -8,8 +8,10 @@ PY_SOURCES := pbx_control tests bench
 run: setup
 	$(PY) -m pbx_control stack
 
+# Two workers (pytest-xdist), each with its own PostgreSQL and Asterisk (tests/support/workers.py);
+# a file's tests stay together on one worker.
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 # Pure logic only: no PostgreSQL, Asterisk or SIPp.
 test-unit: setup-python

@@ -19,6 +19,7 @@ from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.runtime.postgres import PrivateCluster
 from tests.support.clock import DEFAULT, INSTANTS, FixedClock, Instant
+from tests.support.workers import WORKER_SUFFIX  # moves a second worker's ports: before anything reads them
 
 pytest_plugins = ["tests.support.leftovers"]
 
@@ -59,7 +60,7 @@ def pg_cluster() -> Iterator[PrivateCluster]:
     e.g. another suite's on the same state dir and port, is left running)."""
     from tests.support.leftovers import expect_gone  # loaded (and assert-rewritten) as a plugin
 
-    cluster = PrivateCluster(STATE_DIR / "pg-test", TEST_PG_PORT, Settings.from_env().pg_bin)
+    cluster = PrivateCluster(STATE_DIR / f"pg-test{WORKER_SUFFIX}", TEST_PG_PORT, Settings.from_env().pg_bin)
     started = cluster.start()
     if started:
         expect_gone(cluster.data_dir / "postmaster.pid", "the tests' PostgreSQL cluster")
