@@ -51,9 +51,9 @@ async def _mine(ctx: Ctx) -> tuple[Transfers, Transfer]:
 async def start_transfer(ctx: Ctx) -> dict[str, Any]:
     """The other party hears music on hold; your device calls `to` (routed as if you dialled it).
     Then complete or cancel; events transfer.* tell the app what happens."""
-    transfers = _transfers(ctx)
     # The asker's call policy for transfers (the consultation is then routed as if dialled).
     await check_destination(ctx.pool, ctx.org_id, ctx.principal.user_id, "transfer", ctx.body.to, "to")
+    transfers = _transfers(ctx)
     _, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
     if transfers.active_on(channel.uniqueid) is not None:
         raise ApiError(409, "transfer_in_progress", "a transfer of this call is already under way")
