@@ -30,7 +30,10 @@ class PolicyIn(Input):
         default=None, ge=1, le=10000, description="concurrent calls out through the trunk; null: no limit"
     )
     max_call_seconds: int | None = Field(
-        default=None, ge=10, le=86400, description="the longest call out through the trunk; null: no limit"
+        default=None,
+        ge=1,
+        le=86400,
+        description="the longest call out through the trunk, seconds; null: no limit",
     )
 
 

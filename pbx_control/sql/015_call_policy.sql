@@ -17,7 +17,7 @@ CREATE TABLE call_policies (
                         CHECK (overflow <@ '{national,mobile,international,premium}'::text[]),
     -- NULL: no limit.
     max_outside_calls   integer CHECK (max_outside_calls BETWEEN 1 AND 10000),
-    max_call_seconds    integer CHECK (max_call_seconds BETWEEN 10 AND 86400),
+    max_call_seconds    integer CHECK (max_call_seconds BETWEEN 1 AND 86400),
     updated_at          timestamptz NOT NULL DEFAULT now()
 );
 
