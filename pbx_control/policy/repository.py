@@ -1,4 +1,5 @@
-"""The call policy in PostgreSQL (sql/015_call_policy.sql): read with a call's facts, changed by admins.
+"""The call policy in PostgreSQL (sql/015_call_policy_queue_generations.sql): read with a call's
+facts, changed by admins.
 
 On the call path the policy is not a query of its own: POLICY_JOIN and POLICY_COLUMNS join the
 organization's row (primary key) and the user's narrowing (primary key) into the query that already
