@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e.conftest import E2E
 from tests.support.api import Api
+from tests.support.calls import answered_call, app
 from tests.support.provision import new_org
 from tests.support.sipp import SippRun
 
@@ -69,6 +70,32 @@ def test_beyond_the_most_concurrent_outside_calls_a_call_is_refused_and_the_firs
     time.sleep(SETTLE_S)
     assert_ok(second.call("0701234568"))
     assert answering.wait(10) == 0, answering.explain()
+
+
+def test_an_outside_call_transferred_on_to_a_colleague_still_counts(e2e: E2E, platform: Api) -> None:
+    """The count is of the trunk legs themselves: the one who placed the call leaving (a blind
+    transfer to a colleague) does not free its place."""
+    org = new_org(platform, main_number="+46812349990")
+    anna, bo = org.add_user("1001", "Anna"), org.add_user("1002", "Bo")
+    org.admin.request("PUT", "/call-policy", {"max_outside_calls": 1}, expect=200)
+    a = e2e.phone(anna.devices[0].sip_username, anna.devices[0].sip_password)
+    b = e2e.phone(bo.devices[0].sip_username, bo.devices[0].sip_password)
+    a.register()
+    b.register()
+    carrier = e2e.carrier().answer(timeout_s=20)
+    b_answers = b.answer(timeout_s=20)
+    time.sleep(SETTLE_S)
+    placed = a.call("0701234567", hold_ms=10000, wait=False, remote_may_hang_up=True, timeout_s=20)
+    anna_app, bo_app = app(e2e, anna), app(e2e, bo)
+    anna_app.post("/calls/transfer", {"call": answered_call(anna_app)["id"], "to": "1002"}, expect=204)
+    assert placed.wait(15) == 0, placed.explain()  # Anna is free: Asterisk ended her leg
+    mine = answered_call(bo_app)  # the outside party talks to Bo now
+    assert_ok(a.call("0701234568", expect=403))  # its trunk leg still holds the one place
+    bo_app.post("/calls/hangup", {"call": mine["id"]}, expect=204)
+    assert b_answers.wait(10) == 0, b_answers.explain()
+    assert carrier.wait(10) == 0, carrier.explain()
+    invites = [m.split("\n", 1)[0] for m in carrier.received("INVITE")]  # and re-INVITEs (transfer)
+    assert invites and not [i for i in invites if "+46701234568" in i], invites
 
 
 def test_a_call_longer_than_the_longest_call_is_ended(e2e: E2E, platform: Api) -> None:
