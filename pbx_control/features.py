@@ -14,6 +14,7 @@ from pbx_control.groups.feature import FEATURE as GROUPS
 from pbx_control.history.feature import FEATURE as HISTORY
 from pbx_control.mail.feature import FEATURE as MAIL
 from pbx_control.meetings.feature import FEATURE as MEETINGS
+from pbx_control.policy.feature import FEATURE as POLICY
 from pbx_control.reachability.feature import FEATURE as REACHABILITY
 from pbx_control.routing.feature import FEATURE as ROUTING
 from pbx_control.tenancy.feature import FEATURE as TENANCY
@@ -31,4 +32,5 @@ FEATURES: tuple[Feature, ...] = (
     EVENTS,
     MAIL,
     WEBPHONE,
+    POLICY,
 )

@@ -106,10 +106,11 @@ async def transfer_call(ctx: Ctx) -> None:
     """The other party goes to `to` as if it had dialled it, with everything that applies there
     (activity, forwards, groups); the device that transferred is free at once. `to` is an
     extension (a colleague or a group) or an outside number, checked as a forward target is."""
-    control, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
     # The same check as a forward target (reachability): a user or group of the organization, not
-    # oneself, or an outside number (stored as E.164); 400 invalid_input otherwise.
-    target = await forward_number(ctx.pool, ctx.org_id, ctx.principal.user_id, ctx.body.to, "to")
+    # oneself, or an outside number (stored as E.164) the asker's call policy lets them transfer
+    # to; 400 invalid_input or destination_not_allowed otherwise.
+    target = await forward_number(ctx.pool, ctx.org_id, ctx.principal.user_id, ctx.body.to, "to", "transfer")
+    control, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
     if peer_of(calls, channel) is None:
         raise ApiError(409, "not_connected", "only an answered call can be transferred")
     with _asterisk_errors():

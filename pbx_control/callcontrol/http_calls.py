@@ -32,6 +32,7 @@ from pbx_control.callcontrol.schemas import (
 )
 from pbx_control.callcontrol.transfer import Transfers
 from pbx_control.callcontrol.views import peer_of
+from pbx_control.policy.checks import check_destination
 
 routes = RouteTable("calls")
 MOVES: web.AppKey[Moves | None] = web.AppKey("call_moves")
@@ -154,6 +155,8 @@ async def click_to_call(ctx: Ctx) -> dict[str, Any]:
         destination = parse_destination(ctx.body.to)
     except DestinationError as exc:
         raise ApiError(400, "invalid_destination", f"cannot call {ctx.body.to!r}: {exc}") from None
+    # The asker's call policy, as when the number is dialled on the phone (checked there again).
+    await check_destination(ctx.pool, ctx.org_id, ctx.principal.user_id, "dial", destination.dial, "to")
     _control(ctx)
     slug, _, _ = await _asker(ctx)
     endpoints = await _my_endpoints(ctx, ctx.body.device)

@@ -17,6 +17,7 @@ from pbx_control.callcontrol.http import _asker, _asterisk_errors, _channel
 from pbx_control.callcontrol.schemas import AnnouncedTransferIn, TransferOut
 from pbx_control.callcontrol.transfer import Transfer, TransferConflict, Transfers
 from pbx_control.callcontrol.views import peer_of
+from pbx_control.policy.checks import check_destination
 
 routes = RouteTable("calls")
 TRANSFERS: web.AppKey[Transfers | None] = web.AppKey("transfers")
@@ -50,6 +51,8 @@ async def _mine(ctx: Ctx) -> tuple[Transfers, Transfer]:
 async def start_transfer(ctx: Ctx) -> dict[str, Any]:
     """The other party hears music on hold; your device calls `to` (routed as if you dialled it).
     Then complete or cancel; events transfer.* tell the app what happens."""
+    # The asker's call policy for transfers (the consultation is then routed as if dialled).
+    await check_destination(ctx.pool, ctx.org_id, ctx.principal.user_id, "transfer", ctx.body.to, "to")
     transfers = _transfers(ctx)
     _, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
     if transfers.active_on(channel.uniqueid) is not None:

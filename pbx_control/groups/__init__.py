@@ -25,7 +25,9 @@ member`, AMI QueueAdd): `reconcile.py` settles those, and there the database win
 app_queue fixes a queue's strategy and an in-order queue's ring order when it first builds the
 queue, so a strategy change, a member list change, or a login/logout in an in-order group bumps the
 group's `generation`, part of the Asterisk queue name (`g<id>v<generation>`): the next call builds
-a fresh queue, while callers already waiting keep the previous generation (still in the views).
+a fresh queue, while callers already waiting keep theirs: every generation a group leaves stays
+in the views while a caller may still wait in it (`answer_group_generations`, sql/015: max_wait and
+a ring time, plus a minute), however many changes come in between.
 
 Modules: model (validation), decision (pure: where a call goes), repository (facts on the AGI
 path), membership (login, pause, night: who may), admin (CRUD and the app's view), agi (handlers),

@@ -24,6 +24,7 @@ from pbx_control.groups.model import (
 from pbx_control.groups.repository import _holidays, _json, _schedule
 from pbx_control.kernel.db import Conn, Db, transaction
 from pbx_control.kernel.errors import Conflict, Invalid, NotFound
+from pbx_control.policy.checks import check_destination
 from pbx_control.tenancy import phone_numbers
 
 _SELECT = """
@@ -107,9 +108,13 @@ def _dump(value: BaseModel | list[BaseModel] | None) -> str:
     return json.dumps(value.model_dump(mode="json") if value is not None else None)
 
 
-async def _check_destination(conn: Conn, org_id: int, group_id: int | None, dest: Destination | None) -> None:
+async def _check_destination(
+    conn: Conn, org_id: int, group_id: int | None, dest: Destination | None, field: str
+) -> None:
     if dest is None:
         return
+    if dest.number is not None:  # external, answering_service: the organization's call policy
+        await check_destination(conn, org_id, None, "overflow", dest.number, field)
     if dest.user_id is not None and not await conn.fetchval(
         "SELECT 1 FROM users WHERE id = $1 AND organization_id = $2", dest.user_id, org_id
     ):
@@ -222,7 +227,7 @@ async def save_group(db: Db, org_id: int, group_id: int | None, changes: dict[st
             raise Conflict("extension is already taken in this organization")
         for key in ("overflow", "night_destination"):
             if key in changes:
-                await _check_destination(conn, org_id, group_id, changes[key])
+                await _check_destination(conn, org_id, group_id, changes[key], key)
         for key, sql in _UPDATES.items():
             if key in changes:
                 await conn.execute(sql, group_id, _dump(changes[key]) if key in _JSON else changes[key])

@@ -29,7 +29,8 @@ _MEMBER = (
     "SELECT logged_in, paused, group_admin FROM answer_group_members WHERE group_id = $1 AND user_id = $2"
 )
 # An in-order queue fixes its ring order when app_queue builds it: a membership change makes a
-# new generation (new queue name) for the next call; callers already waiting keep the old one.
+# new generation (new queue name) for the next call; callers already waiting keep theirs, which
+# stays readable while they may wait (sql/015: answer_group_generations).
 _BUMP_LINEAR = "UPDATE answer_groups SET generation = generation + 1 WHERE id = $1 AND strategy = 'linear'"
 
 

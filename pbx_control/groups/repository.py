@@ -9,17 +9,21 @@ import asyncpg
 
 from pbx_control.groups.decision import GroupFacts, Target
 from pbx_control.groups.model import Destination, Holiday, OpenHours, destination_from_row
+from pbx_control.policy.model import CallPolicy, refusal
+from pbx_control.policy.model import from_row as policy_from_row
+from pbx_control.policy.repository import ORG_POLICY_COLUMNS, ORG_POLICY_JOIN
 
-_GROUP_COLUMNS = """
+_GROUP_COLUMNS = f"""
 SELECT g.id, g.extension, g.queue_name, g.max_wait, g.night_manual, g.schedule, g.holidays,
        coalesce(g.timezone, o.timezone) AS timezone, g.overflow, g.night_destination,
        o.slug, o.id AS organization_id, coalesce(o.main_number, '') AS main_number,
        (SELECT count(*) FROM answer_group_members m
          WHERE m.group_id = g.id AND m.logged_in
-           AND EXISTS (SELECT 1 FROM devices d WHERE d.user_id = m.user_id)) AS logged_in
+           AND EXISTS (SELECT 1 FROM devices d WHERE d.user_id = m.user_id)) AS logged_in,
+       {ORG_POLICY_COLUMNS}
   FROM answer_groups g
-  JOIN organizations o ON o.id = g.organization_id
-"""
+  JOIN organizations o ON o.id = g.organization_id{ORG_POLICY_JOIN}
+"""  # noqa: S608 (fixed fragments)
 _BY_EXTENSION = _GROUP_COLUMNS + " WHERE o.slug = $1 AND g.extension = $2"
 _BY_NUMBER = _GROUP_COLUMNS + " JOIN numbers n ON n.group_id = g.id WHERE o.slug = $1 AND n.number = $2"
 
@@ -68,6 +72,7 @@ class GroupRepository:
 
     async def _facts(self, row: asyncpg.Record) -> GroupFacts:
         org_id = row["organization_id"]
+        policy = policy_from_row(row)
         return GroupFacts(
             id=row["id"],
             extension=row["extension"],
@@ -79,13 +84,14 @@ class GroupRepository:
             schedule=_schedule(row["schedule"]),
             holidays=_holidays(row["holidays"]),
             timezone=row["timezone"],
-            overflow=await self._target(org_id, destination_from_row(_json(row["overflow"]))),
-            night=await self._target(org_id, destination_from_row(_json(row["night_destination"]))),
+            overflow=await self._target(org_id, destination_from_row(_json(row["overflow"])), policy),
+            night=await self._target(org_id, destination_from_row(_json(row["night_destination"])), policy),
             callerid_num=row["main_number"],
         )
 
-    async def _target(self, org_id: int, dest: Destination | None) -> Target | None:
-        """A stored destination resolved now; None when it no longer exists."""
+    async def _target(self, org_id: int, dest: Destination | None, policy: CallPolicy) -> Target | None:
+        """A stored destination resolved now; None when it no longer exists, or is a number the
+        organization's call policy does not (or no longer) allow as overflow."""
         if dest is None:
             return None
         if dest.kind in ("user", "voicemail"):
@@ -96,5 +102,7 @@ class GroupRepository:
         if dest.kind == "group":
             ext = await self._pool.fetchval(_GROUP_EXTENSION, org_id, dest.group_id)
             return Target("group", ext) if ext else None
+        if refusal(policy, "overflow", dest.number or "") is not None:
+            return None
         trunk = await self._pool.fetchval(_TRUNK)
         return Target(dest.kind, number=dest.number or "", trunk=trunk)

@@ -11,7 +11,8 @@ from typing import Any
 from pbx_control.kernel import ids
 from pbx_control.kernel.db import Db
 from pbx_control.kernel.errors import Invalid, NotFound
-from pbx_control.routing.destinations import REFUSED_CLASSES, destination_class
+from pbx_control.policy.checks import check_destination
+from pbx_control.policy.model import Use
 from pbx_control.tenancy.phone_numbers import normalize
 
 MAX_SETTING_AHEAD = timedelta(days=366)
@@ -34,9 +35,12 @@ def text_field(value: object, field: str, max_len: int, *, required: bool = True
     return " ".join(value.split()) if required else value.strip()
 
 
-async def forward_number(db: Db, org_id: int, user_id: int, raw: object, field: str) -> str:
+async def forward_number(
+    db: Db, org_id: int, user_id: int, raw: object, field: str, use: Use = "forward"
+) -> str:
     """A forward target: an extension of the organization (a user or a group, not oneself), or an
-    outside number in E.164, national (0...) or international (00...) form, stored as E.164."""
+    outside number in E.164, national (0...) or international (00...) form, stored as E.164, that
+    the user's call policy allows for `use` (forward, or transfer: call control's blind transfer)."""
     if not isinstance(raw, str) or not raw.strip():
         raise Invalid(f"{field} must be an extension or a phone number")
     text = raw.strip()
@@ -46,7 +50,7 @@ async def forward_number(db: Db, org_id: int, user_id: int, raw: object, field: 
         )
         if row is not None:
             if row["id"] == user_id:
-                raise Invalid(f"{field}: a forward to one's own extension would ring back here")
+                raise Invalid(f"{field}: a {use} to one's own extension would ring back here")
             return text
         if await _group_extension(db, org_id, text):
             return text
@@ -55,12 +59,7 @@ async def forward_number(db: Db, org_id: int, user_id: int, raw: object, field: 
         number = normalize(text)
     except Invalid as exc:
         raise Invalid(f"{field}: {exc.message}") from None
-    kind = destination_class(number)
-    if kind in REFUSED_CLASSES:
-        raise Invalid(
-            f"{field}: {kind} numbers may not be forwarded to (the organization's call policy)",
-            "destination_not_allowed",
-        )
+    await check_destination(db, org_id, user_id, use, number, field)
     own = await db.fetchval(
         "SELECT EXISTS (SELECT 1 FROM numbers WHERE organization_id = $1 AND number = $2)"
         " OR EXISTS (SELECT 1 FROM organizations WHERE id = $1 AND main_number = $2)",

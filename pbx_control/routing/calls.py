@@ -16,6 +16,8 @@ import asyncpg
 from pbx_control.dialplan.contract import Decision, safe_name
 from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
+from pbx_control.policy.model import DEFAULT as DEFAULT_POLICY
+from pbx_control.policy.model import refusal
 from pbx_control.reachability.decision import CallFacts, decide
 from pbx_control.routing.decision import (
     Callee,
@@ -27,7 +29,6 @@ from pbx_control.routing.decision import (
     ring_user,
     user_route,
 )
-from pbx_control.routing.destinations import REFUSED_CLASSES, destination_class
 from pbx_control.routing.dialled import classify, to_e164
 from pbx_control.routing.repository import RoutingRepository
 from pbx_control.routing.targets import Targets
@@ -84,10 +85,10 @@ class CallRouter:
             return Route("vmmain", voicemail=f"{me.extension}@{org}", reason="own voicemail")
         dialled = classify(dialled_text)
         if dialled.kind == "external":
-            kind = destination_class(dialled_text)
-            if kind in REFUSED_CLASSES:
-                return Route("refused", reason=f"call policy: {kind} numbers may not be dialled")
             me = await self._repo.caller(org, endpoint, now)
+            why = refusal(me.policy if me else DEFAULT_POLICY, "dial", dialled_text)
+            if why is not None:
+                return Route("refused", reason=f"call policy: {why}")
             return decide_internal(dialled, None, me.outbound if me else None)
         if dialled.kind != "extension":
             return decide_internal(dialled, None, None)
@@ -181,6 +182,8 @@ class CallRouter:
         answer group, or out through the trunk with the forwarding user's caller id."""
         org = callee.organization
         if not ids.EXTENSION.fullmatch(target):
+            if _refused(callee, target):
+                return None  # not (or no longer) allowed: the caller gets the voicemail
             return external_route(target, callee.outbound, organization)
         nxt = await self._callee(org, target, caller, now)
         if nxt is None:
@@ -194,7 +197,7 @@ class CallRouter:
     async def _leg(self, callee: Callee, target: str, caller: Caller, now: datetime) -> Route | None:
         """The target of a forward on busy / no answer: that user's phones, or the number outside."""
         if not ids.EXTENSION.fullmatch(target):
-            return external_route(target, callee.outbound)
+            return None if _refused(callee, target) else external_route(target, callee.outbound)
         nxt = await self._callee(callee.organization, target, caller, now)
         return ring_user(nxt) if nxt is not None and nxt.user_id != callee.user_id else None
 
@@ -207,6 +210,15 @@ class CallRouter:
             # A name is a nicety: the call rings without it.
             log.exception("route.caller_name_failed")
             return ""
+
+
+def _refused(callee: Callee, target: str) -> bool:
+    """A forward out through the trunk the callee's call policy does not (or no longer) allow:
+    set before the policy changed, or stored before there was one."""
+    why = refusal(callee.policy, "forward", target)
+    if why is not None:
+        log.info("route.forward_refused", user_id=callee.user_id, reason=why)
+    return why is not None
 
 
 def _numbers(caller: Caller) -> tuple[str, ...]:

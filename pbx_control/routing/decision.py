@@ -13,6 +13,8 @@ from typing import Literal
 
 from pbx_control.dialplan import contract
 from pbx_control.kernel import ids
+from pbx_control.policy.model import DEFAULT as DEFAULT_POLICY
+from pbx_control.policy.model import CallPolicy
 from pbx_control.reachability.decision import NO_DIVERSIONS, Activity, Diversions, Verdict
 from pbx_control.routing.dialled import Dialled
 
@@ -119,6 +121,7 @@ class Callee:
     activity: Activity | None = None
     settings: Diversions = NO_DIVERSIONS
     outbound: Outbound | None = None  # for forwards through the trunk
+    policy: CallPolicy = DEFAULT_POLICY  # the call policy for the user's forwards
 
     @property
     def mailbox(self) -> str:

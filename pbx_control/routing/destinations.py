@@ -8,7 +8,7 @@
 - ``international``: any number outside +46.
 
 The numbers are E.164 as routing/dialled.py:classify gives them; this is pure and in memory, so it
-can run on every call.
+can run on every call. The call policy (pbx_control/policy) decides which classes may be used.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pbx_control.routing.dialled import EMERGENCY, classify
 DestinationClass = Literal[
     "emergency", "internal", "national", "mobile", "premium", "international", "invalid"
 ]
-# Classes refused until the organization's call policy allows them (premium rate, abroad: toll fraud).
-REFUSED_CLASSES = frozenset({"premium", "international"})
+# What an organization allows of these is its call policy (pbx_control/policy/model.py): premium
+# rate and abroad (toll fraud) are refused until an admin allows them.
 
 
 def destination_class(dialled: str, country_code: str = "46") -> DestinationClass:

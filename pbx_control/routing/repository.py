@@ -12,6 +12,10 @@ from datetime import datetime
 
 import asyncpg
 
+from pbx_control.policy.model import DEFAULT as DEFAULT_POLICY
+from pbx_control.policy.model import CallPolicy
+from pbx_control.policy.model import from_row as policy_from_row
+from pbx_control.policy.repository import POLICY_COLUMNS, POLICY_JOIN
 from pbx_control.reachability.decision import Activity, Diversions
 from pbx_control.routing.decision import Callee, CallerIdMode, Outbound
 
@@ -28,14 +32,15 @@ _CALLEE_COLUMNS = """
        (SELECT 'trunk_' || t.name FROM trunks t ORDER BY t.id LIMIT 1) AS trunk,
        (SELECT c.kind FROM caller_lists c
          WHERE c.user_id = u.id AND c.number = ANY({numbers}::text[])
-         ORDER BY c.kind = 'blocked' DESC LIMIT 1) AS mark
+         ORDER BY c.kind = 'blocked' DESC LIMIT 1) AS mark,
+       {policy}
 """
 _CALLEE_BY_EXTENSION = f"""
-SELECT {_CALLEE_COLUMNS.format(numbers="$3")}
+SELECT {_CALLEE_COLUMNS.format(numbers="$3", policy=POLICY_COLUMNS)}
   FROM organizations o
   JOIN users u ON u.organization_id = o.id AND u.extension = $2
   LEFT JOIN user_activities a ON a.user_id = u.id AND a.kind <> 'available'
-  LEFT JOIN user_settings s ON s.user_id = u.id
+  LEFT JOIN user_settings s ON s.user_id = u.id{POLICY_JOIN}
  WHERE o.slug = $1
 """  # noqa: S608
 # The same for a call from device $3 of the organization: the caller is that device's user, who
@@ -47,30 +52,31 @@ _CALLER_NUMBERS_OF_ENDPOINT = """ARRAY(
            SELECT n3.number FROM devices d3 JOIN numbers n3 ON n3.user_id = d3.user_id
             WHERE d3.sip_username = $3 AND d3.organization_id = o.id)"""
 _CALLEE_FROM_ENDPOINT = _CALLEE_BY_EXTENSION.replace(
-    _CALLEE_COLUMNS.format(numbers="$3"), _CALLEE_COLUMNS.format(numbers=_CALLER_NUMBERS_OF_ENDPOINT)
+    _CALLEE_COLUMNS.format(numbers="$3", policy=POLICY_COLUMNS),
+    _CALLEE_COLUMNS.format(numbers=_CALLER_NUMBERS_OF_ENDPOINT, policy=POLICY_COLUMNS),
 )
 # A DID: its organization always; its user when it points at one.
 _BY_NUMBER = f"""
-SELECT {_CALLEE_COLUMNS.format(numbers="$2")}
+SELECT {_CALLEE_COLUMNS.format(numbers="$2", policy=POLICY_COLUMNS)}
   FROM numbers n
   JOIN organizations o ON o.id = n.organization_id
   LEFT JOIN users u ON u.id = n.user_id
   LEFT JOIN user_activities a ON a.user_id = u.id AND a.kind <> 'available'
-  LEFT JOIN user_settings s ON s.user_id = u.id
+  LEFT JOIN user_settings s ON s.user_id = u.id{POLICY_JOIN}
  WHERE n.number = $1
 """  # noqa: S608
 # The calling user behind a device of organization $2.
-_CALLER_BY_ENDPOINT = """
-SELECT u.id, u.extension, o.main_number,
+_CALLER_BY_ENDPOINT = f"""
+SELECT u.id, u.extension, o.main_number, {POLICY_COLUMNS},
        ARRAY(SELECT n.number FROM numbers n WHERE n.user_id = u.id ORDER BY n.id) AS numbers,
        (SELECT 'trunk_' || t.name FROM trunks t ORDER BY t.id LIMIT 1) AS trunk,
        s.outgoing_callerid, s.outgoing_callerid_until
   FROM devices d
   JOIN organizations o ON o.id = d.organization_id
   JOIN users u ON u.id = d.user_id
-  LEFT JOIN user_settings s ON s.user_id = u.id
+  LEFT JOIN user_settings s ON s.user_id = u.id{POLICY_JOIN}
  WHERE d.sip_username = $1 AND o.slug = $2
-"""
+"""  # noqa: S608
 _OPERATOR_DEVICES = """
 SELECT d.sip_username
   FROM organizations o
@@ -121,19 +127,28 @@ def _callee(row: asyncpg.Record, now: datetime) -> Callee:
         activity,
         settings,
         outbound,
+        policy_from_row(row),
     )
 
 
 class CallerRow:
     """The calling user of a device: extension, numbers, how their calls leave."""
 
-    __slots__ = ("extension", "numbers", "outbound", "user_id")
+    __slots__ = ("extension", "numbers", "outbound", "policy", "user_id")
 
-    def __init__(self, user_id: int, extension: str, numbers: tuple[str, ...], outbound: Outbound) -> None:
+    def __init__(
+        self,
+        user_id: int,
+        extension: str,
+        numbers: tuple[str, ...],
+        outbound: Outbound,
+        policy: CallPolicy = DEFAULT_POLICY,
+    ) -> None:
         self.user_id = user_id
         self.extension = extension
         self.numbers = numbers
         self.outbound = outbound
+        self.policy = policy  # the call policy for what this user dials
 
 
 class RoutingRepository:
@@ -176,7 +191,7 @@ class RoutingRepository:
         mode = _callerid_mode(row["outgoing_callerid"], row["outgoing_callerid_until"], now)
         numbers = tuple(row["numbers"])
         outbound = Outbound(row["trunk"], numbers[0] if numbers else None, row["main_number"], mode)
-        return CallerRow(row["id"], row["extension"], numbers, outbound)
+        return CallerRow(row["id"], row["extension"], numbers, outbound, policy_from_row(row))
 
     async def operator_endpoints(self, organization: str) -> tuple[str, ...]:
         return tuple(r["sip_username"] for r in await self._pool.fetch(_OPERATOR_DEVICES, organization))

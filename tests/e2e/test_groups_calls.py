@@ -274,3 +274,27 @@ def test_bad_group_input_gets_4xx_and_changes_nothing(e2e: E2E, platform: Api) -
     as_user(s.org, s.c).post(f"/groups/{s.gid}/login", {}, expect=403)  # may not answer it
     s.org.admin.post("/groups/99999/login", {}, expect=404)
     assert s.get() == before
+
+
+def test_a_caller_waiting_through_two_changes_of_an_in_order_group_still_reaches_a_member(
+    e2e: E2E, platform: Api
+) -> None:
+    """Issue 13 item 8: each login or logout in an in-order group makes a new queue generation (its
+    ring order is fixed when app_queue builds a queue); a caller already waiting stays in the older
+    one, which must stay readable after two changes: the caller reaches the member logged in now."""
+    s = Setup(e2e, platform, strategy="linear", ring_time=2, max_wait=20)
+    s.login(s.a)
+    ringing = s.pa.ring(timeout_s=20)  # A is rung and does not answer
+    overflow = s.po.answer(timeout_s=20)
+    answering = s.pb.answer(timeout_s=20)
+    waiting = s.call(timeout_s=30, wait=False)
+    deadline = time.monotonic() + 10
+    while not ringing.received("INVITE"):
+        assert time.monotonic() < deadline, "A was never rung"
+        time.sleep(0.05)
+    s.logout(s.a)  # a new generation
+    s.login(s.b)  # and another: the caller waits two generations back
+    ok(waiting, 30)
+    ok(answering)
+    overflow.stop()
+    assert overflow.received("INVITE") == [], "the caller was sent to the overflow"

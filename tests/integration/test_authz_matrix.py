@@ -93,6 +93,8 @@ PATH_IDS: dict[tuple[str, str], Body] = {
     ("POST", "/calls/transfers/{transfer_id}/complete"): lambda i: {},
     ("POST", "/calls/transfers/{transfer_id}/cancel"): lambda i: {},
     ("POST", "/users/me/history/{history_id}/seen"): lambda i: {},
+    ("GET", "/users/{user_id}/call-policy"): None,
+    ("PUT", "/users/{user_id}/call-policy"): lambda i: {"dial": ["national", "premium"]},
 }
 
 # Operations without ids in their path. "read": a GET whose answer must not mention beta;
@@ -157,6 +159,9 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("GET", "/meetings"): "read",
     ("POST", "/meetings"): "own",
     ("PUT", "/meetings/dial-in"): "own",  # the caller's own organization's dial-in number
+    ("GET", "/call-policy"): "read",
+    ("PUT", "/call-policy"): "own",  # the caller's own organization's policy
+    ("GET", "/users/me/call-policy"): "read",
     ("GET", "/health"): "own",
     ("GET", "/openapi.json"): "own",
 }
