@@ -48,6 +48,7 @@ PATH_IDS: dict[tuple[str, str], Body] = {
     ("POST", "/users/{user_id}/devices"): lambda i: {"kind": "desk"},
     ("DELETE", "/devices/{device_id}"): None,
     ("POST", "/devices/{device_id}/reset-password"): lambda i: {},
+    ("POST", "/users/{user_id}/welcome-mail"): None,
     ("PATCH", "/numbers/{number_id}"): lambda i: {"user_id": i["alpha_user"]},
     ("DELETE", "/numbers/{number_id}"): None,
     ("GET", "/organizations/{org_id}"): None,
@@ -102,6 +103,8 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("POST", "/auth/login"): "own",
     ("POST", "/auth/logout"): "own",
     ("POST", "/auth/logout-all"): "own",
+    ("POST", "/auth/password-reset"): "own",  # public: the same 202 for every login (test_account_mail.py)
+    ("POST", "/auth/set-password"): "own",  # public: the link's token names the user
     ("GET", "/users/me"): "read",
     ("POST", "/users/me/password"): "own",
     ("GET", "/users"): "read",
