@@ -158,6 +158,19 @@ class NumberCreate(Input):
     user_id: Id | None = None
 
 
+class NumberRangeCreate(Input):
+    first: str = Field(description="E.164 or national; as many digits as last", examples=["+46855500000"])
+    last: str = Field(examples=["+46855500099"])
+
+
+class NumberRangeOut(BaseModel):
+    id: int
+    organization_id: int
+    first_number: str
+    last_number: str
+    created_at: datetime
+
+
 class NumberUpdate(Input):
     user_id: Id | None = Field(description="the user calls to this number reach; null for none")
 

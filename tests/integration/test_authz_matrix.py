@@ -61,6 +61,14 @@ PATH_IDS: dict[tuple[str, str], Body] = {
         "password": "long enough password",
     },
     ("DELETE", "/trunks/{trunk_id}"): None,
+    ("GET", "/organizations/{org_id}/numbers"): None,
+    ("POST", "/organizations/{org_id}/numbers"): lambda i: {"number": "+46855555556"},
+    ("GET", "/organizations/{org_id}/number-ranges"): None,
+    ("POST", "/organizations/{org_id}/number-ranges"): lambda i: {
+        "first": "+46855555500",
+        "last": "+46855555599",
+    },
+    ("DELETE", "/organizations/{org_id}/number-ranges/{range_id}"): None,
     ("GET", "/users/me/activities/{activity_id}"): None,
     ("PATCH", "/users/me/activities/{activity_id}"): lambda i: {"label": "hijacked"},
     ("DELETE", "/users/me/activities/{activity_id}"): None,
@@ -202,6 +210,7 @@ async def _beta_ids(client: TestClient, world: World) -> Ids:
         "meeting_id": await make("/meetings", {"name": "Beta standup"}, user),
         "participant_id": MISSING,  # participants live only in the room (AMI)
         "trunk_id": MISSING,
+        "range_id": MISSING,
         "transfer_id": MISSING,
         "history_id": MISSING,
         "alpha_user": world.users["alpha-user"],
