@@ -15,11 +15,13 @@ from pbx_control.tenancy import (
     http_users,
 )
 from pbx_control.tenancy.password_links import Links
+from pbx_control.tenancy.sessions import DeviceSessions
 from pbx_control.tenancy.sip import SipClientSettings
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
     app[http_devices.SIP] = SipClientSettings.from_settings(rt.settings)
+    app[http_devices.SESSIONS] = DeviceSessions(rt.ami)
     app[http_organizations.ORGANIZATIONS_CHANGED] = rt.dialplan.organizations_changed
     app[http_password_links.LINKS] = Links(rt.settings.app_url)
     app[http_password_links.RESET_THROTTLE] = LoginThrottle(

@@ -17,6 +17,7 @@ from pbx_control.auth.throttle import retry_after
 from pbx_control.auth.tokens import revoke_user_tokens
 from pbx_control.kernel.errors import Forbidden
 from pbx_control.tenancy import devices, numbers, organizations, password_links, users
+from pbx_control.tenancy.http_devices import SESSIONS
 from pbx_control.tenancy.http_password_links import LINKS
 from pbx_control.tenancy.schemas import (
     DirectoryEntry,
@@ -140,4 +141,6 @@ async def update_user(ctx: Ctx) -> dict[str, Any]:
 
 @routes.route("DELETE", "/users/{user_id}", summary="Delete a user (and their devices)", roles=ADMIN)
 async def delete_user(ctx: Ctx) -> None:
-    await users.delete_user(ctx.pool, ctx.org_id, ctx.params["user_id"])
+    """Their devices' registrations are dropped and their calls hung up (see DELETE /devices/{id})."""
+    names = await users.delete_user(ctx.pool, ctx.org_id, ctx.params["user_id"])
+    await ctx.app[SESSIONS].retire(names)

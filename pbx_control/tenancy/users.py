@@ -161,14 +161,21 @@ async def change_own_password(db: Db, org_id: int | None, user_id: int, current:
     )
 
 
-async def delete_user(db: Db, org_id: int, user_id: int) -> None:
-    """Delete a user with their devices and tokens; their numbers become unassigned."""
+async def delete_user(db: Db, org_id: int, user_id: int) -> list[str]:
+    """Delete a user with their devices and tokens; their numbers become unassigned. Returns the
+    sip_usernames of the devices deleted with them (for what Asterisk still holds: sessions.py)."""
     async with transaction(db) as conn:
         await _lock_organization(conn, org_id)
         current = await get_user(conn, org_id, user_id)
         if current["role"] == "admin":
             await _ensure_other_admin(conn, org_id, user_id)
+        names = await conn.fetch(
+            "DELETE FROM devices WHERE user_id = $1 AND organization_id = $2 RETURNING sip_username",
+            user_id,
+            org_id,
+        )
         await conn.execute("DELETE FROM users WHERE id = $2 AND organization_id = $1", org_id, user_id)
+    return [r["sip_username"] for r in names]
 
 
 async def _lock_organization(conn: Conn, org_id: int) -> None:
