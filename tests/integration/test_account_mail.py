@@ -153,3 +153,37 @@ async def test_reset_mail_tells_nothing_is_throttled_and_expires(
         statuses = [(await _post(client, "/auth/password-reset", {"login": who}))[0] for _ in range(4)]
         assert statuses == [202, 202, 202, 429], (who, statuses)
     assert len(await _deliver(db_pool, smtp)) == 3
+
+
+async def test_a_new_organizations_admin_gets_the_welcome_mail_and_a_new_password_ends_the_links(
+    client: TestClient, db_pool: asyncpg.Pool, world: World, smtp: SmtpServer
+) -> None:
+    root = bearer(await login(client, "root"))
+    first_admin = {
+        "extension": "1000",
+        "name": "Gun",
+        "username": "gun",
+        "email": "gun@example.com",
+        "language": "en",
+    }
+    status, org = await _post(
+        client, "/organizations", {"slug": "gamma", "name": "Gamma", "admin": first_admin}, root
+    )
+    assert status == 201, org
+    (msg,) = await _deliver(db_pool, smtp)
+    assert msg["Subject"] == "Welcome to Gamma's phone system" and "Your username: gun" in text_of(msg)
+    (token,) = LINK.findall(text_of(msg))
+    # the admin changes the password another way: the link no longer works
+    resp = await client.patch(
+        f"{PREFIX}/users/{org['admin']['id']}", json={"password": "set by someone"}, headers=root
+    )
+    assert resp.status == 403  # a platform admin manages organizations, not their users
+    second = {**first_admin, "extension": "1001", "username": "gun2", "email": None, "password": "x" * 12}
+    assert (await _post(client, f"/organizations/{org['id']}/admins", second, root))[0] == 201
+    other = bearer(await login(client, "gun2", "x" * 12))
+    resp = await client.patch(
+        f"{PREFIX}/users/{org['admin']['id']}", json={"password": "set by gun2"}, headers=other
+    )
+    assert resp.status == 200
+    status, body = await _post(client, "/auth/set-password", {"token": token, "password": "too late now"})
+    assert status == 400 and body["error"]["code"] == "link_invalid"
