@@ -78,6 +78,9 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_from: str = "pbx@localhost"
+    # The web app's address as users reach it (links in mails: https://pbx.example.com); empty:
+    # http://api_host:api_port.
+    public_url: str = ""
 
     # -- `make run` and the stacks the tests start (pbx_control.runtime) -----------------------
     # Private PostgreSQL clusters, generated secrets and the demo credentials.
@@ -131,6 +134,7 @@ class Settings:
             smtp_username=_env("PBX_SMTP_USERNAME", ""),
             smtp_password=_env("PBX_SMTP_PASSWORD", ""),
             smtp_from=_env("PBX_SMTP_FROM", cls.smtp_from),
+            public_url=_env("PBX_PUBLIC_URL", cls.public_url),
             state_dir=Path(_env("PBX_STATE_DIR", str(cls.state_dir))),
             asterisk_root=_asterisk_root(_env("PBX_ASTERISK_ROOT", str(cls.asterisk_root))),
             pg_bin=Path(_env("PBX_PG_BIN", str(cls.pg_bin))),
@@ -138,6 +142,12 @@ class Settings:
             trunk_port=_env_int("PBX_TRUNK_PORT", cls.trunk_port),
             run_port_base=int(base) if (base := _env("PBX_RUN_PORT_BASE", "")) else None,
         )
+
+    @property
+    def app_url(self) -> str:
+        """Where users open the web app, without a trailing slash (PBX_PUBLIC_URL, else the API's
+        own address)."""
+        return self.public_url.strip().rstrip("/") or f"http://{self.api_host}:{self.api_port}"
 
     @property
     def prompts(self) -> Path:

@@ -43,10 +43,11 @@ def hash_password_sync(password: str, cost: int | None = None) -> str:
 
 
 def verify_password_sync(password: str, password_hash: str | None) -> bool:
-    """True when `password` matches; with no hash, spends the same time and returns False."""
+    """True when `password` matches; with no hash (or one that is not bcrypt's: an account whose
+    password is not set yet), spends the same time and returns False."""
     data = password.encode()
     too_long = len(data) > MAX_BYTES
-    if password_hash is None or too_long:
+    if password_hash is None or too_long or not password_hash.startswith("$2"):
         # Same work as a real check, so a missing user is not told apart by timing.
         bcrypt.checkpw(data[:MAX_BYTES], _dummy_hash())
         return False

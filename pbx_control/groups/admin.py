@@ -23,9 +23,9 @@ from pbx_control.groups.model import (
 )
 from pbx_control.groups.repository import _holidays, _json, _schedule
 from pbx_control.kernel.db import Conn, Db, transaction
-from pbx_control.kernel.errors import Conflict, Invalid, NotFound
+from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from pbx_control.policy.checks import check_destination
-from pbx_control.tenancy import phone_numbers
+from pbx_control.tenancy import number_ranges, phone_numbers
 
 _SELECT = """
 SELECT g.id, g.extension, g.name, g.strategy, g.ring_time, g.max_wait, g.overflow, g.night_destination,
@@ -170,15 +170,17 @@ async def _set_number(conn: Conn, org_id: int, group_id: int, number: str | None
         return
     e164 = phone_numbers.normalize(number)
     owner = await conn.fetchval("SELECT organization_id FROM numbers WHERE number = $1", e164)
-    if owner is None:
+    if owner != org_id:
+        # Not the organization's yet: only from its ranges, refused alike whoever holds it.
+        await number_ranges.check_claim(conn, org_id, e164)
+        if owner is not None:
+            raise Forbidden(number_ranges.NOT_YOURS)
         await conn.execute(
             "INSERT INTO numbers (number, organization_id, group_id) VALUES ($1, $2, $3)",
             e164,
             org_id,
             group_id,
         )
-    elif owner != org_id:
-        raise Conflict("number is already in use")
     else:
         await conn.execute("UPDATE numbers SET group_id = $2 WHERE number = $1", e164, group_id)
 

@@ -30,6 +30,11 @@ _UNIQUE_MESSAGES = {
     # no more than for another device's name.
     "sip_name_used_by_trunk": "sip_username is already taken",
     "sip_name_used_by_device": "trunk name is already taken (a device's sip_username is trunk_<name>)",
+    # Number ranges (pbx_control/sql/019): only the platform admin gets these (an organization's
+    # admin is refused before, the same way whoever holds the number).
+    "number_in_other_range": "number is in another organization's range",
+    "range_overlaps_other": "range overlaps another organization's range",
+    "range_holds_other_number": "range holds a number of another organization",
 }
 
 

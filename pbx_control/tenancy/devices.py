@@ -124,7 +124,11 @@ async def reset_password(
     return device, password
 
 
-async def delete_device(db: Db, org_id: int, device_id: int) -> None:
-    status = await db.execute("DELETE FROM devices WHERE id = $2 AND organization_id = $1", org_id, device_id)
-    if status == "DELETE 0":
+async def delete_device(db: Db, org_id: int, device_id: int) -> str:
+    """Delete the device; returns its sip_username (for what Asterisk still holds: sessions.py)."""
+    name: str | None = await db.fetchval(
+        "DELETE FROM devices WHERE id = $2 AND organization_id = $1 RETURNING sip_username", org_id, device_id
+    )
+    if name is None:
         raise NotFound("device not found")
+    return name

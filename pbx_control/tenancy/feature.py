@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pbx_control.auth.throttle import LoginThrottle
 from pbx_control.feature import Feature, Runtime
-from pbx_control.tenancy import http_devices, http_numbers, http_organizations, http_trunks, http_users
+from pbx_control.tenancy import (
+    http_devices,
+    http_numbers,
+    http_organizations,
+    http_password_links,
+    http_trunks,
+    http_users,
+)
+from pbx_control.tenancy.password_links import Links
+from pbx_control.tenancy.sessions import DeviceSessions
 from pbx_control.tenancy.sip import SipClientSettings
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
     app[http_devices.SIP] = SipClientSettings.from_settings(rt.settings)
+    app[http_devices.SESSIONS] = DeviceSessions(rt.ami)
     app[http_organizations.ORGANIZATIONS_CHANGED] = rt.dialplan.organizations_changed
+    app[http_password_links.LINKS] = Links(rt.settings.app_url)
+    app[http_password_links.RESET_THROTTLE] = LoginThrottle(
+        rt.clock,
+        max_per_user=http_password_links.RESET_PER_LOGIN,
+        max_per_address=http_password_links.RESET_PER_ADDRESS,
+        window_s=http_password_links.RESET_WINDOW_S,
+    )
 
 
 FEATURE = Feature(
@@ -22,6 +40,7 @@ FEATURE = Feature(
         http_numbers.routes,
         http_organizations.routes,
         http_trunks.routes,
+        http_password_links.routes,
     ),
     app=_app,
 )

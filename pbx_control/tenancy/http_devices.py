@@ -11,10 +11,13 @@ from pbx_control.api.context import Ctx
 from pbx_control.api.registry import ADMIN, RouteTable
 from pbx_control.tenancy import devices, users
 from pbx_control.tenancy.schemas import DeviceCreate, DeviceCreated, DeviceOut, PasswordReset
+from pbx_control.tenancy.sessions import DeviceSessions
 from pbx_control.tenancy.sip import SipClientSettings
 
 routes = RouteTable("devices")
 SIP = web.AppKey("sip", SipClientSettings)
+# What devices leave in Asterisk (registrations, calls), removed through AMI.
+SESSIONS = web.AppKey("device_sessions", DeviceSessions)
 
 
 def _created(ctx: Ctx, device: dict[str, Any], password: str) -> dict[str, Any]:
@@ -46,12 +49,17 @@ async def create_device(ctx: Ctx) -> dict[str, Any]:
     device, password = await devices.create_device(
         ctx.pool, ctx.org_id, ctx.params["user_id"], b.kind, b.label, b.sip_username, b.password
     )
+    # Before anyone knows the password: no registration left under a reused name may stay.
+    await ctx.app[SESSIONS].drop_registrations([device["sip_username"]])
     return _created(ctx, device, password)
 
 
 @routes.route("DELETE", "/devices/{device_id}", summary="Delete a device", roles=ADMIN)
 async def delete_device(ctx: Ctx) -> None:
-    await devices.delete_device(ctx.pool, ctx.org_id, ctx.params["device_id"])
+    """Its registrations are dropped and its calls hung up: it rings nobody, and a new device
+    given the same sip_username never reaches this one's phone."""
+    name = await devices.delete_device(ctx.pool, ctx.org_id, ctx.params["device_id"])
+    await ctx.app[SESSIONS].retire([name])
 
 
 @routes.route(
@@ -63,7 +71,9 @@ async def delete_device(ctx: Ctx) -> None:
     response=DeviceCreated,
 )
 async def reset_device_password(ctx: Ctx) -> dict[str, Any]:
-    """Generated unless given; the body may be empty."""
+    """Generated unless given; the body may be empty. The device's registrations are dropped: its
+    phone must register again with the new password (calls in progress go on)."""
     b: PasswordReset = ctx.body
     device, password = await devices.reset_password(ctx.pool, ctx.org_id, ctx.params["device_id"], b.password)
+    await ctx.app[SESSIONS].drop_registrations([device["sip_username"]])
     return _created(ctx, device, password)

@@ -15,9 +15,10 @@ from aiohttp import web
 
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import PLATFORM, RouteTable
-from pbx_control.kernel.db import Db
+from pbx_control.kernel.db import Conn
 from pbx_control.logs import get_logger
-from pbx_control.tenancy import organizations, users
+from pbx_control.tenancy import organizations, password_links, users
+from pbx_control.tenancy.http_password_links import LINKS
 from pbx_control.tenancy.schemas import (
     AdminCreate,
     OrganizationCreate,
@@ -44,10 +45,13 @@ async def organizations_changed(app: web.Application) -> None:
         log.exception("organizations_changed_hook_failed")
 
 
-async def _create_admin(db: Db, org_id: int, a: AdminCreate) -> dict[str, Any]:
-    return await users.create_user(
-        db, org_id, a.extension, a.name, a.username, a.password, "admin", a.language, a.email
+async def _create_admin(ctx: Ctx, conn: Conn, org_id: int, a: AdminCreate) -> dict[str, Any]:
+    """The admin, and their welcome mail when they have an address."""
+    admin = await users.create_user(
+        conn, org_id, a.extension, a.name, a.username, a.password, "admin", a.language, a.email
     )
+    await password_links.send_welcome(conn, admin["id"], ctx.app[LINKS], ctx.now())
+    return admin
 
 
 @routes.route(
@@ -72,7 +76,7 @@ async def create_organization(ctx: Ctx) -> dict[str, Any]:
     b: OrganizationCreate = ctx.body
     async with ctx.pool.acquire() as conn, conn.transaction():
         org = await organizations.create_organization(conn, b.slug, b.name, b.main_number, b.timezone)
-        admin = await _create_admin(conn, org["id"], b.admin) if b.admin is not None else None
+        admin = await _create_admin(ctx, conn, org["id"], b.admin) if b.admin is not None else None
     await organizations_changed(ctx.app)
     return {**org, "admin": admin}
 
@@ -116,4 +120,5 @@ async def delete_organization(ctx: Ctx) -> None:
     status=201,
 )
 async def create_organization_admin(ctx: Ctx) -> dict[str, Any]:
-    return await _create_admin(ctx.pool, ctx.params["org_id"], ctx.body)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        return await _create_admin(ctx, conn, ctx.params["org_id"], ctx.body)

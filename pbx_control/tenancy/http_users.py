@@ -16,7 +16,9 @@ from pbx_control.api.registry import ADMIN, ANYONE, MEMBERS, RouteTable
 from pbx_control.auth.throttle import retry_after
 from pbx_control.auth.tokens import revoke_user_tokens
 from pbx_control.kernel.errors import Forbidden
-from pbx_control.tenancy import devices, numbers, organizations, users
+from pbx_control.tenancy import devices, numbers, organizations, password_links, users
+from pbx_control.tenancy.http_devices import SESSIONS
+from pbx_control.tenancy.http_password_links import LINKS
 from pbx_control.tenancy.schemas import (
     DirectoryEntry,
     MeOut,
@@ -68,6 +70,7 @@ async def change_my_password(ctx: Ctx) -> None:
                 conn, principal.organization_id, principal.user_id, b.current, b.new
             )
             await revoke_user_tokens(conn, principal.user_id, keep=ctx.request[TOKEN])
+            await password_links.revoke_links(conn, principal.user_id)
     except Forbidden:
         raise  # a wrong current password stays counted
     except BaseException:
@@ -95,19 +98,25 @@ async def list_users(ctx: Ctx) -> list[UserOut | DirectoryEntry]:
     "POST", "/users", summary="Create a user", roles=ADMIN, body=UserCreate, response=UserOut, status=201
 )
 async def create_user(ctx: Ctx) -> dict[str, Any]:
+    """With an email, the user gets the welcome mail (in their language): their username, a link
+    to set their password (once, within 7 days) and how to install and sign in to the app; the
+    password may then be left out. A mail address that is not one: 400, nothing made."""
     b: UserCreate = ctx.body
-    return await users.create_user(
-        ctx.pool,
-        ctx.org_id,
-        b.extension,
-        b.name,
-        b.username,
-        b.password,
-        b.role,
-        b.language,
-        b.email,
-        b.ring_time,
-    )
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        user = await users.create_user(
+            conn,
+            ctx.org_id,
+            b.extension,
+            b.name,
+            b.username,
+            b.password,
+            b.role,
+            b.language,
+            b.email,
+            b.ring_time,
+        )
+        await password_links.send_welcome(conn, user["id"], ctx.app[LINKS], ctx.now())
+    return user
 
 
 @routes.route("GET", "/users/{user_id}", summary="One user", roles=ADMIN, response=UserOut)
@@ -126,9 +135,12 @@ async def update_user(ctx: Ctx) -> dict[str, Any]:
         user = await users.update_user(conn, ctx.org_id, ctx.params["user_id"], **fields)
         if "password" in fields:
             await revoke_user_tokens(conn, user["id"])
+            await password_links.revoke_links(conn, user["id"])
     return user
 
 
 @routes.route("DELETE", "/users/{user_id}", summary="Delete a user (and their devices)", roles=ADMIN)
 async def delete_user(ctx: Ctx) -> None:
-    await users.delete_user(ctx.pool, ctx.org_id, ctx.params["user_id"])
+    """Their devices' registrations are dropped and their calls hung up (see DELETE /devices/{id})."""
+    names = await users.delete_user(ctx.pool, ctx.org_id, ctx.params["user_id"])
+    await ctx.app[SESSIONS].retire(names)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pbx_control.kernel.db import Conn, Db, rows, transaction
 from pbx_control.kernel.errors import NotFound
-from pbx_control.tenancy import phone_numbers
+from pbx_control.tenancy import number_ranges, phone_numbers
 
 _SELECT = "SELECT id, number, organization_id, user_id, created_at FROM numbers"
 _INSERT = (
@@ -35,12 +35,17 @@ async def create_number(
     number: str,
     user_id: int | None = None,
     *,
+    from_ranges: bool = False,
     default_country_code: str = phone_numbers.DEFAULT_COUNTRY_CODE,
 ) -> dict[str, Any]:
-    """Add a number (any accepted format, stored as E.164), optionally pointing at a user of org_id."""
+    """Add a number (any accepted format, stored as E.164), optionally pointing at a user of org_id.
+    from_ranges: the organization's admin asks, who may take only numbers of the organization's
+    ranges (Forbidden otherwise); without it the platform assigns the number."""
     e164 = phone_numbers.normalize(number, default_country_code)
     async with transaction(db) as conn:
         await _check_user(conn, org_id, user_id)
+        if from_ranges:
+            await number_ranges.check_claim(conn, org_id, e164)
         rec = await conn.fetchrow(
             _INSERT,
             e164,

@@ -32,6 +32,12 @@ Username = Annotated[str, Field(description="lowercase letters, digits and . _ @
 Password = Annotated[str, Field(description="at least 8 characters, at most 72 bytes")]
 
 
+InitialPassword = Annotated[
+    Password | None,
+    Field(description="optional when email is given: the welcome mail's link lets the user set it"),
+]
+
+
 class DirectoryEntry(BaseModel):
     """What every member of an organization may see about a colleague."""
 
@@ -45,7 +51,7 @@ class UserCreate(Input):
     extension: Extension
     name: str = Field(description="any script, quotes allowed; 1 to 200 characters")
     username: Username
-    password: Password
+    password: InitialPassword = None
     role: Role = "user"
     language: Language = "sv"
     email: str | None = None
@@ -56,9 +62,30 @@ class AdminCreate(Input):
     extension: Extension
     name: str
     username: Username
-    password: Password
+    password: InitialPassword = None
     language: Language = "sv"
     email: str | None = None
+
+
+class ResetRequest(Input):
+    """A username or a mail address."""
+
+    login: str = Field(max_length=254, examples=["anna", "anna@example.com"])
+
+
+class Accepted(BaseModel):
+    message: str
+
+
+class SetPassword(Input):
+    """The token of a set-password link (what follows #set-password= in it) and the new password."""
+
+    token: str = Field(max_length=256)
+    password: Password
+
+
+class PasswordSet(BaseModel):
+    username: str
 
 
 class PasswordChange(Input):
@@ -129,6 +156,19 @@ class NumberOut(BaseModel):
 class NumberCreate(Input):
     number: str = Field(description="E.164 (+46812345678) or Swedish national (08-123 456 78)")
     user_id: Id | None = None
+
+
+class NumberRangeCreate(Input):
+    first: str = Field(description="E.164 or national; as many digits as last", examples=["+46855500000"])
+    last: str = Field(examples=["+46855500099"])
+
+
+class NumberRangeOut(BaseModel):
+    id: int
+    organization_id: int
+    first_number: str
+    last_number: str
+    created_at: datetime
 
 
 class NumberUpdate(Input):

@@ -24,6 +24,8 @@ _INSERT = (
     " RETURNING id, organization_id, extension, name, username, email, role, language, ring_time,"
     " created_at"
 )
+# Not a bcrypt hash: no password matches it (passwords.verify_password).
+NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
 _UPDATABLE = ("extension", "name", "username", "email", "role", "language", "ring_time", "password")
 
 
@@ -33,13 +35,15 @@ async def create_user(
     extension: str | None,
     name: str,
     username: str,
-    password: str,
+    password: str | None,
     role: str = "user",
     language: str = "sv",
     email: str | None = None,
     ring_time: int = 30,
 ) -> dict[str, Any]:
-    """Create a user in `org_id`. A platform admin is role "platform" with org_id and extension None."""
+    """Create a user in `org_id`. A platform admin is role "platform" with org_id and extension None.
+    Without a password (None) nobody can sign in as the user until a set-password link (the
+    welcome mail's) sets one: that needs a mail address."""
     if role == "platform":
         if org_id is not None or extension is not None:
             raise Invalid("a platform admin belongs to no organization and has no extension")
@@ -48,13 +52,16 @@ async def create_user(
             raise Invalid("organization is required")
         v.role(role)
         v.extension(extension)
+    checked_email = v.email(email)
+    if password is None and checked_email is None:
+        raise Invalid("password is required unless email is given (the welcome mail then sets it)")
     params = (
         org_id,
         extension,
         v.name(name),
         v.username(username),
-        v.email(email),
-        await hash_password(v.user_password(password)),
+        checked_email,
+        await hash_password(v.user_password(password)) if password is not None else NO_PASSWORD,
         role,
         v.language(language),
         v.ring_time(ring_time),
@@ -154,14 +161,21 @@ async def change_own_password(db: Db, org_id: int | None, user_id: int, current:
     )
 
 
-async def delete_user(db: Db, org_id: int, user_id: int) -> None:
-    """Delete a user with their devices and tokens; their numbers become unassigned."""
+async def delete_user(db: Db, org_id: int, user_id: int) -> list[str]:
+    """Delete a user with their devices and tokens; their numbers become unassigned. Returns the
+    sip_usernames of the devices deleted with them (for what Asterisk still holds: sessions.py)."""
     async with transaction(db) as conn:
         await _lock_organization(conn, org_id)
         current = await get_user(conn, org_id, user_id)
         if current["role"] == "admin":
             await _ensure_other_admin(conn, org_id, user_id)
+        names = await conn.fetch(
+            "DELETE FROM devices WHERE user_id = $1 AND organization_id = $2 RETURNING sip_username",
+            user_id,
+            org_id,
+        )
         await conn.execute("DELETE FROM users WHERE id = $2 AND organization_id = $1", org_id, user_id)
+    return [r["sip_username"] for r in names]
 
 
 async def _lock_organization(conn: Conn, org_id: int) -> None:

@@ -11,6 +11,7 @@ import zoneinfo
 
 from pbx_control.kernel import ids
 from pbx_control.kernel.errors import Invalid
+from pbx_control.mail.outbox import valid_address
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,99}$")
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")
@@ -61,7 +62,7 @@ def email(value: object) -> str | None:
     value = value.strip()
     if not value:
         return None
-    if len(value) > 254 or not EMAIL_RE.fullmatch(value):
+    if len(value) > 254 or not EMAIL_RE.fullmatch(value) or not valid_address(value):
         raise Invalid("email must look like name@example.com")
     return value
 

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pbx_control.tenancy import users
+from pbx_control.tenancy import number_ranges, users
 from pbx_control.testing import World, api_client, bearer, login, seed_world
 from tests.support.clock import FixedClock
 
@@ -214,7 +214,7 @@ async def test_colleagues_with_the_right_log_others_in(
         ("alpha-admin", "PATCH", "/{gid}", {"overflow": {"kind": "external"}}, 400),
         ("alpha-admin", "PATCH", "/{gid}", {"extension": "1001"}, 409),  # a user's extension
         ("alpha-admin", "POST", "", {"extension": "20", "name": "Twice"}, 409),
-        ("alpha-admin", "PATCH", "/{gid}", {"number": "+46870000001"}, 409),  # beta's number
+        ("alpha-admin", "PATCH", "/{gid}", {"number": "+46870000001"}, 403),  # beta's number
         ("alpha-user", "POST", "/{gid}/pause", {"paused": True, "reason": "x"}, 400),  # not logged in
     ],
 )
@@ -257,6 +257,7 @@ async def test_a_group_number_and_changes_take_effect_for_the_next_call(
     client: TestClient, world: World, group: dict, db_pool: asyncpg.Pool
 ) -> None:
     gid = group["id"]
+    await number_ranges.create_range(db_pool, world.orgs["alpha"], "+46855500000", "+46855500099")
     status, body = await call(
         client,
         "alpha-admin",

@@ -90,6 +90,8 @@ def test_public_and_protected_operations(app: web.Application) -> None:
     public = {(m, p) for p, ops in doc["paths"].items() for m, op in ops.items() if op.get("security") == []}
     assert public == {
         ("post", f"{PREFIX}/auth/login"),
+        ("post", f"{PREFIX}/auth/password-reset"),
+        ("post", f"{PREFIX}/auth/set-password"),
         ("get", f"{PREFIX}/health"),
         ("get", f"{PREFIX}/openapi.json"),
     }

@@ -3,6 +3,7 @@ import { callsSection } from "./calls.js";
 import { el } from "./dom.js";
 import { groupsSection } from "./groups.js";
 import { historySection } from "./history.js";
+import { passwordLinkScreen } from "./passwordlinks.js";
 import { language, t } from "./i18n.js";
 import { presenceList } from "./presence.js";
 import { applyTextSize, settingsSection } from "./settings.js";
@@ -68,5 +69,8 @@ async function showHome() {
 
 document.documentElement.lang = language();
 applyTextSize();
-if (token()) showHome();
+window.addEventListener("hashchange", () => passwordLinkScreen(root, showHome, showSignIn));
+if (passwordLinkScreen(root, showHome, showSignIn)) {
+  // a set-password link or the reset request
+} else if (token()) showHome();
 else showSignIn();
