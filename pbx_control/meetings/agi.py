@@ -1,6 +1,8 @@
 """The meeting dial-in's FastAGI handler `meeting_pin`. It only sets variables; the dialplan
 (extensions_meetings.conf) reads the PIN, plays the prompts, waits and joins the room.
 
+`conference_dial`: a person rung into an ad-hoc conference, routed as the host's own call.
+
 `meeting_pin,start`: the caller's language's "enter the PIN" prompt. `meeting_pin,<pin>,<try>`:
 the decision for one PIN (meetings/dialin.py). The organization comes from the channel's
 accountcode (the device's endpoint, or the inbound handler for the outside dial-in number), so a
@@ -26,6 +28,8 @@ from pbx_control.meetings.dialin import DialIn, decide
 from pbx_control.meetings.pins import PinThrottle
 from pbx_control.meetings.sentences import SENTENCES, Say
 from pbx_control.reachability.prompts import VOICES, ensure_prompt, prompt_key
+from pbx_control.routing.calls import CallRouter
+from pbx_control.routing.decision import Route
 
 Handler = Callable[[AgiSession], Awaitable[None]]
 log = get_logger(__name__)
@@ -103,3 +107,32 @@ def make_pin_handler(pool: asyncpg.Pool, throttle: PinThrottle, clock: Clock) ->
         await apply_decision(session, decision)
 
     return meeting_pin
+
+
+_HOST_DEVICE = """SELECT 1 FROM devices d JOIN organizations o ON o.id = d.organization_id
+                  WHERE d.sip_username = $1 AND o.slug = $2"""
+
+
+def make_conference_dial_handler(pool: asyncpg.Pool, router: CallRouter, clock: Clock) -> Handler:
+    """`conference_dial,<host endpoint>`: someone rung into an ad-hoc conference
+    (meetings/conferences.py), routed exactly as if the host had dialled the number on that device.
+    The endpoint is set by the service in the Originate (never by a phone) and must be a device of
+    the call's own organization (its accountcode)."""
+
+    async def conference_dial(session: AgiSession) -> None:
+        org = session.accountcode
+        host = session.args[0] if session.args else ""
+        known = (
+            ids.is_slug(org)
+            and ids.ENDPOINT.fullmatch(host) is not None
+            and await pool.fetchval(_HOST_DEVICE, host, org) is not None
+        )
+        if not known:
+            await apply_decision(
+                session, Route("unknown", reason="conference call without its host's device")
+            )
+            return
+        structlog.contextvars.bind_contextvars(organization=org)
+        await apply_decision(session, await router.from_device(org, host, session.extension, clock()))
+
+    return conference_dial
