@@ -63,8 +63,11 @@ class MeetingPrompts:
 _LANGUAGE = """SELECT u.language FROM devices d
                JOIN users u ON u.id = d.user_id JOIN organizations o ON o.id = d.organization_id
                WHERE d.sip_username = $1 AND o.slug = $2"""
-_MATCH = """SELECT m.id, m.pin, m.host_pin, m.ends_at, m.deleted_at FROM meetings m
-            JOIN organizations o ON o.id = m.organization_id
+# owner_device: the caller is on one of the meeting owner's own devices (the host, no host PIN)
+_MATCH = """SELECT m.id, m.pin, m.host_pin, m.ends_at, m.deleted_at,
+                   EXISTS (SELECT 1 FROM devices d
+                           WHERE d.user_id = m.owner_user_id AND d.sip_username = $3) AS owner_device
+            FROM meetings m JOIN organizations o ON o.id = m.organization_id
             WHERE o.slug = $1 AND (m.pin = $2 OR m.host_pin = $2) LIMIT 1"""
 
 
@@ -89,7 +92,9 @@ def make_pin_handler(pool: asyncpg.Pool, throttle: PinThrottle, clock: Clock) ->
             caller = f"dev:{session.endpoint}" if session.endpoint else f"num:{session.callerid_num}"
             wait = throttle.delay(caller, org)
             match = (
-                dict(row) if wait == 0 and pin and (row := await pool.fetchrow(_MATCH, org, pin)) else None
+                dict(row)
+                if wait == 0 and pin and (row := await pool.fetchrow(_MATCH, org, pin, session.endpoint))
+                else None
             )
             decision = decide(pin, attempt, match, wait, clock())
             if wait == 0:

@@ -62,8 +62,8 @@ _GET = "SELECT id, owner_user_id FROM conferences WHERE id = $1 AND organization
 
 def _conferences(ctx: Ctx) -> Conferences:
     found = ctx.app.get(CONFERENCES)
-    if found is None:
-        raise ApiError(503, "call_control_unavailable", "this service does not run the AMI bridge")
+    if found is None:  # as the meetings' live routes say it
+        raise Conflict("this process does not talk to Asterisk")
     return found
 
 
@@ -116,9 +116,9 @@ async def start_conference(ctx: Ctx) -> dict[str, Any]:
     the line, I am its host) and every one of `participants` rings; answered, they are in it too.
     Without `call`: my device rings (`device_id`, default my first); when I answer, the
     participants ring. Over the organization's limit: 409, nothing rings."""
-    conferences = _conferences(ctx)
     body: ConferenceIn = ctx.body
     invitees = await _invitees(ctx, body.participants, "participants")
+    conferences = _conferences(ctx)
     async with ctx.pool.acquire() as conn:
         slug, me, devices = await _me(conn, ctx)
         limit = await _limit(conn, ctx.org_id)
@@ -127,7 +127,7 @@ async def start_conference(ctx: Ctx) -> dict[str, Any]:
     if body.call is not None:
         calls = ctx.app.get(CALLS)
         if calls is None:
-            raise ApiError(503, "call_control_unavailable", "this service does not run the AMI bridge")
+            raise Conflict("this process does not follow Asterisk's calls")
         channel = calls.get(body.call) if is_uniqueid(body.call) else None
         if channel is None or channel.endpoint not in mine:
             raise NotFound("no such call on your devices")

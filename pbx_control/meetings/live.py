@@ -141,6 +141,7 @@ class LiveMeetings:
                 self._publish(room, "ended", {})
             return None
         fresh = room is None
+        known = None
         if room is None:
             room = Room(key, str(event.get("AccountCode", "")), self.clock())
             if (known := self.expected.pop(key, None)) is not None:
@@ -163,7 +164,7 @@ class LiveMeetings:
         elif name in ("ConfbridgeLock", "ConfbridgeUnlock"):
             room.locked = name == "ConfbridgeLock"
             self._publish(room, "locked", {"locked": room.locked})
-        return self._owner(room) if fresh else None
+        return self._owner(room) if fresh and known is None else None
 
     def expect(self, name: str, organization: str, owner_endpoints: frozenset[str]) -> None:
         """The room `name` is about to start: its events go to the owner's devices from the first."""

@@ -91,14 +91,20 @@ async def test_start_wrong_then_right_pin_joins_the_room(
         "PBX_MEETING_ASK": _key("en", "ask"),
         "PBX_ROUTE": "meeting-retry",
     }
+    # the owner's own device: the host, without the host PIN
     assert await _pin(agi, "alpha", ep, m["pin"], 2) == {
         "PBX_MEETING_ROOM": f"m{m['id']}",
-        "PBX_MEETING_PROFILE": "pbx-participant",
+        "PBX_MEETING_PROFILE": "pbx-host",
         "PBX_MEETING_SAY": _key("en", "joined"),
         "PBX_ROUTE": "meeting-join",
     }
     host = await _pin(agi, "alpha", ep, m["host_pin"], 1)
     assert host["PBX_MEETING_PROFILE"] == "pbx-host" and host["PBX_ROUTE"] == "meeting-join"
+    # anyone else with the PIN is a participant; with the host PIN, the host
+    outside = await _pin(agi, "alpha", None, m["pin"], 1, num="+46701234567")
+    assert outside["PBX_MEETING_PROFILE"] == "pbx-participant" and outside["PBX_ROUTE"] == "meeting-join"
+    outside = await _pin(agi, "alpha", None, m["host_pin"], 1, num="+46701234567")
+    assert outside["PBX_MEETING_PROFILE"] == "pbx-host"
 
 
 async def test_three_wrong_pins_end_the_call_and_another_orgs_pin_opens_nothing(
