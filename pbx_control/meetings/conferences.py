@@ -38,7 +38,7 @@ from pbx_control.meetings.live import LiveMeetings, Room
 log = get_logger(__name__)
 DEFAULT_MAX_PARTICIPANTS = 10
 RING_S = 30
-JOIN_GRACE_S = 5.0  # after an invitee answered, how long its ConfbridgeJoin may take
+JOIN_GRACE_S = 2.0  # after an invitee answered, how long its ConfbridgeJoin may take
 HOST_CONTEXT = "pbx-conf-host"  # extensions_meetings.conf
 JOIN_CONTEXT = "pbx-conf-join"
 INVITED_CONTEXT = "pbx-conf-invited"

@@ -141,31 +141,60 @@ def test_add_a_third_person_to_a_call(e2e: E2E, office: tuple) -> None:
 
 
 def test_multi_party_call_rings_everyone_into_one_conference(e2e: E2E, office: tuple) -> None:
-    _, anna, bo, _ = office
+    org, anna, bo, cecilia = office
     anna_app = app(e2e, anna)
-    a, b = phone(e2e, anna), phone(e2e, bo)
+    group = org.admin.post(
+        "/groups", {"extension": "2000", "name": "Support", "members": [{"user_id": cecilia.id}]}, expect=201
+    )
+    app(e2e, cecilia).post(f"/groups/{group['id']}/login", {}, expect=200)
+    a, b, c = phone(e2e, anna), phone(e2e, bo), phone(e2e, cecilia)
     anna_rings, bo_rings = a.answer(timeout_s=60), b.answer(timeout_s=60)
     carrier_rings = e2e.carrier().answer(timeout_s=60)
     # an outside number the call policy refuses (premium rate): 400, nothing rings
     anna_app.request("POST", "/conferences", {"participants": ["1002", "0900123456"]}, expect=400)
-    started = anna_app.post("/conferences", {"participants": ["1002", "0701234567"]}, expect=202)
-    assert started["ringing"] == ["1002", "+46701234567"]
-    cid, room = started["id"], f"c{started['id']}"
-    until("all three in the conference", lambda: len(members(e2e, room)) == 3, timeout_s=30)
-    people = until(
-        "three in the list",
-        lambda: (r := anna_app.get(f"/conferences/{cid}/participants")["participants"]) and len(r) == 3 and r,
-    )
-    assert sorted((p["name"], p["number"], p["host"]) for p in people) == [
-        ("", "+46701234567", False),
-        ("Anna Svensson", "1001", True),
-        ("Bo Ek", "1002", False),
+    with EventTap(e2e.control.api, anna_app.token or "") as tap:
+        started = anna_app.post("/conferences", {"participants": ["1002", "0701234567"]}, expect=202)
+        assert started["ringing"] == ["1002", "+46701234567"]
+        cid, room = started["id"], f"c{started['id']}"
+        until("all three in the conference", lambda: len(members(e2e, room)) == 3, timeout_s=30)
+        # one more, later: the Support group, where Cecilia answers
+        cecilia_rings = c.answer(timeout_s=60)
+        added = anna_app.post(f"/conferences/{cid}/participants", {"to": "2000"}, expect=202)
+        assert added == {"id": cid, "ringing": ["2000"]}
+        people = until(
+            "four in the list",
+            lambda: (
+                (r := anna_app.get(f"/conferences/{cid}/participants")["participants"]) and len(r) == 4 and r
+            ),
+            timeout_s=30,
+        )
+        assert sorted((p["name"], p["number"], p["host"]) for p in people) == [
+            ("", "+46701234567", False),
+            ("Anna Svensson", "1001", True),
+            ("Bo Ek", "1002", False),
+            ("Support", "2000", False),
+        ]
+        # the host removes the others: alone in the room, the host's call is ended too
+        for p in people:
+            if not p["host"]:
+                anna_app.request("DELETE", f"/conferences/{cid}/participants/{p['id']}", expect=204)
+        for run in (bo_rings, carrier_rings, cecilia_rings, anna_rings):
+            ok(run, 20)
+        until(
+            "the conference is over", lambda: not anna_app.get(f"/conferences/{cid}/participants")["active"]
+        )
+        until(
+            "conference.ended", lambda: any(e["type"] == "conference.ended" for e in tap.of_conference(cid))
+        )
+    seen = [
+        (e["type"], e.get("participant", {}).get("name"))
+        for e in tap.of_conference(cid)
+        if e["type"] != "conference.participant_talking"
     ]
-    # the host removes both: alone in the room, the host's call is ended too
-    for p in people:
-        if not p["host"]:
-            anna_app.request("DELETE", f"/conferences/{cid}/participants/{p['id']}", expect=204)
-    ok(bo_rings, 20)
-    ok(carrier_rings, 20)
-    ok(anna_rings, 20)
-    until("the conference is over", lambda: not anna_app.get(f"/conferences/{cid}/participants")["active"])
+    # the host is in first (the others ring once the host answered); the group's answer last
+    assert seen[:2] == [("conference.started", None), ("conference.participant_joined", "Anna Svensson")], (
+        seen
+    )
+    joined = [n for t, n in seen if t == "conference.participant_joined"]
+    assert sorted(joined[1:3]) == ["", "Bo Ek"] and joined[3:] == ["Support"], seen
+    assert seen[-2:] == [("conference.participant_left", "Anna Svensson"), ("conference.ended", None)], seen
