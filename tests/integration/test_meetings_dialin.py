@@ -22,7 +22,7 @@ from pbx_control.kernel.errors import Conflict
 from pbx_control.meetings import repository
 from pbx_control.meetings.agi import MeetingPrompts
 from pbx_control.service import agi_handlers
-from pbx_control.tenancy import numbers
+from pbx_control.tenancy import numbers, trunks
 from pbx_control.testing import World, seed_world
 from tests.support.clock import FixedClock
 
@@ -173,3 +173,30 @@ async def test_the_outside_dial_in_number_routes_to_the_dial_in(
         await repository.set_dial_in(conn, world.orgs["alpha"], "+46870000099")
     r = await FakeAsterisk(agi).run("inbound", env={"extension": "+46870000099"})
     assert r.variables["PBX_ROUTE"] == "meeting" and r.variables["PBX_ORG"] == "alpha"
+
+
+async def test_conference_dial_routes_as_the_hosts_own_call_and_only_for_its_organization(
+    db_pool: asyncpg.Pool, world: World, agi: int
+) -> None:
+    """Someone rung into an ad-hoc conference (a Local channel, no endpoint of its own) gets the
+    decision a call dialled on the host's device gets; a host device of another organization, or
+    none, routes nowhere."""
+    await trunks.create_trunk(db_pool, "carrier", "127.0.0.2", 5080, "127.0.0.2")
+    host = await _endpoint(db_pool, world, "alpha-user")
+    stranger = await _endpoint(db_pool, world, "beta-user")
+    local = {"accountcode": "alpha", "channel": "Local/1000@pbx-conf-dial-00000001;2"}
+    routes = []
+    for dialled in ("1000", "1002", "+46701234567", "+46900123456"):
+        own = await FakeAsterisk(agi).run(
+            "route", env={"accountcode": "alpha", "channel": f"PJSIP/{host}-00000001", "extension": dialled}
+        )
+        rung = await FakeAsterisk(agi).run(
+            "conference_dial", env={**local, "extension": dialled}, args=[host]
+        )
+        assert rung.variables == own.variables, dialled
+        routes.append(rung.variables["PBX_ROUTE"])
+    # a colleague without a device, one with, an outside number, premium rate (the call policy)
+    assert routes == ["unavailable", "unavailable", "external", "refused"], routes
+    for args in ([stranger], [], ["not an endpoint!"]):
+        got = await FakeAsterisk(agi).run("conference_dial", env={**local, "extension": "1000"}, args=args)
+        assert got.variables == {"PBX_ROUTE": "unknown"}, args
