@@ -56,6 +56,7 @@ class Who:
 
     name: str
     number: str
+    devices: frozenset[str] = frozenset()  # a colleague's: they see the room's events
 
     def variables(self) -> list[str]:
         number = self.number if re.fullmatch(r"\+?[0-9]{1,16}", self.number) else ""
@@ -147,6 +148,7 @@ class Conferences:
             raise ValueError(f"not dialable {number!r}")
         token = next(self._tokens)
         self.ringing.setdefault(room, set()).add(token)
+        self.live.audience.setdefault(room, set()).update(who.devices)
         self._spawn(self._ring(room, host, number, who, token))
 
     async def _ring(self, room: str, host: Host, number: str, who: Who, token: int) -> None:

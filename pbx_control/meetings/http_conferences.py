@@ -55,6 +55,8 @@ _ME = """SELECT u.name, u.extension, o.slug FROM users u JOIN organizations o ON
 _DEVICES = "SELECT id, sip_username FROM devices WHERE user_id = $1 AND organization_id = $2 ORDER BY id"
 _NAME = """SELECT name FROM users WHERE organization_id = $1 AND extension = $2
            UNION ALL SELECT name FROM answer_groups WHERE organization_id = $1 AND extension = $2 LIMIT 1"""
+_COLLEAGUE = """SELECT d.sip_username FROM devices d JOIN users u ON u.id = d.user_id
+                WHERE u.organization_id = $1 AND u.extension = $2"""
 _LIMIT = "SELECT max_participants FROM conference_settings WHERE organization_id = $1"
 _NEW = "INSERT INTO conferences (organization_id, owner_user_id) VALUES ($1, $2) RETURNING id"
 _GET = "SELECT id, owner_user_id FROM conferences WHERE id = $1 AND organization_id = $2"
@@ -90,7 +92,8 @@ async def _invitees(ctx: Ctx, raw: list[str], field: str) -> list[tuple[str, Who
             number = await forward_number(conn, ctx.org_id, ctx.principal.user_id, text, f"{field}[{i}]")
             if all(number != n for n, _ in out):
                 name = await conn.fetchval(_NAME, ctx.org_id, number) if number[0] != "+" else None
-                out.append((number, Who(name or "", number)))
+                devices = [r["sip_username"] for r in await conn.fetch(_COLLEAGUE, ctx.org_id, number)]
+                out.append((number, Who(name or "", number, frozenset(devices))))
     return out
 
 

@@ -119,6 +119,9 @@ class LiveMeetings:
         self.leave_hooks: list[Callable[[Room], None]] = []
         # rooms about to start whose organization and owner's devices are known (conferences)
         self.expected: dict[str, tuple[str, frozenset[str]]] = {}
+        # devices that see a room's events beyond its participants' and owner's: the colleagues
+        # rung into a conference (their Local channel in the room names no device)
+        self.audience: dict[str, set[str]] = {}
 
     def install(self, ami: AmiClient) -> None:
         self.ami = ami
@@ -139,6 +142,7 @@ class LiveMeetings:
             if room is not None:
                 del self.rooms[key]
                 self._publish(room, "ended", {})
+            self.audience.pop(key, None)
             return None
         fresh = room is None
         known = None
@@ -230,6 +234,7 @@ class LiveMeetings:
             room.pending.append((what, body))
             return
         audience = {p.endpoint for p in room.participants.values()} | set(room.owner_endpoints)
+        audience |= self.audience.get(room.name, set())
         room.ever |= {e for e in audience if e}
         if what == "ended":
             audience |= room.ever

@@ -152,7 +152,11 @@ def test_multi_party_call_rings_everyone_into_one_conference(e2e: E2E, office: t
     carrier_rings = e2e.carrier().answer(timeout_s=60)
     # an outside number the call policy refuses (premium rate): 400, nothing rings
     anna_app.request("POST", "/conferences", {"participants": ["1002", "0900123456"]}, expect=400)
-    with EventTap(e2e.control.api, anna_app.token or "") as tap:
+    bo_app = app(e2e, bo)
+    with (
+        EventTap(e2e.control.api, anna_app.token or "") as tap,
+        EventTap(e2e.control.api, bo_app.token or "") as bo_tap,
+    ):
         started = anna_app.post("/conferences", {"participants": ["1002", "0701234567"]}, expect=202)
         assert started["ringing"] == ["1002", "+46701234567"]
         cid, room = started["id"], f"c{started['id']}"
@@ -186,6 +190,14 @@ def test_multi_party_call_rings_everyone_into_one_conference(e2e: E2E, office: t
         until(
             "conference.ended", lambda: any(e["type"] == "conference.ended" for e in tap.of_conference(cid))
         )
+        # Bo, rung in as a colleague, sees the conference he is in on his own app, to its end
+        until(
+            "Bo's conference.ended",
+            lambda: any(e["type"] == "conference.ended" for e in bo_tap.of_conference(cid)),
+        )
+        assert ("conference.participant_joined", "Bo Ek") in [
+            (e["type"], e.get("participant", {}).get("name")) for e in bo_tap.of_conference(cid)
+        ]
     seen = [
         (e["type"], e.get("participant", {}).get("name"))
         for e in tap.of_conference(cid)

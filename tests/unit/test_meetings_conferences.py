@@ -11,7 +11,7 @@ import pytest
 from panoramisk.message import Message
 
 from pbx_control.ami import EventPublisher
-from pbx_control.meetings.conferences import Conferences, over_limit
+from pbx_control.meetings.conferences import Conferences, Host, Who, over_limit
 from pbx_control.meetings.live import LiveMeetings
 from tests.support.clock import DEFAULT, FixedClock
 
@@ -97,3 +97,39 @@ async def test_events_reach_the_host_from_the_first_and_the_last_one_alone_is_hu
         {"Action": "ConfbridgeKick", "Conference": "c5", "Channel": "PJSIP/anna_desk-00000001"}
     ]
     assert conferences.ringing == {}
+
+
+async def test_a_colleague_rung_in_is_originated_as_the_hosts_call_and_sees_the_room() -> None:
+    publisher = EventPublisher()
+    live = LiveMeetings(None, publisher, FixedClock(DEFAULT))  # type: ignore[arg-type]
+    ami = FakeAmi()
+    conferences = Conferences(ami, live)  # type: ignore[arg-type]
+    host = Host("acme", "anna_desk", Who("Anna", "1001"), frozenset({"anna_desk"}))
+    conferences.invite("c5", host, "1003", Who("Cecilia", "1003", frozenset({"cecilia_desk"})))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    (originate,) = ami.sent
+    assert originate["Channel"] == "Local/1003@pbx-conf-dial/n" and originate["Exten"] == "c5"
+    assert originate["Context"] == "pbx-conf-invited" and originate["Account"] == "acme"
+    assert originate["CallerID"] == '"Anna" <1001>'  # what Cecilia's phone shows
+    assert set(originate["Variable"]) == {
+        "PBX_ORG=acme",
+        "PBX_CONF_FROM=anna_desk",
+        "PBX_CONF_NAME=Cecilia",
+        "PBX_CONF_NUM=1003",
+    }
+    live.expect("c5", "acme", host.devices)
+    with publisher.subscribe() as sub:
+        live.apply(joined("1", "anna_desk", "Anna", admin="Yes"))
+        local = ev("ConfbridgeJoin", Uniqueid="9", Channel="Local/1003@pbx-conf-dial-0000000a;1")
+        live.apply(
+            Message({**local, "CallerIDName": "Cecilia", "CallerIDNum": "1003", "AccountCode": "acme"})
+        )
+        events = []
+        while not sub.queue.empty():
+            events.append(sub.get_nowait())
+    assert [e["type"] for e in events][-1] == "conference.participant_joined"
+    assert all("cecilia_desk" in e["audience"] for e in events)
+    with pytest.raises(ValueError, match="not dialable"):
+        conferences.invite("c5", host, "1003;evil", Who("", ""))
+    await conferences.stop()
