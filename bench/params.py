@@ -43,6 +43,9 @@ class Params:
     fanout_processes: int
     fanout_calls: int
     fanout_call_rate: int
+    # conference_mix: rooms of 5 added at most, seconds each room's audio is watched
+    conference_rooms: int
+    conference_window_s: float
     # Asterisk's RTP port range (two ports per call leg; SIPp's short calls leave many in use)
     rtp_ports: int
 
@@ -77,6 +80,8 @@ FULL = Params(
     fanout_processes=2,
     fanout_calls=30,
     fanout_call_rate=3,
+    conference_rooms=38,  # SIPp's ports: base+2050 .. base+3990, below the RTP range
+    conference_window_s=3.0,
     rtp_ports=4000,
 )
 
@@ -110,5 +115,7 @@ SMOKE = Params(
     fanout_processes=1,
     fanout_calls=4,
     fanout_call_rate=2,
+    conference_rooms=1,
+    conference_window_s=1.5,
     rtp_ports=1000,
 )

@@ -83,6 +83,13 @@ def headline(r: Result) -> str:
             f"p50 {d.get('p50_ms')} p99 {d.get('p99_ms')} ms to {f.get('clients')} clients "
             f"({d.get('count')} deliveries, dropped {f.get('clients_dropped') or 0})"
         )
+    if r.name == "conference_mix":
+        room = f.get("pin_to_room", {})
+        return (
+            f"{'>= ' if f.get('capped') else ''}{f.get('mixed_participants')} participants mixed in rooms of "
+            f"{f.get('room_size')} ({f.get('stopped_by')}); PIN to room p50/p99 {room.get('p50_ms')}/"
+            f"{room.get('p99_ms')} ms (prompt {f.get('prompt_ms')} ms included)"
+        )
     if r.name == "memory":
         return f"peak {f.get('peak_mib')} MiB (idle {f.get('idle_mib')} MiB)"
     return json.dumps(f)[:100]

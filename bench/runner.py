@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import agi, api, cps, fanout, memory, process_agi, profile, report
+from bench import agi, api, conference, cps, fanout, memory, process_agi, profile, report
 from bench.env import ROOT, TRUNK_HOST, BenchEnv, ControlProcess, make_stack, start_asterisk
 from bench.params import FULL, SMOKE, Params
 from bench.results import Result
@@ -33,6 +33,7 @@ NAMES = (
     "api_latency",
     "event_fanout",
     "cps_ratio",
+    "conference_mix",
     "memory",
 )
 
@@ -85,6 +86,7 @@ def _measure(env: BenchEnv, p: Params, seeded: Seeded, only: set[str]) -> list[R
         step("api_latency", api.GOAL, lambda: api.run(env, p, seeded))
         step("event_fanout", fanout.GOAL, lambda: fanout.run(env, p, seeded))
         step("cps_ratio", cps.GOAL, lambda: cps.run(env, p))
+        step("conference_mix", conference.GOAL, lambda: conference.run(env, p))
     finally:
         sampler.stop()
     if "memory" in only:
@@ -100,7 +102,8 @@ def run(p: Params, only: set[str], port_base: int, out: Path, profiled: set[str]
     workdir.mkdir(parents=True)
     started = time.monotonic()
     machine = report.machine()  # with the load average before the bench adds its own
-    stack = make_stack(name, port_base, p.rtp_ports)
+    # the Asterisk root is shared by every checkout on the machine: a stack name per port base
+    stack = make_stack(f"{name}{port_base}", port_base, p.rtp_ports)
     control: ControlProcess | None = None
     results: list[Result] = []
     seeded: Seeded | None = None

@@ -1,6 +1,8 @@
 """The meeting dial-in's FastAGI handler `meeting_pin`. It only sets variables; the dialplan
 (extensions_meetings.conf) reads the PIN, plays the prompts, waits and joins the room.
 
+`conference_dial`: a person rung into an ad-hoc conference, routed as the host's own call.
+
 `meeting_pin,start`: the caller's language's "enter the PIN" prompt. `meeting_pin,<pin>,<try>`:
 the decision for one PIN (meetings/dialin.py). The organization comes from the channel's
 accountcode (the device's endpoint, or the inbound handler for the outside dial-in number), so a
@@ -26,6 +28,8 @@ from pbx_control.meetings.dialin import DialIn, decide
 from pbx_control.meetings.pins import PinThrottle
 from pbx_control.meetings.sentences import SENTENCES, Say
 from pbx_control.reachability.prompts import VOICES, ensure_prompt, prompt_key
+from pbx_control.routing.calls import CallRouter
+from pbx_control.routing.decision import Route
 
 Handler = Callable[[AgiSession], Awaitable[None]]
 log = get_logger(__name__)
@@ -59,8 +63,11 @@ class MeetingPrompts:
 _LANGUAGE = """SELECT u.language FROM devices d
                JOIN users u ON u.id = d.user_id JOIN organizations o ON o.id = d.organization_id
                WHERE d.sip_username = $1 AND o.slug = $2"""
-_MATCH = """SELECT m.id, m.pin, m.host_pin, m.ends_at, m.deleted_at FROM meetings m
-            JOIN organizations o ON o.id = m.organization_id
+# owner_device: the caller is on one of the meeting owner's own devices (the host, no host PIN)
+_MATCH = """SELECT m.id, m.pin, m.host_pin, m.ends_at, m.deleted_at,
+                   EXISTS (SELECT 1 FROM devices d
+                           WHERE d.user_id = m.owner_user_id AND d.sip_username = $3) AS owner_device
+            FROM meetings m JOIN organizations o ON o.id = m.organization_id
             WHERE o.slug = $1 AND (m.pin = $2 OR m.host_pin = $2) LIMIT 1"""
 
 
@@ -85,7 +92,9 @@ def make_pin_handler(pool: asyncpg.Pool, throttle: PinThrottle, clock: Clock) ->
             caller = f"dev:{session.endpoint}" if session.endpoint else f"num:{session.callerid_num}"
             wait = throttle.delay(caller, org)
             match = (
-                dict(row) if wait == 0 and pin and (row := await pool.fetchrow(_MATCH, org, pin)) else None
+                dict(row)
+                if wait == 0 and pin and (row := await pool.fetchrow(_MATCH, org, pin, session.endpoint))
+                else None
             )
             decision = decide(pin, attempt, match, wait, clock())
             if wait == 0:
@@ -103,3 +112,32 @@ def make_pin_handler(pool: asyncpg.Pool, throttle: PinThrottle, clock: Clock) ->
         await apply_decision(session, decision)
 
     return meeting_pin
+
+
+_HOST_DEVICE = """SELECT 1 FROM devices d JOIN organizations o ON o.id = d.organization_id
+                  WHERE d.sip_username = $1 AND o.slug = $2"""
+
+
+def make_conference_dial_handler(pool: asyncpg.Pool, router: CallRouter, clock: Clock) -> Handler:
+    """`conference_dial,<host endpoint>`: someone rung into an ad-hoc conference
+    (meetings/conferences.py), routed exactly as if the host had dialled the number on that device.
+    The endpoint is set by the service in the Originate (never by a phone) and must be a device of
+    the call's own organization (its accountcode)."""
+
+    async def conference_dial(session: AgiSession) -> None:
+        org = session.accountcode
+        host = session.args[0] if session.args else ""
+        known = (
+            ids.is_slug(org)
+            and ids.ENDPOINT.fullmatch(host) is not None
+            and await pool.fetchval(_HOST_DEVICE, host, org) is not None
+        )
+        if not known:
+            await apply_decision(
+                session, Route("unknown", reason="conference call without its host's device")
+            )
+            return
+        structlog.contextvars.bind_contextvars(organization=org)
+        await apply_decision(session, await router.from_device(org, host, session.extension, clock()))
+
+    return conference_dial

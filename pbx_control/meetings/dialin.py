@@ -54,10 +54,11 @@ def decide(pin: str, attempt: int, match: dict[str, Any] | None, wait_s: float, 
         return DialIn("meeting-end", "meeting deleted", say="deleted", ask=None)
     if match["ends_at"] is not None and match["ends_at"] <= now:
         return DialIn("meeting-end", "meeting ended", say="ended", ask=None)
-    host = pin == match["host_pin"]
+    # the host: by the host PIN, or by the PIN from one of the owner's own devices
+    host = pin == match["host_pin"] or bool(match.get("owner_device"))
     return DialIn(
         "meeting-join",
-        "host PIN" if host else "PIN",
+        "host PIN" if pin == match["host_pin"] else ("PIN from the owner's device" if host else "PIN"),
         room=room_name(match["id"]),
         host=host,
         say="joined",

@@ -1,4 +1,5 @@
-"""Meetings: rooms with a PIN on Asterisk ConfBridge. HTTP routes; the dial-in (`*80` from the
+"""Meetings: rooms with a PIN on Asterisk ConfBridge, and ad-hoc conferences (a call with more
+people added, a multi-party call) on the same rooms. HTTP routes; the dial-in (`*80` from the
 organization's phones, the outside dial-in number through the inbound route) with its FastAGI
 handler `meeting_pin`; the dial-in's prompts, made when the service starts."""
 
@@ -11,11 +12,14 @@ from aiohttp import web
 
 from pbx_control.ami import AmiClient
 from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
-from pbx_control.meetings import http, http_live
-from pbx_control.meetings.agi import MeetingPrompts, make_pin_handler
+from pbx_control.meetings import http, http_conferences, http_live
+from pbx_control.meetings.agi import MeetingPrompts, make_conference_dial_handler, make_pin_handler
+from pbx_control.meetings.conferences import Conferences
 from pbx_control.meetings.live import LiveMeetings
 from pbx_control.meetings.pins import PinThrottle
 from pbx_control.meetings.targets import dial_in_target
+from pbx_control.routing.calls import CallRouter
+from pbx_control.routing.repository import RoutingRepository
 
 
 class PromptMaker:
@@ -35,11 +39,30 @@ class PromptMaker:
 
 
 def _agi(rt: Runtime) -> Mapping[str, AgiHandler]:
-    return {"meeting_pin": make_pin_handler(rt.call_pool, PinThrottle(rt.clock), rt.clock)}
+    # invitees of a conference are routed as calls from the host's device (routing's own router)
+    router = CallRouter(RoutingRepository(rt.call_pool), rt.targets, None)
+    return {
+        "meeting_pin": make_pin_handler(rt.call_pool, PinThrottle(rt.clock), rt.clock),
+        "conference_dial": make_conference_dial_handler(rt.call_pool, router, rt.clock),
+    }
+
+
+class ConferenceWorker:
+    """Ends the conferences' background rings with the service."""
+
+    def __init__(self, conferences: Conferences) -> None:
+        self.conferences = conferences
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self.conferences.stop()
 
 
 def _workers(rt: Runtime) -> list[Worker]:
-    return [PromptMaker(MeetingPrompts(rt.settings.prompts))]
+    found = _conferences(rt)
+    return [PromptMaker(MeetingPrompts(rt.settings.prompts))] + ([ConferenceWorker(found)] if found else [])
 
 
 def _live(rt: Runtime) -> LiveMeetings:
@@ -51,17 +74,29 @@ def _live(rt: Runtime) -> LiveMeetings:
     return found
 
 
+def _conferences(rt: Runtime) -> Conferences | None:
+    """The one starter of ad-hoc conferences of this runtime (None without AMI)."""
+    if rt.ami is None:
+        return None
+    found = vars(rt).get("meetings_conferences")
+    if not isinstance(found, Conferences):
+        found = Conferences(rt.ami, _live(rt))
+        vars(rt)["meetings_conferences"] = found
+    return found
+
+
 def _ami(rt: Runtime, ami: AmiClient) -> None:
     _live(rt).install(ami)
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
     app[http_live.LIVE] = _live(rt) if rt.ami is not None else None
+    app[http_conferences.CONFERENCES] = _conferences(rt)
 
 
 FEATURE = Feature(
     name="meetings",
-    routes=(http.routes, http_live.routes),
+    routes=(http.routes, http_live.routes, http_conferences.routes),
     dialplan="extensions_meetings.conf",
     agi=_agi,
     targets=lambda rt, targets: targets.numbers.append(dial_in_target(rt.call_pool)),

@@ -33,8 +33,9 @@ async def _meeting(ctx: Ctx, *, act: bool) -> tuple[dict[str, Any], LiveMeetings
     return meeting, live
 
 
-def _room(live: LiveMeetings, meeting_id: int) -> dict[str, Any]:
-    room = live.rooms.get(meeting_id)
+def room_view(live: LiveMeetings, name: str) -> dict[str, Any]:
+    """The room as GET .../participants shows it (also for ad-hoc conferences)."""
+    room = live.rooms.get(name)
     if room is None:
         return {"active": False, "locked": False, "participants": []}
     people = sorted(room.participants.values(), key=lambda p: p.id)
@@ -50,7 +51,7 @@ def _room(live: LiveMeetings, meeting_id: int) -> dict[str, Any]:
 )
 async def get_participants(ctx: Ctx) -> dict[str, Any]:
     meeting, live = await _meeting(ctx, act=False)
-    return _room(live, meeting["id"])
+    return room_view(live, f"m{meeting['id']}")
 
 
 @routes.route(
@@ -63,7 +64,7 @@ async def get_participants(ctx: Ctx) -> dict[str, Any]:
 async def mute_participant(ctx: Ctx) -> None:
     meeting, live = await _meeting(ctx, act=True)
     body: MuteIn = ctx.body
-    await live.mute(meeting["id"], ctx.params["participant_id"], body.muted)
+    await live.mute(f"m{meeting['id']}", ctx.params["participant_id"], body.muted)
 
 
 @routes.route(
@@ -74,7 +75,7 @@ async def mute_participant(ctx: Ctx) -> None:
 )
 async def kick_participant(ctx: Ctx) -> None:
     meeting, live = await _meeting(ctx, act=True)
-    await live.kick(meeting["id"], ctx.params["participant_id"])
+    await live.kick(f"m{meeting['id']}", ctx.params["participant_id"])
 
 
 @routes.route(
@@ -87,7 +88,7 @@ async def kick_participant(ctx: Ctx) -> None:
 async def mute_all(ctx: Ctx) -> None:
     meeting, live = await _meeting(ctx, act=True)
     body: MuteIn = ctx.body
-    await live.mute_all(meeting["id"], body.muted)
+    await live.mute_all(f"m{meeting['id']}", body.muted)
 
 
 @routes.route(
@@ -101,7 +102,7 @@ async def lock_meeting(ctx: Ctx) -> None:
     """A locked room lets nobody new in (ConfBridge's lock); those in it stay."""
     meeting, live = await _meeting(ctx, act=True)
     body: LockIn = ctx.body
-    await live.lock(meeting["id"], body.locked)
+    await live.lock(f"m{meeting['id']}", body.locked)
 
 
 _MY_DEVICE = """SELECT d.sip_username, o.slug, u.name, u.extension FROM devices d

@@ -1,12 +1,14 @@
 """The live state of meeting rooms, from AMI's Confbridge* events, and the host's actions on them.
 
-A room is ConfBridge conference `m<meeting id>`. Each participant gets a small number within its
-room (the API's participant id). Every change is published on the events bus, in the order AMI
-reported it, for the organization of the room:
-`meeting.started`, `meeting.participant_joined`, `meeting.participant_left`,
-`meeting.participant_talking`, `meeting.participant_muted`, `meeting.locked`, `meeting.ended`.
-Their audience (who of a plain user's devices may see them): the participants' own devices and
-the meeting owner's; operators and admins see all of their organization's.
+A room is ConfBridge conference `m<meeting id>` (a meeting) or `c<conference id>` (an ad-hoc
+conference: a call with more people added, a multi-party call; meetings/conferences.py). Each
+participant gets a small number within its room (the API's participant id). Every change is
+published on the events bus, in the order AMI reported it, for the organization of the room, as
+`<kind>.started`, `<kind>.participant_joined`, `<kind>.participant_left`,
+`<kind>.participant_talking`, `<kind>.participant_muted`, `<kind>.locked`, `<kind>.ended` where
+kind is `meeting` or `conference` (the body names the room as {"meeting": {"id", ...}} or
+{"conference": {...}}). Their audience (who of a plain user's devices may see them): the
+participants' own devices and the owner's; operators and admins see all of their organization's.
 
 After an AMI (re)connect the rooms are rebuilt from ConfbridgeListRooms and ConfbridgeList, so no
 stale participant survives a restart of Asterisk.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,8 +34,13 @@ from pbx_control.kernel.errors import Conflict, NotFound
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
-ROOM = re.compile(r"m([0-9]{1,18})")
+ROOM = re.compile(r"([mc])([0-9]{1,18})")
+KINDS = {"m": "meeting", "c": "conference"}
 _PJSIP = re.compile(r"PJSIP/([a-z][a-z0-9_]{2,63})-[0-9a-f]+")
+_CONFERENCE_OWNER = """SELECT o.slug,
+            coalesce(array_agg(d.sip_username) FILTER (WHERE d.id IS NOT NULL), '{}') AS eps
+            FROM conferences c JOIN organizations o ON o.id = c.organization_id
+            LEFT JOIN devices d ON d.user_id = c.owner_user_id WHERE c.id = $1 GROUP BY o.slug"""
 _OWNER = """SELECT o.slug, coalesce(array_agg(d.sip_username) FILTER (WHERE d.id IS NOT NULL), '{}') AS eps
             FROM meetings m JOIN organizations o ON o.id = m.organization_id
             LEFT JOIN devices d ON d.user_id = m.owner_user_id WHERE m.id = $1 GROUP BY o.slug"""
@@ -69,7 +77,7 @@ class Participant:
 
 @dataclass
 class Room:
-    meeting_id: int
+    name: str  # the ConfBridge conference: m<meeting id> or c<conference id>
     organization: str
     started_at: datetime
     locked: bool = False
@@ -86,6 +94,15 @@ class Room:
                 return p
         raise NotFound("no such participant in the meeting")
 
+    @property
+    def kind(self) -> str:
+        return KINDS[self.name[0]]
+
+    @property
+    def ref(self) -> int:
+        """The meeting's or the conference's id."""
+        return int(self.name[1:])
+
 
 def _flag(value: object) -> bool:
     return str(value).lower() in ("yes", "on", "true", "1")
@@ -96,8 +113,15 @@ class LiveMeetings:
         self.pool = pool
         self.publisher = publisher
         self.clock = clock
-        self.rooms: dict[int, Room] = {}
+        self.rooms: dict[str, Room] = {}  # by ConfBridge conference name
         self.ami: AmiClient | None = None
+        # called after a participant left a room that goes on (meetings/conferences.py)
+        self.leave_hooks: list[Callable[[Room], None]] = []
+        # rooms about to start whose organization and owner's devices are known (conferences)
+        self.expected: dict[str, tuple[str, frozenset[str]]] = {}
+        # devices that see a room's events beyond its participants' and owner's: the colleagues
+        # rung into a conference (their Local channel in the room names no device)
+        self.audience: dict[str, set[str]] = {}
 
     def install(self, ami: AmiClient) -> None:
         self.ami = ami
@@ -112,33 +136,43 @@ class LiveMeetings:
         m = ROOM.fullmatch(str(event.get("Conference", "")))
         if m is None:
             return None
-        meeting_id = int(m.group(1))
-        room = self.rooms.get(meeting_id)
+        key = m.group(0)
+        room = self.rooms.get(key)
         if name == "ConfbridgeEnd":
             if room is not None:
-                del self.rooms[meeting_id]
-                self._publish(room, "meeting.ended", {})
+                del self.rooms[key]
+                self._publish(room, "ended", {})
+            self.audience.pop(key, None)
             return None
         fresh = room is None
+        known = None
         if room is None:
-            room = Room(meeting_id, str(event.get("AccountCode", "")), self.clock())
-            self.rooms[meeting_id] = room
-            self._publish(room, "meeting.started", {})
+            room = Room(key, str(event.get("AccountCode", "")), self.clock())
+            if (known := self.expected.pop(key, None)) is not None:
+                room.organization, room.owner_endpoints = known
+            self.rooms[key] = room
+            self._publish(room, "started", {})
         uniqueid = str(event.get("Uniqueid", ""))
         if name == "ConfbridgeJoin":
             self._join(room, event)
         elif name == "ConfbridgeLeave":
             p = room.participants.pop(uniqueid, None)
             if p is not None:
-                self._publish(room, "meeting.participant_left", {"participant": p.to_dict(iso=True)}, extra=p)
+                self._publish(room, "participant_left", {"participant": p.to_dict(iso=True)}, extra=p)
+                for hook in self.leave_hooks:
+                    hook(room)
         elif name == "ConfbridgeTalking":
             self._change(room, uniqueid, "talking", _flag(event.get("TalkingStatus")))
         elif name in ("ConfbridgeMute", "ConfbridgeUnmute"):
             self._change(room, uniqueid, "muted", name == "ConfbridgeMute")
         elif name in ("ConfbridgeLock", "ConfbridgeUnlock"):
             room.locked = name == "ConfbridgeLock"
-            self._publish(room, "meeting.locked", {"locked": room.locked})
-        return self._owner(room) if fresh else None
+            self._publish(room, "locked", {"locked": room.locked})
+        return self._owner(room) if fresh and known is None else None
+
+    def expect(self, name: str, organization: str, owner_endpoints: frozenset[str]) -> None:
+        """The room `name` is about to start: its events go to the owner's devices from the first."""
+        self.expected[name] = (organization, owner_endpoints)
 
     def _join(self, room: Room, event: Message) -> Participant:
         uniqueid = str(event.get("Uniqueid", ""))
@@ -165,7 +199,7 @@ class LiveMeetings:
             room.participants[uniqueid] = p
             if newly:  # meeting.started, seen by this first participant too
                 self._flush(room)
-            self._publish(room, "meeting.participant_joined", {"participant": p.to_dict(iso=True)})
+            self._publish(room, "participant_joined", {"participant": p.to_dict(iso=True)})
         return p
 
     def _change(self, room: Room, uniqueid: str, what: str, value: bool) -> None:
@@ -173,13 +207,13 @@ class LiveMeetings:
         if p is None or getattr(p, what) == value:
             return
         setattr(p, what, value)
-        self._publish(room, f"meeting.participant_{what}", {"participant": p.to_dict(iso=True)})
+        self._publish(room, f"participant_{what}", {"participant": p.to_dict(iso=True)})
 
     async def _owner(self, room: Room) -> None:
         try:
-            row = await self.pool.fetchrow(_OWNER, room.meeting_id)
+            row = await self.pool.fetchrow(_OWNER if room.kind == "meeting" else _CONFERENCE_OWNER, room.ref)
         except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("meeting.owner_lookup_failed", meeting=room.meeting_id, error=str(exc))
+            log.warning("meeting.owner_lookup_failed", room=room.name, error=str(exc))
             return
         if row is not None:
             room.owner_endpoints = frozenset(row["eps"])
@@ -188,18 +222,21 @@ class LiveMeetings:
 
     def _flush(self, room: Room) -> None:
         pending, room.pending = room.pending, []
-        for kind, body in pending:
-            self._publish(room, kind, body)
+        for what, body in pending:
+            self._publish(room, what, body)
 
-    def _publish(self, room: Room, kind: str, body: dict[str, Any], extra: Participant | None = None) -> None:
+    def _publish(self, room: Room, what: str, body: dict[str, Any], extra: Participant | None = None) -> None:
+        """`what` (started, participant_joined, ...) as the room kind's event."""
         if self.publisher is None:
             return
+        kind = f"{room.kind}.{what}"
         if not room.organization:
-            room.pending.append((kind, body))
+            room.pending.append((what, body))
             return
         audience = {p.endpoint for p in room.participants.values()} | set(room.owner_endpoints)
+        audience |= self.audience.get(room.name, set())
         room.ever |= {e for e in audience if e}
-        if kind == "meeting.ended":
+        if what == "ended":
             audience |= room.ever
         if extra is not None:
             audience.add(extra.endpoint)
@@ -207,8 +244,8 @@ class LiveMeetings:
             {
                 "type": kind,
                 "organization": room.organization,
-                "meeting": {
-                    "id": room.meeting_id,
+                room.kind: {
+                    "id": room.ref,
                     "participants": len(room.participants),
                     "locked": room.locked,
                 },
@@ -221,7 +258,7 @@ class LiveMeetings:
         """Rebuild every room from Asterisk (after a connect): nothing stale survives."""
         if self.ami is None:
             return
-        rooms: dict[int, Room] = {}
+        rooms: dict[str, Room] = {}
         try:
             listed = await self.ami.send({"Action": "ConfbridgeListRooms"})
         except Exception as exc:
@@ -231,11 +268,11 @@ class LiveMeetings:
             m = ROOM.fullmatch(str(msg.get("Conference", "")))
             if msg.get("Event") != "ConfbridgeListRooms" or m is None:
                 continue
-            meeting_id = int(m.group(1))
-            old = self.rooms.get(meeting_id)
-            room = Room(meeting_id, old.organization if old else "", old.started_at if old else self.clock())
+            key = m.group(0)
+            old = self.rooms.get(key)
+            room = Room(key, old.organization if old else "", old.started_at if old else self.clock())
             room.locked = _flag(msg.get("Locked"))
-            rooms[meeting_id] = room
+            rooms[key] = room
             members = await self.ami.send({"Action": "ConfbridgeList", "Conference": m.group(0)})
             for item in members if isinstance(members, list) else []:
                 if item.get("Event") == "ConfbridgeList":
@@ -255,10 +292,11 @@ class LiveMeetings:
 
     # --- the host's actions -------------------------------------------------------------------
 
-    def room(self, meeting_id: int) -> Room:
-        room = self.rooms.get(meeting_id)
+    def room(self, name: str) -> Room:
+        """A room by its ConfBridge name (m<meeting id>, c<conference id>)."""
+        room = self.rooms.get(name)
         if room is None:
-            raise Conflict("nobody is in the meeting")
+            raise Conflict("nobody is in the room")
         return room
 
     async def _send(self, action: dict[str, object]) -> None:
@@ -266,26 +304,26 @@ class LiveMeetings:
             raise Conflict("this process does not talk to Asterisk")
         await self.ami.send(action)
 
-    async def mute(self, meeting_id: int, participant_id: int, muted: bool) -> Participant:
-        p = self.room(meeting_id).by_id(participant_id)
+    async def mute(self, name: str, participant_id: int, muted: bool) -> Participant:
+        p = self.room(name).by_id(participant_id)
         verb = "ConfbridgeMute" if muted else "ConfbridgeUnmute"
-        await self._send({"Action": verb, "Conference": f"m{meeting_id}", "Channel": p.channel})
+        await self._send({"Action": verb, "Conference": name, "Channel": p.channel})
         return p
 
-    async def mute_all(self, meeting_id: int, muted: bool) -> None:
+    async def mute_all(self, name: str, muted: bool) -> None:
         """Everyone but the hosts."""
-        self.room(meeting_id)
+        self.room(name)
         verb = "ConfbridgeMute" if muted else "ConfbridgeUnmute"
-        await self._send({"Action": verb, "Conference": f"m{meeting_id}", "Channel": "participants"})
+        await self._send({"Action": verb, "Conference": name, "Channel": "participants"})
 
-    async def kick(self, meeting_id: int, participant_id: int) -> None:
-        p = self.room(meeting_id).by_id(participant_id)
-        await self._send({"Action": "ConfbridgeKick", "Conference": f"m{meeting_id}", "Channel": p.channel})
+    async def kick(self, name: str, participant_id: int) -> None:
+        p = self.room(name).by_id(participant_id)
+        await self._send({"Action": "ConfbridgeKick", "Conference": name, "Channel": p.channel})
 
-    async def lock(self, meeting_id: int, locked: bool) -> None:
-        self.room(meeting_id)
+    async def lock(self, name: str, locked: bool) -> None:
+        self.room(name)
         verb = "ConfbridgeLock" if locked else "ConfbridgeUnlock"
-        await self._send({"Action": verb, "Conference": f"m{meeting_id}"})
+        await self._send({"Action": verb, "Conference": name})
 
     async def ring_into(
         self,

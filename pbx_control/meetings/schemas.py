@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -83,3 +84,42 @@ class RoomOut(BaseModel):
 
 class JoinIn(Input):
     device_id: Id | None = Field(default=None, description="one of my devices; default: my first")
+
+
+Destination = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        description="a colleague's or a group's extension, or an outside number (E.164, 0..., 00...)",
+        examples=["1003", "+46701234567"],
+    ),
+]
+
+
+class ConferenceIn(Input):
+    call: str | None = Field(
+        default=None,
+        max_length=80,
+        description="the `id` (GET /calls) of my answered two-party call to turn into the conference;"
+        " without it my device rings first (a multi-party call)",
+    )
+    participants: list[Destination] = Field(min_length=1, max_length=49, description="who to ring in")
+    device_id: Id | None = Field(default=None, description="without `call`: which of my devices rings")
+
+
+class ConferenceOut(BaseModel):
+    id: int = Field(description="the conference (its view: /conferences/{id}/participants)")
+    ringing: list[str] = Field(description="the numbers rung, as dialled")
+
+
+class AddIn(Input):
+    to: Destination
+
+
+class ConferenceSettingsIn(Input):
+    max_participants: int = Field(ge=2, le=50, description="people in one conference, ringing included")
+
+
+class ConferenceSettingsOut(BaseModel):
+    max_participants: int

@@ -75,6 +75,14 @@ def test_every_websocket_client_got_the_calls_events(smoke: dict) -> None:
     assert f["deliveries"]["count"] >= f["clients"] * f["calls"]["successful"]
 
 
+def test_a_room_of_five_was_mixed_and_timed(smoke: dict) -> None:
+    f = smoke["conference_mix"]["figures"]
+    room = f["rooms"][0]
+    assert room["participants"] == 5 and room["listeners"] == 4, f
+    assert room["listeners_hearing_speech"] == 4, f  # the speaker's recording reached every listener
+    assert f["pin_to_room"]["count"] == 4 and f["join_without_prompt"]["count"] == 5, f
+
+
 def test_api_and_memory_figures(smoke: dict) -> None:
     api = smoke["api_latency"]["figures"]
     assert api["baseline_users_me"]["requests"] > 0 and api["baseline_users_me"]["errors"] == 0

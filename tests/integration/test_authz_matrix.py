@@ -83,6 +83,10 @@ PATH_IDS: dict[tuple[str, str], Body] = {
     ("POST", "/meetings/{meeting_id}/mute-all"): lambda i: {"muted": True},
     ("POST", "/meetings/{meeting_id}/participants/{participant_id}/mute"): lambda i: {"muted": True},
     ("DELETE", "/meetings/{meeting_id}/participants/{participant_id}"): None,
+    ("POST", "/conferences/{conference_id}/participants"): lambda i: {"to": "1001"},
+    ("GET", "/conferences/{conference_id}/participants"): None,
+    ("POST", "/conferences/{conference_id}/participants/{participant_id}/mute"): lambda i: {"muted": True},
+    ("DELETE", "/conferences/{conference_id}/participants/{participant_id}"): None,
     ("GET", "/contacts/{contact_id}"): None,
     ("PATCH", "/contacts/{contact_id}"): lambda i: {"name": "hijacked"},
     ("DELETE", "/contacts/{contact_id}"): None,
@@ -173,6 +177,9 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("GET", "/call-policy"): "read",
     ("PUT", "/call-policy"): "own",  # the caller's own organization's policy
     ("GET", "/users/me/call-policy"): "read",
+    ("POST", "/conferences"): "own",  # the caller's own call or device, their organization's people
+    ("GET", "/conference-settings"): "read",
+    ("PUT", "/conference-settings"): "own",  # the caller's own organization's limit
     ("GET", "/health"): "own",
     ("GET", "/openapi.json"): "own",
 }
@@ -214,6 +221,7 @@ async def _beta_ids(client: TestClient, world: World) -> Ids:
         "contact_id": await make("/users/me/contacts", {"name": "Beta contact"}, user),
         "entry_id": await make("/users/me/caller-lists", {"number": "+46701234567", "kind": "vip"}, user),
         "meeting_id": await make("/meetings", {"name": "Beta standup"}, user),
+        "conference_id": await _conference(client, user),
         "participant_id": MISSING,  # participants live only in the room (AMI)
         "trunk_id": MISSING,
         "range_id": MISSING,
@@ -221,6 +229,14 @@ async def _beta_ids(client: TestClient, world: World) -> Ids:
         "history_id": MISSING,
         "alpha_user": world.users["alpha-user"],
     }
+
+
+async def _conference(client: TestClient, user: dict[str, str]) -> int:
+    """Beta's multi-party call (its ring fails at once: this AMI client never connects)."""
+    resp = await client.post(PREFIX + "/conferences", json={"participants": ["1000"]}, headers=user)
+    assert resp.status == 202, await resp.text()
+    made: int = (await resp.json())["id"]
+    return made
 
 
 async def _all_rows(pool: asyncpg.Pool) -> dict[str, list[dict[str, Any]]]:

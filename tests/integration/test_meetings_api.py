@@ -130,3 +130,33 @@ async def test_pins_are_unique_within_an_organization(client: TestClient, db_poo
     async with db_pool.acquire() as conn:
         pins = await conn.fetch("SELECT pin FROM meetings UNION ALL SELECT host_pin FROM meetings")
     assert len({r["pin"] for r in pins}) == 60
+
+
+async def test_conference_limit_is_the_admins_and_bad_participants_change_nothing(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
+    user, admin = await _h(client, "alpha-user"), await _h(client, "alpha-admin")
+    resp = await client.get("/api/v1/conference-settings", headers=user)
+    assert (resp.status, await resp.json()) == (200, {"max_participants": 10})
+    resp = await client.put("/api/v1/conference-settings", json={"max_participants": 4}, headers=user)
+    assert resp.status == 403
+    for bad in (1, 51, "many"):
+        resp = await client.put("/api/v1/conference-settings", json={"max_participants": bad}, headers=admin)
+        assert resp.status == 400 and "error" in await resp.json()
+    resp = await client.put("/api/v1/conference-settings", json={"max_participants": 4}, headers=admin)
+    assert (resp.status, await resp.json()) == (200, {"max_participants": 4})
+    resp = await client.get("/api/v1/conference-settings", headers=user)
+    assert (await resp.json())["max_participants"] == 4
+    # destinations are checked before anything is stored or rung: no such colleague, premium rate,
+    # international (the call policy's refused classes), oneself
+    before = await db_pool.fetchval("SELECT count(*) FROM conferences")
+    for bad, code in (
+        ("1999", "invalid"),
+        ("0900123456", "destination_not_allowed"),
+        ("+4412345678", "destination_not_allowed"),
+        ("1001", "invalid"),
+    ):
+        resp = await client.post("/api/v1/conferences", json={"participants": [bad]}, headers=user)
+        body = await resp.json()
+        assert resp.status == 400 and body["error"]["code"] == code, (bad, body)
+    assert await db_pool.fetchval("SELECT count(*) FROM conferences") == before

@@ -22,7 +22,7 @@ from pbx_control.kernel.errors import Conflict
 from pbx_control.meetings import repository
 from pbx_control.meetings.agi import MeetingPrompts
 from pbx_control.service import agi_handlers
-from pbx_control.tenancy import numbers
+from pbx_control.tenancy import numbers, trunks
 from pbx_control.testing import World, seed_world
 from tests.support.clock import FixedClock
 
@@ -91,14 +91,20 @@ async def test_start_wrong_then_right_pin_joins_the_room(
         "PBX_MEETING_ASK": _key("en", "ask"),
         "PBX_ROUTE": "meeting-retry",
     }
+    # the owner's own device: the host, without the host PIN
     assert await _pin(agi, "alpha", ep, m["pin"], 2) == {
         "PBX_MEETING_ROOM": f"m{m['id']}",
-        "PBX_MEETING_PROFILE": "pbx-participant",
+        "PBX_MEETING_PROFILE": "pbx-host",
         "PBX_MEETING_SAY": _key("en", "joined"),
         "PBX_ROUTE": "meeting-join",
     }
     host = await _pin(agi, "alpha", ep, m["host_pin"], 1)
     assert host["PBX_MEETING_PROFILE"] == "pbx-host" and host["PBX_ROUTE"] == "meeting-join"
+    # anyone else with the PIN is a participant; with the host PIN, the host
+    outside = await _pin(agi, "alpha", None, m["pin"], 1, num="+46701234567")
+    assert outside["PBX_MEETING_PROFILE"] == "pbx-participant" and outside["PBX_ROUTE"] == "meeting-join"
+    outside = await _pin(agi, "alpha", None, m["host_pin"], 1, num="+46701234567")
+    assert outside["PBX_MEETING_PROFILE"] == "pbx-host"
 
 
 async def test_three_wrong_pins_end_the_call_and_another_orgs_pin_opens_nothing(
@@ -167,3 +173,30 @@ async def test_the_outside_dial_in_number_routes_to_the_dial_in(
         await repository.set_dial_in(conn, world.orgs["alpha"], "+46870000099")
     r = await FakeAsterisk(agi).run("inbound", env={"extension": "+46870000099"})
     assert r.variables["PBX_ROUTE"] == "meeting" and r.variables["PBX_ORG"] == "alpha"
+
+
+async def test_conference_dial_routes_as_the_hosts_own_call_and_only_for_its_organization(
+    db_pool: asyncpg.Pool, world: World, agi: int
+) -> None:
+    """Someone rung into an ad-hoc conference (a Local channel, no endpoint of its own) gets the
+    decision a call dialled on the host's device gets; a host device of another organization, or
+    none, routes nowhere."""
+    await trunks.create_trunk(db_pool, "carrier", "127.0.0.2", 5080, "127.0.0.2")
+    host = await _endpoint(db_pool, world, "alpha-user")
+    stranger = await _endpoint(db_pool, world, "beta-user")
+    local = {"accountcode": "alpha", "channel": "Local/1000@pbx-conf-dial-00000001;2"}
+    routes = []
+    for dialled in ("1000", "1002", "+46701234567", "+46900123456"):
+        own = await FakeAsterisk(agi).run(
+            "route", env={"accountcode": "alpha", "channel": f"PJSIP/{host}-00000001", "extension": dialled}
+        )
+        rung = await FakeAsterisk(agi).run(
+            "conference_dial", env={**local, "extension": dialled}, args=[host]
+        )
+        assert rung.variables == own.variables, dialled
+        routes.append(rung.variables["PBX_ROUTE"])
+    # a colleague without a device, one with, an outside number, premium rate (the call policy)
+    assert routes == ["unavailable", "unavailable", "external", "refused"], routes
+    for args in ([stranger], [], ["not an endpoint!"]):
+        got = await FakeAsterisk(agi).run("conference_dial", env={**local, "extension": "1000"}, args=args)
+        assert got.variables == {"PBX_ROUTE": "unknown"}, args

@@ -127,3 +127,6 @@ class EventTap:
 
     def of_meeting(self, meeting_id: int) -> list[dict[str, Any]]:
         return [e for e in list(self.events) if e.get("meeting", {}).get("id") == meeting_id]
+
+    def of_conference(self, conference_id: int) -> list[dict[str, Any]]:
+        return [e for e in list(self.events) if e.get("conference", {}).get("id") == conference_id]

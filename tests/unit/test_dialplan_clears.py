@@ -36,6 +36,11 @@ KEPT = {
     "PBX_CLICK_RING": "set by the API's Originate of a click-to-call, read before any route",
     "PBX_CLICK_TO": "set by the API's Originate of a click-to-call, read before any route",
     "PBX_CLICK_ORG": "set by the API's Originate of a click-to-call, read before any route",
+    "PBX_CONF_FROM": "the host's device of an ad-hoc conference: set by the API's Originate of the "
+    "person added, handed to the conference_dial handler",
+    "PBX_CONF_NAME": "set by the API (AMI Setvar before the redirect into a conference, or the "
+    "Originate of the one rung into it), read before ConfBridge",
+    "PBX_CONF_NUM": "set by the API like PBX_CONF_NAME",
 }
 ENTRIES = ("pbx-from-device", "pbx-from-trunk")  # where a call enters the dialplan to be routed
 

@@ -82,7 +82,7 @@ def test_the_room_state_the_api_shows() -> None:
         if hasattr(result, "close"):
             result.close()
     live.apply(ev("ConfbridgeMute", Uniqueid="2"))
-    room = live.rooms[7]
+    room = live.rooms["m7"]
     people = sorted((p.to_dict() for p in room.participants.values()), key=lambda p: p["id"])
     assert [(p["id"], p["name"], p["number"], p["host"], p["muted"]) for p in people] == [
         (1, "Anna", "1001", True, False),
