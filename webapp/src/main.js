@@ -1,9 +1,12 @@
 import { api, ApiError, signIn, signOut, token } from "./api.js";
 import { callsSection } from "./calls.js";
+import { dialSection } from "./dial.js";
 import { el } from "./dom.js";
 import { groupsSection } from "./groups.js";
 import { historySection } from "./history.js";
 import { language, t } from "./i18n.js";
+import { phone, stopPhone } from "./phone.js";
+import { incomingScreen, phoneBar } from "./phoneui.js";
 import { presenceList } from "./presence.js";
 import { applyTextSize, settingsSection } from "./settings.js";
 import { statusMenu } from "./status.js";
@@ -47,9 +50,11 @@ async function showHome() {
   }
   const out = el("button", { type: "button", "data-testid": "signout" }, t("signOut"));
   out.addEventListener("click", async () => {
+    stopPhone();
     await signOut();
     showSignIn();
   });
+  phone().listeners.clear(); // the screens below are new: they listen again
   root.replaceChildren(
     el(
       "header",
@@ -57,6 +62,9 @@ async function showHome() {
       el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
       out,
     ),
+    phoneBar(),
+    incomingScreen(),
+    dialSection(),
     callsSection(),
     await statusMenu(),
     await groupsSection(me.id),
@@ -64,6 +72,7 @@ async function showHome() {
     historySection(),
     settingsSection(() => showHome()),
   );
+  phone().start();
 }
 
 document.documentElement.lang = language();
