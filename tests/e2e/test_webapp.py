@@ -95,7 +95,7 @@ def test_an_activity_set_in_one_browser_shows_in_a_colleagues(
     anna_tab.page.get_by_role("button", name="Möte 2 h").click()
     expect(anna_tab.page.get_by_test_id("my-activity")).to_contain_text("Möte till")
 
-    # Bo's list follows without a reload (polled), with the note.
+    # Bo's list follows without a reload (a presence.changed event), with the note.
     expect(annas_row).to_have_attribute("data-activity", "meeting", timeout=15_000)
     expect(annas_row).to_contain_text("Styrelsemöte, rum 3")
     bo_tab.screenshot("presence-360-sv")

@@ -1,11 +1,11 @@
-// My ongoing calls (GET /calls, refreshed every second) as call cards: hang up, park, hold/resume.
+// My ongoing calls (GET /calls, read again on every call event of the live WebSocket) as call cards:
+// hang up, park, hold/resume.
 // Keyboard: h hang up, k park, * hold or resume, t transfer to the number typed in "transfer to",
 // - announced transfer to it (- again completes it), on the first call (the one at the top).
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
-
-const POLL_MS = 1000;
+import { whenever } from "./live.js";
 
 export function callsSection() {
   const list = el("ul", { class: "call-list", "data-testid": "calls" });
@@ -119,6 +119,6 @@ export function callsSection() {
   };
   document.addEventListener("keydown", onKey);
   refresh();
-  const timer = setInterval(() => (section.isConnected ? refresh() : clearInterval(timer)), POLL_MS);
+  whenever(["channel", "call", "transfer"], refresh);
   return section;
 }

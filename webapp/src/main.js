@@ -5,6 +5,7 @@ import { el } from "./dom.js";
 import { groupsSection } from "./groups.js";
 import { historySection } from "./history.js";
 import { language, t } from "./i18n.js";
+import { startLive, stopLive } from "./live.js";
 import { phone, stopPhone } from "./phone.js";
 import { incomingScreen, phoneBar } from "./phoneui.js";
 import { presenceList } from "./presence.js";
@@ -51,10 +52,19 @@ async function showHome() {
   const out = el("button", { type: "button", "data-testid": "signout" }, t("signOut"));
   out.addEventListener("click", async () => {
     stopPhone();
+    stopLive();
     await signOut();
     showSignIn();
   });
   phone().listeners.clear(); // the screens below are new: they listen again
+  const events = startLive();
+  const banner = el("p", { class: "connection", role: "alert", "data-testid": "connection" });
+  events.onState((l) => {
+    banner.dataset.state = l.state;
+    banner.dataset.resume = l.resume;
+    banner.hidden = l.state !== "lost";
+    banner.textContent = t("connectionLost");
+  });
   root.replaceChildren(
     el(
       "header",
@@ -62,6 +72,7 @@ async function showHome() {
       el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
       out,
     ),
+    banner,
     phoneBar(),
     incomingScreen(),
     dialSection(),
