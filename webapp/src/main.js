@@ -1,6 +1,7 @@
 import { api, ApiError, signIn, signOut, token } from "./api.js";
 import { callsSection } from "./calls.js";
-import { dialSection } from "./dial.js";
+import { dialSection, placeCall } from "./dial.js";
+import { callPendingLink, takeLinkFromAddress } from "./links.js";
 import { el } from "./dom.js";
 import { groupsSection } from "./groups.js";
 import { historySection } from "./history.js";
@@ -83,9 +84,10 @@ async function showHome() {
     historySection(),
     settingsSection(() => showHome()),
   );
-  phone().start();
+  phone().start().then(() => callPendingLink(phone(), placeCall)).catch(() => {});
 }
 
+takeLinkFromAddress();
 document.documentElement.lang = language();
 applyTextSize();
 if (token()) showHome();

@@ -3,6 +3,7 @@
 // the browser notifications for incoming calls.
 import { el } from "./dom.js";
 import { language, setLanguage, t } from "./i18n.js";
+import { registerHandlers } from "./links.js";
 import { askForNotifications, notificationsAllowed } from "./notify.js";
 import { phone } from "./phone.js";
 
@@ -41,6 +42,7 @@ export function settingsSection(redraw) {
     el("label", {}, t("textSize"), size),
     audioSettings(),
     notificationSetting(),
+    linkSetting(),
   );
 }
 
@@ -94,4 +96,17 @@ function notificationSetting() {
   });
   show();
   return el("div", { class: "quick-list" }, button);
+}
+
+function linkSetting() {
+  const note = el("span", { class: "hint", role: "status", "data-testid": "links-status" });
+  const button = el("button", { type: "button", class: "quick", "data-testid": "links" }, t("handleLinks"));
+  button.addEventListener("click", () => {
+    try {
+      note.textContent = registerHandlers() ? t("handleLinksAsked") : t("handleLinksUnsupported");
+    } catch {
+      note.textContent = t("handleLinksUnsupported");
+    }
+  });
+  return el("div", { class: "quick-list" }, button, note);
 }
