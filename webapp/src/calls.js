@@ -6,8 +6,13 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
 import { whenever } from "./live.js";
+import { phone } from "./phone.js";
 
-export function callsSection() {
+// Mine only: operators and admins get every call of the organization from GET /calls (the
+// operator view shows those).
+export function callsSection(me) {
+  const devices = new Set(me.devices.map((d) => d.sip_username));
+  const mine = (c) => devices.has(c.endpoint) || c.endpoint === phone().account?.sip_username;
   const list = el("ul", { class: "call-list", "data-testid": "calls" });
   const notice = el("p", { class: "notice", "data-testid": "call-notice", role: "status" });
   const target = el("input", { name: "transfer-to", inputmode: "tel", "data-testid": "transfer-to" });
@@ -102,7 +107,7 @@ export function callsSection() {
         showTransfer();
         if (!["ringback", "answered"].includes(transfer.state)) transfer = null;
       }
-      calls = await api("GET", "/calls");
+      calls = (await api("GET", "/calls")).filter(mine);
       list.replaceChildren(...calls.map(card));
     } catch {
       /* the next tick tries again */

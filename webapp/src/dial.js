@@ -22,7 +22,13 @@ export async function placeCall(to, notice) {
   }
 }
 
-function result(item, call) {
+// One search over colleagues, answer groups and contacts; nothing typed: my favorites.
+export async function searchDirectory(q, limit = 20) {
+  const query = q ? `q=${encodeURIComponent(q)}&limit=${limit}` : `favorites=true&limit=${limit}`;
+  return api("GET", `/directory?${query}`);
+}
+
+export function result(item, call) {
   const kind = t(`kind_${item.kind}`);
   const star = item.favorite || item.vip ? el("span", { class: "star", "aria-label": t("favorite") }, "★") : "";
   const numbers = item.numbers.map((n) =>
@@ -66,9 +72,8 @@ export function dialSection() {
   const search = async () => {
     const q = number.value.trim();
     const mine = ++asked;
-    const query = q ? `q=${encodeURIComponent(q)}&limit=20` : "favorites=true&limit=20";
     try {
-      const items = await api("GET", `/directory?${query}`);
+      const items = await searchDirectory(q);
       if (mine === asked) results.replaceChildren(...items.map((i) => result(i, call)));
     } catch {
       if (mine === asked) results.replaceChildren();

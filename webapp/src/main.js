@@ -7,6 +7,7 @@ import { groupsSection } from "./groups.js";
 import { historySection } from "./history.js";
 import { language, t } from "./i18n.js";
 import { startLive, stopLive } from "./live.js";
+import { operatorView } from "./operator.js";
 import { phone, stopPhone } from "./phone.js";
 import { incomingScreen, phoneBar } from "./phoneui.js";
 import { presenceList } from "./presence.js";
@@ -66,28 +67,41 @@ async function showHome() {
     banner.hidden = l.state !== "lost";
     banner.textContent = t("connectionLost");
   });
-  root.replaceChildren(
-    el(
-      "header",
-      {},
-      el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
-      out,
-    ),
-    banner,
-    phoneBar(),
-    incomingScreen(),
-    dialSection(),
-    callsSection(),
-    await statusMenu(),
-    await groupsSection(me.id),
-    presenceList(me.id),
-    historySection(),
-    settingsSection(() => showHome()),
+  const operator = location.hash === "#operator";
+  const switcher = el(
+    "a",
+    { href: operator ? "#" : "#operator", class: "switch", "data-testid": "view-switch" },
+    operator ? t("myView") : t("operatorView"),
   );
+  const header = el(
+    "header",
+    {},
+    el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
+    el("nav", { class: "quick-list" }, switcher, out),
+  );
+  document.body.classList.toggle("wide", operator);
+  if (operator) {
+    root.replaceChildren(header, banner, phoneBar(), incomingScreen(), operatorView(me));
+  } else {
+    root.replaceChildren(
+      header,
+      banner,
+      phoneBar(),
+      incomingScreen(),
+      dialSection(),
+      callsSection(me),
+      await statusMenu(),
+      await groupsSection(me.id),
+      presenceList(me.id),
+      historySection(),
+      settingsSection(() => showHome()),
+    );
+  }
   phone().start().then(() => callPendingLink(phone(), placeCall)).catch(() => {});
 }
 
 takeLinkFromAddress();
+window.addEventListener("hashchange", () => token() && showHome());
 document.documentElement.lang = language();
 applyTextSize();
 if (token()) showHome();
