@@ -4,15 +4,12 @@ night mode; admins create, change and delete groups."""
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
-
-from aiohttp import web
 
 from pbx_control.api.context import AMI, DIALPLAN, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import ADMIN, MEMBERS, RouteTable
-from pbx_control.groups import admin, membership, queued
+from pbx_control.groups import admin, membership
 from pbx_control.groups.lamps import set_lamp, sync_hints
 from pbx_control.groups.schemas import (
     GroupCreate,
@@ -21,7 +18,6 @@ from pbx_control.groups.schemas import (
     LoginIn,
     NightIn,
     PauseIn,
-    QueuedOut,
 )
 from pbx_control.logs import get_logger
 
@@ -173,31 +169,3 @@ async def night_group(ctx: Ctx) -> dict[str, Any]:
     except Exception:
         log.exception("groups.lamp_failed", group_id=group_id)
     return await admin.get_group(ctx.pool, ctx.org_id, actor.user_id, group_id, ctx.now())
-
-
-_queue_status: weakref.WeakKeyDictionary[web.Application, queued.QueueStatus] = weakref.WeakKeyDictionary()
-
-
-@routes.route(
-    "GET",
-    "/calls/queued",
-    summary="Callers waiting in answer groups now",
-    roles=MEMBERS,
-    response=list[QueuedOut],
-)
-async def list_queued(ctx: Ctx) -> list[dict[str, Any]]:
-    """Longest waiting first. Operators and admins: every group of the organization; a user: the
-    groups they may answer. 503 when this process does not drive Asterisk (no AMI)."""
-    ami = ctx.app.get(AMI)
-    if ami is None:
-        raise ApiError(503, "unavailable", "this process runs no AMI bridge: queues are not known here")
-    status = _queue_status.get(ctx.app)
-    if status is None:
-        status = _queue_status[ctx.app] = queued.QueueStatus()
-    try:
-        found = await status.now(ami)
-    except Exception:
-        log.warning("groups.queue_status_failed", exc_info=True)
-        raise ApiError(503, "ami_unavailable", "Asterisk did not answer; try again") from None
-    p = ctx.principal
-    return await queued.queued(ctx.pool, ctx.org_id, p.user_id, p.role in ("operator", "admin"), found)

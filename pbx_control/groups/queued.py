@@ -1,7 +1,10 @@
 """Callers waiting in the organization's answer groups now, as app_queue reports them (AMI
 QueueStatus: one QueueEntry per waiting caller), for the operator view. Operators and admins see
 every group's; a user the groups they may answer. One QueueStatus serves every request of the
-next `CACHE_S` (an operator view reads the list again on every call event)."""
+next `CACHE_S` (an operator view reads the list again on every call event), unless a caller joined
+or left a queue meanwhile: app_queue's QueueCallerJoin, QueueCallerLeave and QueueCallerAbandon
+events are published as `queue.changed` for the caller's organization (no details: the app reads
+GET /calls/queued again)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from pbx_control.ami import AmiClient
+from pbx_control.ami import AmiClient, EventPublisher
 
 CACHE_S = 0.5
 _QUEUE = re.compile(r"^g([0-9]{1,18})v[0-9]{1,9}$")
@@ -71,16 +74,33 @@ def entries(messages: Iterable[Mapping[str, object]]) -> list[Entry]:
     return found
 
 
+_changes = [0]  # bumped on every caller joining or leaving a queue of this process's Asterisk
+QUEUE_EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon")
+
+
+def follow_queues(ami: AmiClient, publisher: EventPublisher | None) -> None:
+    async def changed(event: Mapping[str, object]) -> None:
+        _changes[0] += 1
+        organization = str(event.get("AccountCode") or "")
+        if publisher is not None and organization and _QUEUE.match(str(event.get("Queue", ""))):
+            publisher.publish({"type": "queue.changed", "organization": organization})
+
+    for name in QUEUE_EVENTS:
+        ami.on_event(name, changed)
+
+
 class QueueStatus:
-    """QueueStatus over AMI, asked at most once per CACHE_S whatever the number of requests."""
+    """QueueStatus over AMI, asked at most once per CACHE_S whatever the number of requests (and
+    again as soon as a caller joined or left a queue)."""
 
     def __init__(self) -> None:
+        self._generation = -1
         self._at = -CACHE_S
         self._entries: list[Entry] = []
         self._pending: asyncio.Future[list[Entry]] | None = None
 
     async def now(self, ami: AmiClient) -> list[Entry]:
-        if time.monotonic() - self._at < CACHE_S:
+        if time.monotonic() - self._at < CACHE_S and self._generation == _changes[0]:
             return self._entries
         if self._pending is None:
             self._pending = asyncio.ensure_future(self._ask(ami))
@@ -91,9 +111,11 @@ class QueueStatus:
                 self._pending = None
 
     async def _ask(self, ami: AmiClient) -> list[Entry]:
+        generation = _changes[0]
         response = await ami.send({"Action": "QueueStatus"}, timeout_s=5)
         self._entries = entries(response if isinstance(response, list) else [response])
         self._at = time.monotonic()
+        self._generation = generation
         return self._entries
 
 

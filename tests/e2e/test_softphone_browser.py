@@ -1,8 +1,9 @@
 """The app's own softphone (webapp/src/phone.js over JsSIP, the app's Vite build served at "/") in
 Debian's Chromium: signed in, the page registers with the user's web device, calls a SIPp phone from
-the Call screen and rings for one (the incoming call screen, answered with `a`); media flows both ways
-(the page shows its RTCPeerConnection's packet counts, and the phone's RTP port counts the page's);
-the sound test in Settings reaches the echo test."""
+the Call screen (the call card's keypad reaches the phone) and rings for one (the incoming call
+screen and the browser's notification, answered with `a`); media flows both ways (the page shows its
+RTCPeerConnection's packet counts, and the phone's RTP port counts the page's); the sound test in
+Settings reaches the echo test."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from tests.support.rtp import RtpListener, with_media
 pytestmark = [pytest.mark.e2e, pytest.mark.webapp, pytest.mark.webphone]
 
 
-def _signed_in(e2e: E2E, browsers: Browsers, user: User) -> Tab:
-    tab = browsers.open(app_url(e2e))
+def _signed_in(e2e: E2E, browsers: Browsers, user: User, permissions: tuple[str, ...] = ()) -> Tab:
+    tab = browsers.open(app_url(e2e), permissions=permissions)
     sign_in(tab.page, user)
     phone_ready(tab.page)
     return tab
@@ -69,6 +70,13 @@ def test_the_page_calls_a_phone_with_audio_both_ways(e2e: E2E, platform: Api, br
         sender.start()
         _rising(page, "phone -> page")  # the page's RTCPeerConnection inbound-rtp
         sender.join()
+        # The keypad on the call card: the keys reach the phone (RFC 4733 events on its RTP port).
+        card = page.locator("[data-testid=calls] li.call")
+        expect(card).to_have_count(1)
+        card.get_by_role("button", name="Knappsats").click()
+        for key in "123#":
+            card.locator(f"[data-digit='{key}']").click()
+        until("the keys at the phone", lambda: rtp.digits == "123#", 5)
         tab.screenshot("webphone-call-desktop-sv")
         page.get_by_test_id("phone-hangup").click()
         assert ringing.wait(15) == 0, ringing.explain()
@@ -80,7 +88,8 @@ def test_a_phone_rings_the_page_and_a_answers(e2e: E2E, platform: Api, browsers:
     org = new_org(platform)
     cia = org.add_user("1003", "Cia Lund", devices=0)
     dan = org.add_user("1004", "Dan Ek")
-    tab = _signed_in(e2e, browsers, cia)
+    tab = _signed_in(e2e, browsers, cia, permissions=("notifications", "microphone"))
+    expect(tab.page.get_by_test_id("notifications")).to_have_text("Notiser på")
     page = tab.page
     phone = e2e.phone(dan.devices[0].sip_username, dan.devices[0].sip_password)
     phone.register()
@@ -91,6 +100,8 @@ def test_a_phone_rings_the_page_and_a_answers(e2e: E2E, platform: Api, browsers:
         expect(incoming).to_contain_text("1004")
         expect(incoming.get_by_role("button", name="Svara")).to_be_visible()
         tab.screenshot("incoming-call-desktop-sv")
+        # The browser's own notification was shown too.
+        expect(page.locator("html")).to_have_attribute("data-last-notification", re.compile("1004"))
         page.keyboard.press("a")
         expect(incoming).to_be_hidden()
         expect(page.get_by_test_id("phone")).to_have_attribute("data-call", "confirmed")

@@ -48,9 +48,17 @@ class Browsers:
         self.browser = browser
         self.contexts: list[BrowserContext] = []
 
-    def open(self, url: str, *, viewport: dict[str, int] = DESKTOP, locale: str = "sv-SE") -> Tab:
+    def open(
+        self,
+        url: str,
+        *,
+        viewport: dict[str, int] = DESKTOP,
+        locale: str = "sv-SE",
+        permissions: tuple[str, ...] = (),
+    ) -> Tab:
         """A new browser context (its own storage: another person) on url."""
-        context = self.browser.new_context(viewport=viewport, locale=locale)  # type: ignore[arg-type]
+        extra = {"permissions": list(permissions)} if permissions else {}  # [] would take the microphone away
+        context = self.browser.new_context(viewport=viewport, locale=locale, **extra)  # type: ignore[arg-type]
         self.contexts.append(context)
         page = context.new_page()
         tab = Tab(page)

@@ -80,9 +80,35 @@ export function callsSection(me) {
     "-": (c) => announced(c),
   };
 
+  const KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+  const openPads = new Set(); // cards whose keypad is open (kept over a redraw)
+  let keys = Promise.resolve(); // one key after the other, in the order pressed
+  const press = (c, k) => {
+    keys = keys.then(() => api("POST", "/calls/dtmf", { call: c.id, digits: k })).catch(() => {});
+  };
+  function keypad(c) {
+    const pad = el(
+      "div",
+      { class: "dialpad card-pad", role: "group", "aria-label": t("dialpad"), "data-testid": `keypad-${c.id}` },
+      ...KEYPAD.map((k) =>
+        el("button", { type: "button", class: "key", "data-digit": k, onclick: () => press(c, k) }, k),
+      ),
+    );
+    pad.hidden = !openPads.has(c.id);
+    return pad;
+  }
+
   function card(c) {
     const button = (key, text) =>
       el("button", { type: "button", class: "quick", "data-key": key, onclick: () => actions[key](c) }, text);
+    const pad = keypad(c);
+    const toggle = el("button", { type: "button", class: "quick", "aria-expanded": String(!pad.hidden), "data-testid": `keypad-toggle-${c.id}` }, t("dialpad"));
+    toggle.addEventListener("click", () => {
+      if (openPads.has(c.id)) openPads.delete(c.id);
+      else openPads.add(c.id);
+      pad.hidden = !openPads.has(c.id);
+      toggle.setAttribute("aria-expanded", String(!pad.hidden));
+    });
     return el(
       "li",
       { class: `call ${c.held ? "held" : ""}`, "data-testid": `call-${c.id}`, "data-state": c.state },
@@ -96,7 +122,9 @@ export function callsSection(me) {
         button("t", t("transfer")),
         button("-", t("announced")),
         button("h", t("hangUp")),
+        toggle,
       ),
+      pad,
     );
   }
 

@@ -117,14 +117,15 @@ export function live() {
   return current;
 }
 
-// Connects once per sign-in (a redraw of the screens keeps the connection and its place).
-export function startLive() {
+// The screens listen again after a redraw; the connection is made once per sign-in, after `before`
+// (the page's web device must exist first: the server decides at connect time whose calls I see).
+export function startLive(before = Promise.resolve()) {
   const l = live();
   l.listeners.clear();
   l.stateListeners.clear();
   if (!l.started) {
     l.started = true;
-    l.connect();
+    before.catch(() => {}).then(() => l.connect());
   }
   return l;
 }

@@ -59,7 +59,7 @@ async function showHome() {
     showSignIn();
   });
   phone().listeners.clear(); // the screens below are new: they listen again
-  const events = startLive();
+  const events = startLive(phone().ensureAccount());
   const banner = el("p", { class: "connection", role: "alert", "data-testid": "connection" });
   events.onState((l) => {
     banner.dataset.state = l.state;

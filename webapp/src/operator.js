@@ -12,6 +12,7 @@ import { phone } from "./phone.js";
 import { activityText } from "./presence.js";
 
 const LIVE_TRANSFER = ["ringback", "answered"];
+const QUEUE_TICK_MS = 1000;
 
 function tile(p) {
   const state = p.call === "on_call" ? "oncall" : p.call === "ringing" ? "ringing" : p.activity;
@@ -50,6 +51,7 @@ export function operatorView(me) {
   let mode = null; // null, "pick", "direct", "announced"
   let transfer = null;
   let held = null; // the call waiting on the lower half during an announced transfer
+  let queueTimer = null;
 
   const myCall = () => calls.find((c) => (mine.has(c.endpoint) || c.endpoint === phone().account?.sip_username) && c.bridged && !c.held);
 
@@ -76,6 +78,10 @@ export function operatorView(me) {
       incoming.replaceChildren(...calls.filter((c) => c.state === "Ringing").map((c) => callRow(c, "op-ringing")));
       const waiting = await api("GET", "/calls/queued").catch(() => []);
       queued.replaceChildren(...waiting.map((q) => callRow({ ...q, state: "queued", endpoint: `${q.group_name} · ${q.wait_s} s` }, "op-queued")));
+      // While callers wait, their waiting time ticks and they leave the queue without a call event
+      // of their own: read again every second until the queue is empty.
+      clearTimeout(queueTimer);
+      if (waiting.length) queueTimer = setTimeout(() => section.isConnected && refresh(), QUEUE_TICK_MS);
     } catch {
       /* the next event tries again */
     }

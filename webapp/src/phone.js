@@ -30,12 +30,19 @@ class PhoneController {
     for (const fn of [...this.listeners]) fn(this);
   }
 
+  // The web device's account (made on first use), asked once.
+  ensureAccount() {
+    if (!this.accountAsked) this.accountAsked = api("POST", "/users/me/webphone", {}).then((a) => (this.account = a));
+    return this.accountAsked;
+  }
+
   async start() {
-    if (this.phone) return;
+    if (this.phone || this.starting) return;
+    this.starting = true;
     this.status = "connecting";
     this.emit();
     try {
-      this.account = await api("POST", "/users/me/webphone", {});
+      await this.ensureAccount();
       const audioElement = new Audio();
       audioElement.autoplay = true;
       this.audioElement = audioElement;
@@ -52,6 +59,8 @@ class PhoneController {
     } catch {
       this.status = "failed";
       this.emit();
+    } finally {
+      this.starting = false;
     }
   }
 
