@@ -59,6 +59,10 @@ def test_sign_in_in_english_on_a_phone(e2e: E2E, platform: Api, browsers: Browse
     # Fits 360 px: nothing wider than the viewport.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     tab.screenshot("home-360-en")
+    page.get_by_role("link", name="Operator view").click()
+    page.get_by_role("heading", name="Operator view").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    tab.screenshot("operator-360-en")
     assert tab.errors == []
 
 
