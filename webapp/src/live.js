@@ -6,6 +6,7 @@
 import { api, ApiError } from "./api.js";
 
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];
+const CLOSE_TOO_SLOW = 4008;
 
 class Live {
   constructor() {
@@ -52,7 +53,12 @@ class Live {
     try {
       ticket = (await api("POST", "/events/tickets", {})).ticket;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) return this.stop();
+      if (e instanceof ApiError && e.status === 401) {
+        // Signed out elsewhere, or the token expired (the socket closes with 4001 then): sign in again.
+        this.stop();
+        window.dispatchEvent(new Event("pbx:signed-out"));
+        return;
+      }
       return this.retry();
     }
     const params = new URLSearchParams({ ticket });
@@ -66,7 +72,8 @@ class Live {
     ws.addEventListener("message", (m) => {
       if (this.ws === ws) this.message(JSON.parse(m.data));
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (e) => {
+      if (e.code === CLOSE_TOO_SLOW) this.seq = null; // what was missed is not kept: a fresh hello
       if (this.ws === ws) this.dropped();
     });
   }
@@ -80,9 +87,13 @@ class Live {
       this.attempt = 0;
       this.setState("open");
     }
-    if (event.type === "hello" || event.type === "model.reset" || event.type === "events.lost") {
-      this.emit({ type: "resync" });
+    if (event.type === "events.lost" && this.state === "open") {
+      // Seen live: the server fell behind; start again from a fresh hello.
+      this.seq = null;
+      if (this.ws) this.ws.close(1000);
+      return;
     }
+    if (event.type === "hello" || event.type === "model.reset") this.emit({ type: "resync" });
     this.emit(event);
   }
 

@@ -102,6 +102,11 @@ async function showHome() {
 
 takeLinkFromAddress();
 window.addEventListener("hashchange", () => token() && showHome());
+window.addEventListener("pbx:signed-out", () => {
+  stopPhone();
+  sessionStorage.removeItem("pbx.token");
+  showSignIn();
+});
 document.documentElement.lang = language();
 applyTextSize();
 if (token()) showHome();
