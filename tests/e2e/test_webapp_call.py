@@ -1,5 +1,6 @@
 """The Call screen in the browser: one search over colleagues, answer groups and contacts (favorites
-first, then Swedish order), the dial pad, a call from a result; and a tel: link that calls."""
+first, then Swedish order; a star to make one a favorite), the dial pad, a call from a result; and a
+tel: link that calls."""
 
 from __future__ import annotations
 
@@ -46,6 +47,11 @@ def test_search_favorites_first_in_swedish_order_and_call_a_result(
     assert [n.split(" ")[0] for n in names.all_inner_texts()] == ["Cecilia", "Bemanning", "Berit", "Östen"]
     expect(page.get_by_test_id(f"result-group-{group['id']}")).to_contain_text("svarsgrupp")
     tab.screenshot("call-screen-search-desktop-sv")
+    # Star a contact from the list: she joins the starred ones at the top (alphabetically among them).
+    page.get_by_role("button", name="Gör till favorit: Berit Lund").click()
+    expect(names.first).to_contain_text("Berit Lund")
+    assert [n.split(" ")[0] for n in names.all_inner_texts()] == ["Berit", "Cecilia", "Bemanning", "Östen"]
+    assert [i["name"] for i in bo_app.get("/directory?favorites=true")] == ["Berit Lund", "Cecilia Berg"]
 
     # The dial pad types into the same field.
     page.get_by_test_id("dial-input").fill("")

@@ -28,9 +28,25 @@ export async function searchDirectory(q, limit = 20) {
   return api("GET", `/directory?${query}`);
 }
 
-export function result(item, call) {
+// Star or unstar a colleague, a group or a contact (favorites come first in every search).
+async function setFavorite(item, on) {
+  if (item.kind === "contact") return api("PUT", `/contacts/${item.id}/marks`, { favorite: on });
+  const path = `/users/me/favorites/${item.kind === "user" ? "users" : "groups"}/${item.id}`;
+  return api(on ? "PUT" : "DELETE", path);
+}
+
+export function result(item, call, starred = null) {
   const kind = t(`kind_${item.kind}`);
-  const star = item.favorite || item.vip ? el("span", { class: "star", "aria-label": t("favorite") }, "★") : "";
+  let star = item.favorite || item.vip ? el("span", { class: "star", "aria-label": t("favorite") }, "★") : "";
+  if (starred) {
+    const on = Boolean(item.favorite);
+    star = el(
+      "button",
+      { type: "button", class: "star-toggle", "aria-pressed": String(on), "aria-label": `${t(on ? "unstar" : "star")} ${item.name}` },
+      on || item.vip ? "★" : "☆",
+    );
+    star.addEventListener("click", () => setFavorite(item, !on).then(starred).catch(() => {}));
+  }
   const numbers = item.numbers.map((n) =>
     el("button", { type: "button", class: "quick", onclick: () => call(n.number), "aria-label": `${t("call")} ${item.name} ${n.number}` }, n.number),
   );
@@ -74,7 +90,7 @@ export function dialSection() {
     const mine = ++asked;
     try {
       const items = await searchDirectory(q);
-      if (mine === asked) results.replaceChildren(...items.map((i) => result(i, call)));
+      if (mine === asked) results.replaceChildren(...items.map((i) => result(i, call, search)));
     } catch {
       if (mine === asked) results.replaceChildren();
     }
