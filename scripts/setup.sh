@@ -56,15 +56,6 @@ if ((python_only)); then
     exit 0
 fi
 
-# JsSIP and esbuild for the softphone browser tests (tests/support/webphone_bundle.py).
-if [[ ! -x tests/support/webphone/node_modules/.bin/esbuild || tests/support/webphone/package.json -nt tests/support/webphone/node_modules ]]; then
-    echo "setup: installing npm packages of tests/support/webphone"
-    # Debian's nodejs comes without npm (NodeSource's has it built in)
-    command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
-    npm install --prefix tests/support/webphone --no-audit --no-fund --loglevel=error
-    touch tests/support/webphone/node_modules
-fi
-
 # The web app (webapp/): npm ci from the lockfile and the Vite build into webapp/dist, served at "/".
 # Rebuilt when a source is newer than the build.
 if [[ ! -d webapp/node_modules || webapp/package-lock.json -nt webapp/node_modules ]]; then

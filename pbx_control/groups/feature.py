@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 from pbx_control.ami import AmiClient
 from pbx_control.feature import AgiHandler, Feature, Runtime
-from pbx_control.groups import http
+from pbx_control.groups import http, http_queued
 from pbx_control.groups.agi import GroupTargets
 from pbx_control.groups.lamps import sync_hints, sync_lamps
+from pbx_control.groups.queued import follow_queues
 from pbx_control.groups.reconcile import Reconciler
 from pbx_control.routing.targets import Targets
 
@@ -25,7 +26,8 @@ def _agi(rt: Runtime) -> Mapping[str, AgiHandler]:
 
 
 def _ami(rt: Runtime, ami: AmiClient) -> None:
-    """After every AMI (re)connect: night hints written and loaded, lamps set, stray members settled."""
+    """After every AMI (re)connect: night hints written and loaded, lamps set, stray members settled;
+    callers joining and leaving queues published as queue.changed."""
 
     async def on_ready() -> None:
         await sync_hints(rt.pool, rt.dialplan.etc_dir, rt.dialplan.reload)
@@ -33,11 +35,12 @@ def _ami(rt: Runtime, ami: AmiClient) -> None:
 
     ami.on_ready(on_ready)
     Reconciler(rt.pool, ami).attach()
+    follow_queues(ami, rt.events)
 
 
 FEATURE = Feature(
     name="groups",
-    routes=(http.routes,),
+    routes=(http.routes, http_queued.routes),
     dialplan="extensions_groups.conf",
     agi=_agi,
     targets=_targets,

@@ -98,3 +98,16 @@ class PauseIn(Input):
 
 class NightIn(Input):
     on: bool
+
+
+class QueuedOut(BaseModel):
+    """A caller waiting in an answer group now."""
+
+    id: str = Field(description="the waiting caller's channel (uniqueid)")
+    group_id: int
+    group_name: str
+    group_extension: str
+    position: int = Field(description="1: next to be answered")
+    peer_number: str
+    peer_name: str
+    wait_s: int = Field(description="seconds waited so far")

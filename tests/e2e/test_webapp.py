@@ -7,21 +7,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import E2E
-from tests.e2e.webapp_browser import PHONE, Browsers
+from tests.e2e.webapp_browser import PHONE, Browsers, app_url, sign_in
 from tests.e2e.webapp_browser import browsers as browsers
 from tests.e2e.webapp_browser import chromium as chromium
 from tests.support.api import Api
 from tests.support.calls import SETTLE_S, answered_call, app, ok, phone, until
-from tests.support.provision import PASSWORD, User, new_org
+from tests.support.provision import PASSWORD, new_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.webapp]
-
-
-def app_url(e2e: E2E) -> str:
-    return e2e.control.api.removesuffix("/api/v1") + "/"
 
 
 def test_sign_in_in_swedish_shows_the_user(e2e: E2E, platform: Api, browsers: Browsers) -> None:
@@ -63,6 +59,10 @@ def test_sign_in_in_english_on_a_phone(e2e: E2E, platform: Api, browsers: Browse
     # Fits 360 px: nothing wider than the viewport.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     tab.screenshot("home-360-en")
+    page.get_by_role("link", name="Operator view").click()
+    page.get_by_role("heading", name="Operator view").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    tab.screenshot("operator-360-en")
     assert tab.errors == []
 
 
@@ -73,16 +73,6 @@ def test_the_app_is_served_without_a_token(e2e: E2E) -> None:
         body = r.read().decode()
         assert r.status == 200
     assert '<main id="app">' in body and "/assets/" in body
-
-
-def sign_in(page: Page, user: User, *, lang: str = "sv") -> None:
-    username, password, button = (
-        ("Användarnamn", "Lösenord", "Logga in") if lang == "sv" else ("Username", "Password", "Sign in")
-    )
-    page.get_by_label(username).fill(user.username)
-    page.get_by_label(password).fill(PASSWORD)
-    page.get_by_role("button", name=button).click()
-    page.get_by_test_id("me-name").get_by_text(user.name).wait_for()
 
 
 def test_an_activity_set_in_one_browser_shows_in_a_colleagues(
@@ -109,7 +99,7 @@ def test_an_activity_set_in_one_browser_shows_in_a_colleagues(
     anna_tab.page.get_by_role("button", name="Möte 2 h").click()
     expect(anna_tab.page.get_by_test_id("my-activity")).to_contain_text("Möte till")
 
-    # Bo's list follows without a reload (polled), with the note.
+    # Bo's list follows without a reload (a presence.changed event), with the note.
     expect(annas_row).to_have_attribute("data-activity", "meeting", timeout=15_000)
     expect(annas_row).to_contain_text("Styrelsemöte, rum 3")
     bo_tab.screenshot("presence-360-sv")

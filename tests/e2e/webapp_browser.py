@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.e2e.conftest import E2E
+from tests.support.provision import PASSWORD, User
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -20,6 +23,7 @@ ARGS = [
     "--disable-sync",
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",  # Asterisk on 127.0.0.1: loopback ICE candidates
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts" / "webapp"
 DESKTOP = {"width": 1280, "height": 800}
@@ -44,9 +48,17 @@ class Browsers:
         self.browser = browser
         self.contexts: list[BrowserContext] = []
 
-    def open(self, url: str, *, viewport: dict[str, int] = DESKTOP, locale: str = "sv-SE") -> Tab:
+    def open(
+        self,
+        url: str,
+        *,
+        viewport: dict[str, int] = DESKTOP,
+        locale: str = "sv-SE",
+        permissions: tuple[str, ...] = (),
+    ) -> Tab:
         """A new browser context (its own storage: another person) on url."""
-        context = self.browser.new_context(viewport=viewport, locale=locale)  # type: ignore[arg-type]
+        extra = {"permissions": list(permissions)} if permissions else {}  # [] would take the microphone away
+        context = self.browser.new_context(viewport=viewport, locale=locale, **extra)  # type: ignore[arg-type]
         self.contexts.append(context)
         page = context.new_page()
         tab = Tab(page)
@@ -58,6 +70,25 @@ class Browsers:
     def close(self) -> None:
         for c in self.contexts:
             c.close()
+
+
+def app_url(e2e: E2E) -> str:
+    return e2e.control.api.removesuffix("/api/v1") + "/"
+
+
+def sign_in(page: Page, user: User, *, lang: str = "sv") -> None:
+    username, password, button = (
+        ("Användarnamn", "Lösenord", "Logga in") if lang == "sv" else ("Username", "Password", "Sign in")
+    )
+    page.get_by_label(username).fill(user.username)
+    page.get_by_label(password).fill(PASSWORD)
+    page.get_by_role("button", name=button).click()
+    page.get_by_test_id("me-name").get_by_text(user.name).wait_for()
+
+
+def phone_ready(page: Page) -> None:
+    """The page's softphone registered with the user's web device."""
+    expect(page.get_by_test_id("phone")).to_have_attribute("data-status", "registered", timeout=15_000)
 
 
 @pytest.fixture(scope="module")

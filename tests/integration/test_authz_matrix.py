@@ -156,6 +156,7 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("POST", "/calls/transfer"): "own",
     ("POST", "/calls/park"): "own",
     ("GET", "/calls/parked"): "own",  # asks Asterisk (AMI) for its own organization's parking lot
+    ("GET", "/calls/queued"): "own",  # asks Asterisk (AMI QueueStatus), keeps its own organization's groups
     ("POST", "/calls/transfers"): "own",
     ("POST", "/calls/hold"): "own",
     ("POST", "/calls/resume"): "own",

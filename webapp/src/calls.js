@@ -1,13 +1,18 @@
-// My ongoing calls (GET /calls, refreshed every second) as call cards: hang up, park, hold/resume.
+// My ongoing calls (GET /calls, read again on every call event of the live WebSocket) as call cards:
+// hang up, park, hold/resume.
 // Keyboard: h hang up, k park, * hold or resume, t transfer to the number typed in "transfer to",
 // - announced transfer to it (- again completes it), on the first call (the one at the top).
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
+import { whenever } from "./live.js";
+import { phone } from "./phone.js";
 
-const POLL_MS = 1000;
-
-export function callsSection() {
+// Mine only: operators and admins get every call of the organization from GET /calls (the
+// operator view shows those).
+export function callsSection(me) {
+  const devices = new Set(me.devices.map((d) => d.sip_username));
+  const mine = (c) => devices.has(c.endpoint) || c.endpoint === phone().account?.sip_username;
   const list = el("ul", { class: "call-list", "data-testid": "calls" });
   const notice = el("p", { class: "notice", "data-testid": "call-notice", role: "status" });
   const target = el("input", { name: "transfer-to", inputmode: "tel", "data-testid": "transfer-to" });
@@ -75,9 +80,35 @@ export function callsSection() {
     "-": (c) => announced(c),
   };
 
+  const KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+  const openPads = new Set(); // cards whose keypad is open (kept over a redraw)
+  let keys = Promise.resolve(); // one key after the other, in the order pressed
+  const press = (c, k) => {
+    keys = keys.then(() => api("POST", "/calls/dtmf", { call: c.id, digits: k })).catch(() => {});
+  };
+  function keypad(c) {
+    const pad = el(
+      "div",
+      { class: "dialpad card-pad", role: "group", "aria-label": t("dialpad"), "data-testid": `keypad-${c.id}` },
+      ...KEYPAD.map((k) =>
+        el("button", { type: "button", class: "key", "data-digit": k, onclick: () => press(c, k) }, k),
+      ),
+    );
+    pad.hidden = !openPads.has(c.id);
+    return pad;
+  }
+
   function card(c) {
     const button = (key, text) =>
       el("button", { type: "button", class: "quick", "data-key": key, onclick: () => actions[key](c) }, text);
+    const pad = keypad(c);
+    const toggle = el("button", { type: "button", class: "quick", "aria-expanded": String(!pad.hidden), "data-testid": `keypad-toggle-${c.id}` }, t("dialpad"));
+    toggle.addEventListener("click", () => {
+      if (openPads.has(c.id)) openPads.delete(c.id);
+      else openPads.add(c.id);
+      pad.hidden = !openPads.has(c.id);
+      toggle.setAttribute("aria-expanded", String(!pad.hidden));
+    });
     return el(
       "li",
       { class: `call ${c.held ? "held" : ""}`, "data-testid": `call-${c.id}`, "data-state": c.state },
@@ -91,7 +122,9 @@ export function callsSection() {
         button("t", t("transfer")),
         button("-", t("announced")),
         button("h", t("hangUp")),
+        toggle,
       ),
+      pad,
     );
   }
 
@@ -102,7 +135,7 @@ export function callsSection() {
         showTransfer();
         if (!["ringback", "answered"].includes(transfer.state)) transfer = null;
       }
-      calls = await api("GET", "/calls");
+      calls = (await api("GET", "/calls")).filter(mine);
       list.replaceChildren(...calls.map(card));
     } catch {
       /* the next tick tries again */
@@ -119,6 +152,6 @@ export function callsSection() {
   };
   document.addEventListener("keydown", onKey);
   refresh();
-  const timer = setInterval(() => (section.isConnected ? refresh() : clearInterval(timer)), POLL_MS);
+  whenever(["channel", "call", "transfer"], refresh);
   return section;
 }

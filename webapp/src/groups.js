@@ -1,8 +1,10 @@
 // Answer groups I may answer: my state (green logged in, grey logged out, padlock night mode) and
-// a button to log in or out (POST /groups/{id}/login|logout).
+// a button to log in or out (POST /groups/{id}/login|logout). Read again on every groups.changed
+// event (a colleague logs me in or out, night mode switched).
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
+import { whenever } from "./live.js";
 
 const STATE_TEXT = { green: "loggedIn", grey: "loggedOut", padlock: "night" };
 
@@ -33,14 +35,24 @@ function row(g, redraw) {
 export async function groupsSection(meId) {
   const list = el("ul", { class: "group-list", "data-testid": "groups" });
   const section = el("section", {}, el("h2", {}, t("groups")), list);
-  const groups = (await api("GET", "/groups")).filter((g) => g.may_answer);
-  const draw = () => list.replaceChildren(...groups.map((g) => row({ ...g, me: meId }, update)));
+  let groups = (await api("GET", "/groups")).filter((g) => g.may_answer);
+  const draw = () => {
+    list.replaceChildren(...groups.map((g) => row({ ...g, me: meId }, update)));
+    section.hidden = !groups.length;
+  };
   const update = (g) => {
     const i = groups.findIndex((x) => x.id === g.id);
     groups[i] = g;
     draw();
   };
   draw();
-  if (!groups.length) section.hidden = true;
+  whenever(["groups"], async () => {
+    try {
+      groups = (await api("GET", "/groups")).filter((g) => g.may_answer);
+      draw();
+    } catch {
+      /* the next event tries again */
+    }
+  });
   return section;
 }

@@ -1,10 +1,16 @@
 import { api, ApiError, signIn, signOut, token } from "./api.js";
 import { callsSection } from "./calls.js";
+import { dialSection, placeCall } from "./dial.js";
+import { callPendingLink, takeLinkFromAddress } from "./links.js";
 import { el } from "./dom.js";
 import { groupsSection } from "./groups.js";
 import { historySection } from "./history.js";
 import { passwordLinkScreen } from "./passwordlinks.js";
 import { language, t } from "./i18n.js";
+import { startLive, stopLive } from "./live.js";
+import { operatorView } from "./operator.js";
+import { phone, stopPhone } from "./phone.js";
+import { incomingScreen, phoneBar } from "./phoneui.js";
 import { presenceList } from "./presence.js";
 import { applyTextSize, settingsSection } from "./settings.js";
 import { statusMenu } from "./status.js";
@@ -48,25 +54,60 @@ async function showHome() {
   }
   const out = el("button", { type: "button", "data-testid": "signout" }, t("signOut"));
   out.addEventListener("click", async () => {
+    stopPhone();
+    stopLive();
     await signOut();
     showSignIn();
   });
-  root.replaceChildren(
-    el(
-      "header",
-      {},
-      el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
-      out,
-    ),
-    callsSection(),
-    await statusMenu(),
-    await groupsSection(me.id),
-    presenceList(me.id),
-    historySection(),
-    settingsSection(() => showHome()),
+  phone().listeners.clear(); // the screens below are new: they listen again
+  const events = startLive(phone().ensureAccount());
+  const banner = el("p", { class: "connection", role: "alert", "data-testid": "connection" });
+  events.onState((l) => {
+    banner.dataset.state = l.state;
+    banner.dataset.resume = l.resume;
+    banner.hidden = l.state !== "lost";
+    banner.textContent = t("connectionLost");
+  });
+  const operator = location.hash === "#operator";
+  const switcher = el(
+    "a",
+    { href: operator ? "#" : "#operator", class: "switch", "data-testid": "view-switch" },
+    operator ? t("myView") : t("operatorView"),
   );
+  const header = el(
+    "header",
+    {},
+    el("div", {}, el("h1", { "data-testid": "me-name" }, me.name), el("p", {}, `${t("extension")} ${me.extension}`)),
+    el("nav", { class: "quick-list" }, switcher, out),
+  );
+  document.body.classList.toggle("wide", operator);
+  if (operator) {
+    root.replaceChildren(header, banner, phoneBar(), incomingScreen(), operatorView(me));
+  } else {
+    root.replaceChildren(
+      header,
+      banner,
+      phoneBar(),
+      incomingScreen(),
+      dialSection(),
+      callsSection(me),
+      await statusMenu(),
+      await groupsSection(me.id),
+      presenceList(me.id),
+      historySection(),
+      settingsSection(() => showHome()),
+    );
+  }
+  phone().start().then(() => callPendingLink(phone(), placeCall)).catch(() => {});
 }
 
+takeLinkFromAddress();
+window.addEventListener("hashchange", () => token() && showHome());
+window.addEventListener("pbx:signed-out", () => {
+  stopPhone();
+  sessionStorage.removeItem("pbx.token");
+  showSignIn();
+});
 document.documentElement.lang = language();
 applyTextSize();
 window.addEventListener("hashchange", () => passwordLinkScreen(root, showHome, showSignIn));

@@ -1,10 +1,11 @@
-// Colleagues' presence (GET /presence), refreshed every few seconds: the events stream carries calls,
-// not activities, so the list is polled. Swedish collation for names.
+// Colleagues' presence (GET /presence), read again on every presence.changed event (an activity, a
+// note, a call starting or ending) and when a shown activity's end time passes. Swedish collation.
 import { api } from "./api.js";
 import { language, t } from "./i18n.js";
 import { el } from "./dom.js";
+import { whenever } from "./live.js";
 
-const POLL_MS = 3000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function activityText(p) {
   const label = p.activity === "custom" && p.label ? p.label : t(p.activity);
@@ -38,14 +39,15 @@ export function presenceList(meId) {
       const all = await api("GET", "/presence");
       const others = all.filter((p) => p.user_id !== meId).sort((a, b) => collator.compare(a.name, b.name));
       list.replaceChildren(...others.map(row));
+      // An activity that ends turns into available without any write: read again just after.
+      const ends = all.map((p) => Date.parse(p.until || "")).filter((t) => t > Date.now());
+      clearTimeout(timer);
+      if (ends.length) timer = setTimeout(() => section.isConnected && refresh(), Math.min(Math.min(...ends) - Date.now() + 1000, MAX_TIMER_MS));
     } catch {
-      /* signed out or offline: the next tick tries again */
+      /* signed out or offline: the next event tries again */
     }
   }
   refresh();
-  timer = setInterval(() => {
-    if (!section.isConnected) clearInterval(timer);
-    else refresh();
-  }, POLL_MS);
+  whenever(["presence"], refresh);
   return section;
 }

@@ -26,11 +26,12 @@ export class Softphone {
     this.session = null;
     this.stream = null;
     this.ua = null;
+    this.constraints = { audio: true }; // getUserMedia's, e.g. {audio: {deviceId: {exact: id}}}
   }
 
   async microphone() {
     if (!this.stream) {
-      this.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      this.stream = await navigator.mediaDevices.getUserMedia({ ...this.constraints, video: false });
     }
     return this.stream;
   }
