@@ -20,7 +20,7 @@ from pbx_control.db.migrate import migrate
 from pbx_control.runtime.postgres import PrivateCluster
 from tests.support.clock import DEFAULT, INSTANTS, FixedClock, Instant
 
-pytest_plugins = ["tests.support.leftovers"]
+pytest_plugins = ["tests.support.leftovers", "tests.support.counted"]
 
 STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))

@@ -158,6 +158,13 @@ class AsteriskInstance:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no BYE, no Hangup event, no goodbye on AMI (fault tests)."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(timeout=5)
+        self._proc = None
+
     def stop(self, timeout_s: float = 15) -> None:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = None
