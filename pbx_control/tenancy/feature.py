@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx_control.feature import Feature, Runtime
+from pbx_control.ami import AmiClient
+from pbx_control.feature import Feature, Runtime, Worker
 from pbx_control.tenancy import http_devices, http_numbers, http_organizations, http_trunks, http_users
 from pbx_control.tenancy.sip import SipClientSettings
+from pbx_control.tenancy.sip_cache import SipCacheInvalidator
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
     app[http_devices.SIP] = SipClientSettings.from_settings(rt.settings)
     app[http_organizations.ORGANIZATIONS_CHANGED] = rt.dialplan.organizations_changed
+
+
+def _ami_workers(rt: Runtime, ami: AmiClient) -> list[Worker]:
+    """Asterisk's cache of SIP accounts follows the database (sip_cache.py)."""
+    invalidator = SipCacheInvalidator(rt.settings.database_url, ami)
+    invalidator.attach()
+    return [invalidator]
 
 
 FEATURE = Feature(
@@ -24,4 +33,5 @@ FEATURE = Feature(
         http_trunks.routes,
     ),
     app=_app,
+    ami_workers=_ami_workers,
 )
