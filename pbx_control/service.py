@@ -19,7 +19,7 @@ from pbx_control.api.app import all_operations, create_app
 from pbx_control.api.context import HealthProbe
 from pbx_control.api.registry import Operation
 from pbx_control.auth.purge import TokenPurgeWorker
-from pbx_control.config import Settings
+from pbx_control.config import Settings, check_ami_secret
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import API_ACQUIRE_TIMEOUT_S, create_pool
 from pbx_control.dialplan.sync import Dialplan
@@ -105,6 +105,7 @@ class ControlService:
         if applied:
             log.info("db.migrated", applied=applied)
         if "ami" in s.components:
+            check_ami_secret(s.ami_secret)  # never log in with an empty secret
             self.ami = AmiClient(s)
         self.dialplan = Dialplan(self.pool, s.asterisk_etc, self.ami)
         rt = Runtime(

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pbx_control.config import check_ami_secret
 from pbx_control.runtime.asterisk_config import render_dir
 from pbx_control.runtime.moh import write_tune
 
@@ -74,6 +75,7 @@ class AsteriskInstance:
         return "/usr/lib/asterisk/modules"
 
     def render(self) -> None:
+        check_ami_secret(self.ami_secret)
         for sub in ("etc", "lib", "spool", "run", "log", "cache"):
             self.host_path(f"{self.base}/{sub}").mkdir(parents=True, exist_ok=True)
         write_tune(self.host_path(f"{self.base}/moh"))  # musiconhold.conf
