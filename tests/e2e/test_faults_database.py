@@ -38,7 +38,8 @@ def phone(e2e: E2E, user: User) -> Phone:
 
 
 def timed(base: str, method: str, path: str, token: str | None, body: Any = None) -> tuple[int, Any, float]:
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None, method=method)  # noqa: S310
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method)  # noqa: S310
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
@@ -68,7 +69,8 @@ def test_postgresql_stopped_and_started_under_calls(e2e: E2E, platform: Api) -> 
     pa, pb, pc = phone(e2e, anna_u), phone(e2e, bo_u), phone(e2e, cilla_u)
     anna = Api(e2e.control.api).login(anna_u.username, PASSWORD)
     anna.request("PUT", "/users/me/settings", {"forward_busy": "1002"}, expect=200)
-    anna.post("/users/me/contacts", {"name": "Berit Lund", "numbers": [{"number": "070-123 45 67"}]}, expect=201)
+    contact = {"name": "Berit Lund", "numbers": [{"number": "070-123 45 67"}]}
+    anna.post("/users/me/contacts", contact, expect=201)
     anna.post("/users/me/caller-lists", {"number": "+46701112233", "kind": "blocked"}, expect=201)
     before = saved(anna, org.admin)
 
