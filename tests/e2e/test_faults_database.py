@@ -6,7 +6,6 @@ not a proxy: Asterisk's realtime and the control service lose their connections 
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 import urllib.error
@@ -18,16 +17,16 @@ import pytest
 from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.calls import until
-from tests.support.faults import calls_completed, counts
-from tests.support.ports import TEST_PORT_BASE
+from tests.support.faults import calls_completed, counts, phone_ports
 from tests.support.provision import PASSWORD, User, new_org
 from tests.support.sipp import Phone
+from tests.support.sipp_injection import final_outcome, invite_any_outcome
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 BOUND_S = 1.0
 SETTLE_S = 0.3
-_ports = itertools.count(TEST_PORT_BASE + 7500, 10)
+_ports = phone_ports
 
 
 def phone(e2e: E2E, user: User) -> Phone:
@@ -66,6 +65,7 @@ def test_postgresql_stopped_and_started_under_calls(e2e: E2E, platform: Api) -> 
     org = new_org(platform, prefix="fdb")
     anna_u, bo_u = org.add_user("1001", "Anna"), org.add_user("1002", "Bo")
     cilla_u = org.add_user("1003", "Cilla")
+    org.add_user("1004", "Dan", devices=0)  # called during the outage: no phone to disturb
     pa, pb, pc = phone(e2e, anna_u), phone(e2e, bo_u), phone(e2e, cilla_u)
     anna = Api(e2e.control.api).login(anna_u.username, PASSWORD)
     anna.request("PUT", "/users/me/settings", {"forward_busy": "1002"}, expect=200)
@@ -99,6 +99,12 @@ def test_postgresql_stopped_and_started_under_calls(e2e: E2E, platform: Api) -> 
                 answers.append((f"{method} {path}", status, code, took))
         # Registered phones stay registered: a refresh of the registration is accepted.
         pc.register()
+        # A new call cannot be routed without the database: it is refused, it does not hang.
+        started = time.monotonic()
+        cilla = cilla_u.devices[0]
+        xml = invite_any_outcome(b"1004", cilla.sip_username.encode(), b"Cilla", auth=True)
+        during = final_outcome(pc.run(xml, timeout_s=8))
+        during_s = time.monotonic() - started
     finally:
         cluster.start()
     assert call.wait(30) == 0, call.explain()
@@ -118,8 +124,10 @@ def test_postgresql_stopped_and_started_under_calls(e2e: E2E, platform: Api) -> 
         slowest_s=round(max(a[3] for a in answers), 2),
         registrations_refreshed="1/1",
         call_across_outage=f"{calls_completed(call)}/1",
+        new_call_during_outage=f"{during} in {during_s:.1f}s",
         data_lost=len(lost),
     )
     assert wrong == [], (wrong, line)
+    assert during.startswith("refused") and during_s < 8, line
     assert lost == [], (lost, before, after)
     assert again.returncode == 0, again.explain()

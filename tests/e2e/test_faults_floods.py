@@ -16,8 +16,7 @@ from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.calls import until
 from tests.support.events_ws import EventSocket
-from tests.support.faults import calls_completed, counts
-from tests.support.ports import TEST_PORT_BASE
+from tests.support.faults import calls_completed, counts, phone_ports
 from tests.support.provision import PASSWORD, Org, User, new_org
 from tests.support.sipp import Phone
 
@@ -27,7 +26,7 @@ N_CALLS = 10
 HALF_OPEN = 300  # connections held open at once, each reopened as soon as the server drops it
 SLOW_CLIENTS = 5
 SETTLE_S = 0.3
-_ports = itertools.count(TEST_PORT_BASE + 7800, 10)
+_ports = phone_ports
 
 
 def phone(e2e: E2E, user: User) -> Phone:

@@ -8,7 +8,6 @@ calls plus the Asterisk restart take tens of seconds of the suite's budget and p
 
 from __future__ import annotations
 
-import itertools
 import time
 
 import pytest
@@ -17,8 +16,7 @@ from tests.e2e.conftest import E2E
 from tests.e2e.test_groups_calls import GROUP, as_user, sql
 from tests.support.api import Api
 from tests.support.calls import until
-from tests.support.faults import ApiWatch, calls_answered, calls_completed, counts
-from tests.support.ports import TEST_PORT_BASE
+from tests.support.faults import ApiWatch, calls_answered, calls_completed, counts, phone_ports
 from tests.support.provision import Org, User, new_org
 from tests.support.sipp import Phone
 
@@ -26,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 N_CALLS = 12
 SETTLE_S = 0.3
-_ports = itertools.count(TEST_PORT_BASE + 7000, 10)
+_ports = phone_ports
 
 
 def phone(e2e: E2E, user: User) -> Phone:

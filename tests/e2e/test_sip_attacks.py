@@ -14,7 +14,7 @@ import pytest
 from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.counted import counts
-from tests.support.ports import TEST_PORT_BASE
+from tests.support.faults import phone_ports
 from tests.support.provision import User, new_org
 from tests.support.sipp import Phone, SippRun
 
@@ -24,7 +24,7 @@ ATTACKERS = [f"127.0.0.{n}" for n in range(5, 10)]
 TRUNK_ENDPOINT = "trunk_carrier"
 GUESSES = 8
 SETTLE_S = 0.3
-_ports = itertools.count(TEST_PORT_BASE + 8200, 10)
+_ports = phone_ports
 _dids = itertools.count(1)
 
 

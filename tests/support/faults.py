@@ -3,6 +3,7 @@ and counting SIPp's calls (the figures go through tests/support/counted.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -11,9 +12,15 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from tests.support.counted import counts
+from tests.support.ports import TEST_PORT_BASE
 from tests.support.sipp import SippRun, header
 
-__all__ = ["HANG_S", "ApiWatch", "calls_answered", "calls_completed", "counts"]
+__all__ = ["HANG_S", "ApiWatch", "calls_answered", "calls_completed", "counts", "phone_ports"]
+
+# SIPp ports of the fault and attack tests (media at SIP + 10000): base+21000 up, away from the
+# ranges the other e2e tests take from base+2000 to base+7000, where suites on bases 2500 and 5000
+# apart put their phones and media (collisions seen with PBX_TEST_PORT_BASE 25000 and 32500).
+phone_ports = itertools.count(TEST_PORT_BASE + 21000, 10)
 
 HANG_S = 2.0  # an API request not answered by then "hung" (the promise is a second, or 503)
 

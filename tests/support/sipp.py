@@ -210,6 +210,10 @@ class Phone:
             run.wait(timeout_s + 10)
         return run
 
+    def start(self, scenario: str | bytes, *, timeout_s: float = 20) -> SippRun:
+        """Play a scenario of one's own as a client, without waiting for it (several at once)."""
+        return self._start(scenario, "run", remote=True, timeout_s=timeout_s)
+
     def run(self, scenario: str | bytes, *, timeout_s: float = 20) -> SippRun:
         """Play a scenario of one's own against the server, as a client, and wait for it to end."""
         run = self._start(scenario, "run", remote=True, timeout_s=timeout_s)
