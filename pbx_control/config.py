@@ -157,3 +157,13 @@ class Settings:
 
 def _asterisk_root(value: str) -> Path | None:
     return None if value == "native" else Path(value)
+
+
+MIN_AMI_SECRET = 16
+
+
+def check_ami_secret(secret: str) -> None:
+    """Asterisk takes an empty `secret` (anyone who reaches the port logs in with none): refused,
+    as is a short one."""
+    if len(secret) < MIN_AMI_SECRET or secret != secret.strip():
+        raise ValueError(f"the AMI secret must be at least {MIN_AMI_SECRET} characters (PBX_AMI_SECRET)")

@@ -71,6 +71,8 @@ class Feature:
     targets: Callable[[Runtime, Targets], None] | None = None
     # Hooks on the AMI connection (events, after every (re)connect), when this process runs AMI.
     ami: Callable[[Runtime, AmiClient], None] | None = None
+    # Background workers that need the AMI connection, started with it (wherever it runs).
+    ami_workers: Callable[[Runtime, AmiClient], list[Worker]] | None = None
     # The feature's shared objects in the API application (its AppKeys).
     app: Callable[[web.Application, Runtime], None] | None = None
     # Background workers started with the API.

@@ -19,7 +19,7 @@ from pbx_control.api.app import all_operations, create_app
 from pbx_control.api.context import HealthProbe
 from pbx_control.api.registry import Operation
 from pbx_control.auth.purge import TokenPurgeWorker
-from pbx_control.config import Settings
+from pbx_control.config import Settings, check_ami_secret
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import API_ACQUIRE_TIMEOUT_S, create_pool
 from pbx_control.dialplan.sync import Dialplan
@@ -105,6 +105,7 @@ class ControlService:
         if applied:
             log.info("db.migrated", applied=applied)
         if "ami" in s.components:
+            check_ami_secret(s.ami_secret)  # never log in with an empty secret
             self.ami = AmiClient(s)
         self.dialplan = Dialplan(self.pool, s.asterisk_etc, self.ami)
         rt = Runtime(
@@ -123,7 +124,11 @@ class ControlService:
             for feature in self.features:
                 if feature.ami is not None:
                     feature.ami(rt, self.ami)
+                if feature.ami_workers is not None:
+                    self.workers += feature.ami_workers(rt, self.ami)
             await self.ami.start()
+            for worker in self.workers:
+                await worker.start()
         if "agi" in s.components:
             self.agi = AgiServer(
                 agi_handlers(rt, self.features), host=s.agi_host, port=s.agi_port, deadline_s=s.agi_deadline_s
@@ -137,12 +142,13 @@ class ControlService:
             await site.start()
             self.api_port = s.api_port
             # The kernel's own: expired API tokens are deleted periodically.
-            self.workers.append(TokenPurgeWorker(self.pool, interval_s=s.token_purge_interval_s))
+            api_workers: list[Worker] = [TokenPurgeWorker(self.pool, interval_s=s.token_purge_interval_s)]
             for feature in self.features:
                 if feature.workers is not None:
-                    self.workers += feature.workers(rt)
-            for worker in self.workers:
+                    api_workers += feature.workers(rt)
+            for worker in api_workers:
                 await worker.start()
+            self.workers += api_workers
         await self.dialplan.organizations_changed()
         log.info("service.started", components=list(s.components), api_port=s.api_port, agi_port=s.agi_port)
 

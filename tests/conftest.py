@@ -21,7 +21,7 @@ from pbx_control.runtime.postgres import PrivateCluster
 from tests.support.clock import DEFAULT, INSTANTS, FixedClock, Instant
 from tests.support.workers import WORKER_SUFFIX  # moves a second worker's ports: before anything reads them
 
-pytest_plugins = ["tests.support.leftovers"]
+pytest_plugins = ["tests.support.leftovers", "tests.support.counted"]
 
 STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))

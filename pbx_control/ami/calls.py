@@ -135,11 +135,13 @@ class CallModel:
         self._after_snapshot: list[Mapping[str, object]] = []
         self._rederiving = asyncio.Lock()
         self._reset_hooks: list[Callable[[], None]] = []
+        self._client: AmiClient | None = None
 
     # -- wiring ----------------------------------------------------------------------------------
 
     def attach(self, client: AmiClient) -> None:
         """Follow `client`'s events and re-derive after every (re)connection."""
+        self._client = client
         client.on_event("*", self.apply)
         client.on_ready(lambda: self.rederive(client))
 
@@ -148,6 +150,13 @@ class CallModel:
         self._reset_hooks.append(hook)
 
     # -- queries ---------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> bool:
+        """The model follows a live AMI connection and was re-derived on it. False while Asterisk
+        or AMI is away: the channels held may be gone (a crash sends no Hangup), others missing.
+        A model fed by hand (no client attached) is taken as current."""
+        return self._client is None or self._client.ready
 
     def channels(self) -> list[Channel]:
         return list(self._channels.values())

@@ -41,6 +41,8 @@ def _control(ctx: Ctx) -> tuple[CallControl, CallModel]:
     control, calls = ctx.app.get(CALL_CONTROL), ctx.app.get(CALLS)
     if control is None or calls is None:
         raise ApiError(503, "call_control_unavailable", "this service does not run the AMI bridge")
+    if not calls.current:  # Asterisk or AMI away: what the model holds may be ghosts
+        raise ApiError(503, "ami_unavailable", "Asterisk is not connected now; try again")
     return control, calls
 
 

@@ -26,7 +26,8 @@ class Dialplan:
 
     async def reload(self) -> None:
         if self.ami is not None and self.ami.connected:
-            await self.ami.command("dialplan reload")
+            # The Reload action, not the CLI's "dialplan reload": the AMI user has no `command` class.
+            await self.ami.send({"Action": "Reload", "Module": "pbx_config"})
 
     async def write_org_contexts(self) -> bool:
         """Rewrite extensions_orgs.conf from the database; True when it changed."""

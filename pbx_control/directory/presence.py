@@ -42,8 +42,9 @@ class Calls(Protocol):
 
 
 def busy_endpoints(calls: Calls | None) -> dict[str, list[str]] | None:
-    """Endpoint -> states of its live channels (only endpoints with a channel); None without AMI."""
-    if calls is None:
+    """Endpoint -> states of its live channels (only endpoints with a channel); None without AMI,
+    or while the live model is not current (Asterisk or AMI away)."""
+    if calls is None or not getattr(calls, "current", True):
         return None
     busy: dict[str, list[str]] = {}
     for channel in calls.channels():

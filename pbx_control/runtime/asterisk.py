@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pbx_control.config import check_ami_secret
 from pbx_control.runtime.asterisk_config import render_dir
 from pbx_control.runtime.moh import write_tune
 
@@ -74,6 +75,7 @@ class AsteriskInstance:
         return "/usr/lib/asterisk/modules"
 
     def render(self) -> None:
+        check_ami_secret(self.ami_secret)
         for sub in ("etc", "lib", "spool", "run", "log", "cache"):
             self.host_path(f"{self.base}/{sub}").mkdir(parents=True, exist_ok=True)
         write_tune(self.host_path(f"{self.base}/moh"))  # musiconhold.conf
@@ -157,6 +159,13 @@ class AsteriskInstance:
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no BYE, no Hangup event, no goodbye on AMI (fault tests)."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(timeout=5)
+        self._proc = None
 
     def stop(self, timeout_s: float = 15) -> None:
         if self._proc is None or self._proc.poll() is not None:

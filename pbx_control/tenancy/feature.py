@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pbx_control.ami import AmiClient
 from pbx_control.auth.throttle import LoginThrottle
-from pbx_control.feature import Feature, Runtime
+from pbx_control.feature import Feature, Runtime, Worker
 from pbx_control.tenancy import (
     http_devices,
     http_numbers,
@@ -17,6 +18,7 @@ from pbx_control.tenancy import (
 from pbx_control.tenancy.password_links import Links
 from pbx_control.tenancy.sessions import DeviceSessions
 from pbx_control.tenancy.sip import SipClientSettings
+from pbx_control.tenancy.sip_cache import SipCacheInvalidator
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
@@ -32,6 +34,13 @@ def _app(app: web.Application, rt: Runtime) -> None:
     )
 
 
+def _ami_workers(rt: Runtime, ami: AmiClient) -> list[Worker]:
+    """Asterisk's cache of SIP accounts follows the database (sip_cache.py)."""
+    invalidator = SipCacheInvalidator(rt.settings.database_url, ami)
+    invalidator.attach()
+    return [invalidator]
+
+
 FEATURE = Feature(
     name="tenancy",
     routes=(
@@ -43,4 +52,5 @@ FEATURE = Feature(
         http_password_links.routes,
     ),
     app=_app,
+    ami_workers=_ami_workers,
 )

@@ -19,6 +19,10 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
 
 
+# The widest network a trunk's `match` may name, by IP version (65,536 IPv4 addresses; a /48 site).
+MIN_PREFIX = {4: 16, 6: 48}
+
+
 def _validate(name: str, host: str, port: int, match: str) -> None:
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise Invalid("trunk name must be 2 to 31 characters: lowercase letters, digits and _")
@@ -27,9 +31,15 @@ def _validate(name: str, host: str, port: int, match: str) -> None:
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise Invalid("port must be from 1 to 65535")
     try:
-        ipaddress.ip_network(match, strict=False)
+        network = ipaddress.ip_network(match, strict=False)
     except (TypeError, ValueError) as exc:
         raise Invalid("match must be an IP address or a CIDR network, e.g. 192.0.2.0/24") from exc
+    # Whoever sends from `match` speaks for the carrier, with no password: never the whole internet.
+    widest = MIN_PREFIX[network.version]
+    if network.prefixlen < widest or network.is_unspecified or network.is_multicast:
+        raise Invalid(
+            f"match is too wide: name the carrier's signalling addresses (at most a /{widest} network)"
+        )
 
 
 async def create_trunk(db: Db, name: str, host: str, port: int = 5060, match: str = "") -> dict[str, Any]:

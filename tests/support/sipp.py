@@ -193,7 +193,9 @@ class Phone:
         wait: bool = True,
         media_port: int | None = None,
         remote_may_hang_up: bool = False,
+        calls: int = 1,
     ) -> SippRun:
+        """Place `calls` calls (several: at SIPp's default 10 per second, each held hold_ms)."""
         xml = sipp_scenarios.call(
             number,
             expect=expect,
@@ -203,10 +205,14 @@ class Phone:
             media_port=media_port,
             remote_may_hang_up=remote_may_hang_up,
         )
-        run = self._start(xml, "call", remote=True, timeout_s=timeout_s)
+        run = self._start(xml, "call", remote=True, calls=calls, timeout_s=timeout_s)
         if wait:
             run.wait(timeout_s + 10)
         return run
+
+    def start(self, scenario: str | bytes, *, timeout_s: float = 20) -> SippRun:
+        """Play a scenario of one's own as a client, without waiting for it (several at once)."""
+        return self._start(scenario, "run", remote=True, timeout_s=timeout_s)
 
     def run(self, scenario: str | bytes, *, timeout_s: float = 20) -> SippRun:
         """Play a scenario of one's own against the server, as a client, and wait for it to end."""
