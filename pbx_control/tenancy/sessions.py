@@ -5,9 +5,11 @@ and a SIP username given to a new device never reaches the former holder's phone
 password drops the registrations (the phone must register again, with the new one).
 
 Asterisk has no AMI action that deletes an inbound registration: the contacts are deleted from
-astdb (`database query`, keys `/registrar/contact/<aor>;@<hash>`, an exact key range, no pattern),
-which is where Asterisk's registrar reads them from on every lookup. Calls are hung up with one
-Hangup whose channel is a regular expression anchored on the endpoint (`PJSIP/<name>-<id>`).
+astdb (keys `/registrar/contact/<aor>;@<hash>`), which is where Asterisk's registrar reads them
+from on every lookup: `DBGetTree` lists the registrar's contacts and `DBDel` removes exactly those
+of the AOR (both in AMI's `system` class; the AMI user has no `command` right, see manager.conf).
+Calls are hung up with one Hangup whose channel is a regular expression anchored on the endpoint
+(`PJSIP/<name>-<id>`).
 A process without AMI (PBX_COMPONENTS without ami), or Asterisk not reachable, leaves that state
 behind: it is logged, and a new device's name is cleaned again when it is created.
 """
@@ -26,12 +28,22 @@ log = get_logger("pbx_control.tenancy.sessions")
 # escaping, in SQL or in a regular expression.
 
 
-def contacts_delete_command(name: str) -> str:
-    """The CLI command that deletes every contact of AOR `name` from astdb (';' < '@'..'A')."""
+CONTACTS_FAMILY = "registrar/contact"
+
+
+def contact_keys(name: str, entries: Iterable[Mapping[str, object]]) -> list[str]:
+    """The astdb keys (under CONTACTS_FAMILY) of AOR `name`'s contacts among DBGetTree's entries."""
     if not ENDPOINT.fullmatch(name):
         raise ValueError(f"not a sip_username: {name!r}")
-    lo, hi = f"/registrar/contact/{name};@", f"/registrar/contact/{name};A"
-    return f"database query \"DELETE FROM astdb WHERE key >= '{lo}' AND key < '{hi}'\""  # noqa: S608 (name matched ENDPOINT above)
+    prefix = f"{CONTACTS_FAMILY}/{name};@"
+    keys: list[str] = []
+    for entry in entries:
+        if str(entry.get("Event", "")) != "DBGetTreeResponse":
+            continue
+        path = f"{entry.get('Family', '')}/{entry.get('Key', '')}".strip("/")
+        if path.startswith(prefix):
+            keys.append(path[len(CONTACTS_FAMILY) + 1 :])
+    return keys
 
 
 def channels_pattern(name: str) -> str:
@@ -46,8 +58,35 @@ class DeviceSessions:
         self._ami = ami
 
     async def drop_registrations(self, names: Iterable[str]) -> None:
+        names = list(names)
+        if not names:
+            return
+        listed = await self._list_contacts(names[0])
+        if listed is None:
+            return
         for name in names:
-            await self._act(name, {"Action": "Command", "Command": contacts_delete_command(name)})
+            for key in contact_keys(name, listed):
+                await self._act(name, {"Action": "DBDel", "Family": CONTACTS_FAMILY, "Key": key})
+
+    async def _list_contacts(self, name: str) -> list[Mapping[str, object]] | None:
+        """Every contact the registrar holds (None when AMI cannot say; logged)."""
+        if self._ami is None:
+            log.warning(
+                "device_live_state_left",
+                sip_username=name,
+                action="DBGetTree",
+                reason="no AMI in this process",
+            )
+            return None
+        try:
+            response = await self._ami.send({"Action": "DBGetTree", "Family": CONTACTS_FAMILY})
+        except AmiError as exc:
+            if "not found" in str(exc).lower():  # no contact at all
+                return []
+            log.warning("device_live_state_left", sip_username=name, action="DBGetTree", reason=str(exc))
+            return None
+        messages = response if isinstance(response, list) else [response]
+        return [dict(m.items()) for m in messages]
 
     async def hang_up(self, names: Iterable[str]) -> None:
         for name in names:

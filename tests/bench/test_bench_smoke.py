@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def smoke_port_base() -> int:
-    """Apart from the test suites' ports (15000..34999), the full bench's (38000..45999) and
-    `make run`'s; one of four slots (46000..54799) by PBX_TEST_PORT_BASE, so parallel suites
-    (bases 5000 apart) get their own."""
-    return 46000 + (max(0, TEST_PORT_BASE - 15000) // 5000 % 4) * 2200
+    """Inside the suite's own range, free of its phones and their media (base+9000 .. base+11199:
+    the layout is in tests/support/workers.py), so each xdist worker and each parallel suite gets
+    its own."""
+    return TEST_PORT_BASE + 9000
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from pbx_control.tenancy.sessions import DeviceSessions, channels_pattern, contacts_delete_command
+from pbx_control.tenancy.sessions import DeviceSessions, channels_pattern, contact_keys
 
 pytestmark = [pytest.mark.unit, pytest.mark.tenancy]
 
 
 def test_the_commands_name_exactly_the_device() -> None:
-    assert contacts_delete_command("acme_1001_1") == (
-        "database query \"DELETE FROM astdb WHERE key >= '/registrar/contact/acme_1001_1;@'"
-        " AND key < '/registrar/contact/acme_1001_1;A'\""
-    )
+    listed = [
+        {"Event": "DBGetTreeResponse", "Family": "registrar/contact", "Key": "acme_1001_1;@9f2a"},
+        {"Event": "DBGetTreeResponse", "Family": "registrar", "Key": "contact/acme_1001_1;@77b0"},
+        {"Event": "DBGetTreeResponse", "Family": "registrar/contact", "Key": "acme_1001_10;@aa01"},
+        {"Event": "DBGetTreeResponse", "Family": "registrar/contact", "Key": "acme_1001;@bb02"},
+        {"Event": "DBGetTreeComplete"},
+    ]
+    assert contact_keys("acme_1001_1", listed) == ["acme_1001_1;@9f2a", "acme_1001_1;@77b0"]
     assert channels_pattern("acme_1001_1") == "/^PJSIP\\/acme_1001_1-[0-9a-f]+$/"
 
 
@@ -23,7 +27,7 @@ def test_the_commands_name_exactly_the_device() -> None:
 )
 def test_a_name_that_is_not_a_sip_username_is_never_sent(name: str) -> None:
     with pytest.raises(ValueError, match="not a sip_username"):
-        contacts_delete_command(name)
+        contact_keys(name, [])
     with pytest.raises(ValueError, match="not a sip_username"):
         channels_pattern(name)
 
