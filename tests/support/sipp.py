@@ -208,6 +208,10 @@ class Phone:
             run.wait(timeout_s + 10)
         return run
 
+    def start(self, scenario: str | bytes, *, timeout_s: float = 20) -> SippRun:
+        """Like run, without waiting: poll the run's `received()` while it goes on."""
+        return self._start(scenario, "run", remote=True, timeout_s=timeout_s)
+
     def run(self, scenario: str | bytes, *, timeout_s: float = 20) -> SippRun:
         """Play a scenario of one's own against the server, as a client, and wait for it to end."""
         run = self._start(scenario, "run", remote=True, timeout_s=timeout_s)

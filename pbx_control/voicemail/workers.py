@@ -1,0 +1,157 @@
+"""Background work of visual voicemail (in the process that runs AMI):
+
+- DefaultGreetings: makes each box's default greeting (greeting.py) when it is missing or stale
+  (a new user, a rename, another language or extension); a failure waits before the next try.
+- Purges: empties the box of a user who was deleted or given another extension (rows queued by
+  the triggers of sql/018_visual_voicemail.sql): messages through AMI VoicemailRemove, greetings and
+  the default greeting from the files, only what is older than the purge, so a new owner's first
+  message is never taken.
+- Retention: removes played messages older than the box's retention_days (the injected clock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+
+from pbx_control.kernel.clock import Clock, system_clock
+from pbx_control.kernel.periodic import PeriodicWorker
+from pbx_control.logs import get_logger
+from pbx_control.reachability.prompts import ensure_prompt, prompt_path
+from pbx_control.voicemail import repository
+from pbx_control.voicemail.asterisk import refresh
+from pbx_control.voicemail.box import Box
+from pbx_control.voicemail.greeting import default_path, install, made_for, sentence
+from pbx_control.voicemail.service import Voicemail
+
+log = get_logger("pbx_control.voicemail.workers")
+
+
+class DefaultGreetings(PeriodicWorker):
+    name = "voicemail_default_greetings"
+
+    def __init__(
+        self, pool: asyncpg.Pool, prompts: Path, *, interval_s: float = 2.0, batch: int = 20
+    ) -> None:
+        super().__init__(interval_s)
+        self._pool = pool
+        self._prompts = prompts
+        self._batch = batch
+
+    async def run_once(self) -> int:
+        rows = await self._pool.fetch(
+            "SELECT u.id, u.name, u.language, u.extension, o.slug"
+            "  FROM users u JOIN organizations o ON o.id = u.organization_id"
+            "  LEFT JOIN voicemail_boxes b ON b.user_id = u.id"
+            " WHERE u.extension IS NOT NULL"
+            "   AND (b.default_greeting_next_try IS NULL OR b.default_greeting_next_try <= now())"
+            "   AND b.default_greeting_for IS DISTINCT FROM"
+            "       u.name || '|' || u.language || '|' || u.extension || '@' || o.slug"
+            " ORDER BY b.default_greeting_next_try NULLS FIRST, u.id LIMIT $1",
+            self._batch,
+        )
+        for row in rows:
+            box = Box(row["slug"], row["extension"])
+            await self._make(row, box, made_for(row["name"], row["language"], box))
+        return len(rows)
+
+    async def _make(self, row: asyncpg.Record, box: Box, want: str) -> None:
+        language = row["language"] if row["language"] in ("sv", "en") else "sv"
+        cache = self._prompts / "voicemail" / "made"
+        try:
+            key = await ensure_prompt(cache, sentence(row["name"], language), language)
+            await asyncio.to_thread(install, prompt_path(cache, key), self._prompts, box)
+        except Exception as exc:
+            log.warning("voicemail.default_greeting_failed", box=box.name, error=str(exc)[:200])
+            await self._pool.execute(
+                "INSERT INTO voicemail_boxes (user_id, organization_id, default_greeting_attempts,"
+                " default_greeting_next_try) SELECT id, organization_id, 1, now() + interval '10 seconds'"
+                " FROM users WHERE id = $1 ON CONFLICT (user_id) DO UPDATE SET"
+                " default_greeting_attempts = voicemail_boxes.default_greeting_attempts + 1,"
+                " default_greeting_next_try = now() + least(interval '1 hour',"
+                " interval '10 seconds' * power(2, voicemail_boxes.default_greeting_attempts))",
+                row["id"],
+            )
+            return
+        await self._pool.execute(
+            "INSERT INTO voicemail_boxes (user_id, organization_id, default_greeting_for)"
+            " SELECT id, organization_id, $2 FROM users WHERE id = $1 ON CONFLICT (user_id) DO UPDATE SET"
+            " default_greeting_for = $2, default_greeting_attempts = 0, default_greeting_next_try = NULL",
+            row["id"],
+            want,
+        )
+        log.info("voicemail.default_greeting_made", box=box.name, language=language)
+
+
+class Purges(PeriodicWorker):
+    name = "voicemail_purges"
+
+    def __init__(self, voicemail: Voicemail, prompts: Path, *, interval_s: float = 2.0) -> None:
+        super().__init__(interval_s)
+        self._vm = voicemail
+        self._prompts = prompts
+
+    async def run_once(self) -> int:
+        vm = self._vm
+        if vm.ami is None or not vm.ami.connected:
+            return 0
+        done = 0
+        for row in await vm.pool.fetch(
+            "SELECT id, context, mailbox, before FROM voicemail_purges WHERE next_try_at <= now()"
+            " ORDER BY id LIMIT 20"
+        ):
+            box = Box.parse(f"{row['mailbox']}@{row['context']}")
+            try:
+                if box is not None:
+                    await vm.remove_older(box, row["before"], played_only=False)
+                    await asyncio.to_thread(vm.spool.remove_greetings, box, row["before"])
+                    current = await repository.owner_of_box(vm.pool, box)
+                    if current is None:
+                        default_path(self._prompts, box).unlink(missing_ok=True)
+                    await refresh(vm.ami, box)
+            except Exception as exc:
+                log.warning(
+                    "voicemail.purge_failed", context=row["context"], mailbox=row["mailbox"], error=str(exc)
+                )
+                await vm.pool.execute(
+                    "UPDATE voicemail_purges SET attempts = attempts + 1,"
+                    " next_try_at = now()"
+                    " + least(interval '1 hour', interval '10 seconds' * power(2, attempts))"
+                    " WHERE id = $1",
+                    row["id"],
+                )
+                continue
+            await vm.pool.execute("DELETE FROM voicemail_purges WHERE id = $1", row["id"])
+            log.info("voicemail.box_purged", context=row["context"], mailbox=row["mailbox"])
+            done += 1
+        return done
+
+
+class Retention(PeriodicWorker):
+    name = "voicemail_retention"
+
+    def __init__(
+        self, voicemail: Voicemail, *, clock: Clock = system_clock, interval_s: float = 3600.0
+    ) -> None:
+        super().__init__(interval_s)
+        self._vm = voicemail
+        self._clock = clock
+
+    async def run_once(self) -> int:
+        vm = self._vm
+        if vm.ami is None or not vm.ami.connected:
+            return 0
+        removed = 0
+        for owner in await repository.owners(vm.pool, with_retention=True):
+            box = repository.box_of(owner)
+            if box is None:
+                continue
+            before = self._clock() - timedelta(days=owner["retention_days"])
+            n = await vm.remove_older(box, before, played_only=True)
+            if n:
+                log.info("voicemail.retention_removed", box=box.name, removed=n)
+            removed += n
+        return removed
