@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pbx_control.ami import CallModel
 from pbx_control.ami.client import AmiClient
 from pbx_control.api.app import PREFIX
+from pbx_control.api.context import POOL
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import Runtime
@@ -93,6 +94,12 @@ PATH_IDS: dict[tuple[str, str], Body] = {
     ("POST", "/calls/transfers/{transfer_id}/complete"): lambda i: {},
     ("POST", "/calls/transfers/{transfer_id}/cancel"): lambda i: {},
     ("POST", "/users/me/history/{history_id}/seen"): lambda i: {},
+    ("GET", "/users/me/voicemail/messages/{message_id}"): None,
+    ("GET", "/users/me/voicemail/messages/{message_id}/audio"): None,
+    ("PUT", "/users/me/voicemail/messages/{message_id}"): lambda i: {"played": True},
+    ("DELETE", "/users/me/voicemail/messages/{message_id}"): None,
+    ("GET", "/users/{user_id}/voicemail/limits"): None,
+    ("PUT", "/users/{user_id}/voicemail/limits"): lambda i: {"max_messages": 1},
 }
 
 # Operations without ids in their path. "read": a GET whose answer must not mention beta;
@@ -156,6 +163,11 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("GET", "/meetings"): "read",
     ("POST", "/meetings"): "own",
     ("PUT", "/meetings/dial-in"): "own",  # the caller's own organization's dial-in number
+    ("GET", "/users/me/voicemail"): "read",  # the caller's own box
+    ("GET", "/users/me/voicemail/settings"): "read",
+    ("PUT", "/users/me/voicemail/settings"): "own",
+    ("PUT", "/users/me/voicemail/greeting"): "own",
+    ("DELETE", "/users/me/voicemail/greeting"): "own",
     ("GET", "/health"): "own",
     ("GET", "/openapi.json"): "own",
 }
@@ -201,6 +213,13 @@ async def _beta_ids(client: TestClient, world: World) -> Ids:
         "trunk_id": MISSING,
         "transfer_id": MISSING,
         "history_id": MISSING,
+        "message_id": await client.server.app[POOL].fetchval(  # messages are left by calls only
+            "INSERT INTO voicemail_messages (organization_id, user_id, msg_id, folder, caller_number,"
+            " received_at, duration_s) VALUES ($1, $2, '1796000000-00000001', 'INBOX', '1002', now(), 5)"
+            " RETURNING id",
+            world.orgs["beta"],
+            world.users["beta-user"],
+        ),
         "alpha_user": world.users["alpha-user"],
     }
 
