@@ -32,7 +32,6 @@ from aiosmtpd.controller import Controller
 
 from pbx_control.ami import AmiClient
 from pbx_control.mail.sender import MailSender, Relay
-from pbx_control.voicemail import asterisk
 from pbx_control.voicemail.box import Box
 from pbx_control.voicemail.service import Voicemail
 from pbx_control.voicemail.spool import Spool
@@ -42,6 +41,7 @@ from tests.e2e.test_voicemail_mwi import SUBSCRIBE_MWI_THEN_CHANGE
 from tests.support import sipp_scenarios
 from tests.support.api import Api
 from tests.support.events_ws import EventSocket
+from tests.support.meeting_calls import _info as info_key
 from tests.support.ports import TEST_PORT_BASE, free_port
 from tests.support.provision import PASSWORD, Org, User, new_org
 from tests.support.sipp import Phone, SippRun
@@ -294,29 +294,15 @@ def test_marking_played_clears_the_lamp_and_only_the_owner_is_told(left: Left, e
             lambda e: e.get("type") == "voicemail.message_updated" and e["message"]["id"] == mid,
         )
         assert event["message"]["played"] is True and "owner_user_id" not in event
-        # back to new from the app, then listened to outside the app (app_voicemail moves it to Old, as
-        # after listening through 001): the app shows it played, told by Asterisk's MessageWaiting
-        assert (
-            vera.request("PUT", f"/users/me/voicemail/messages/{mid}", {"played": False}, expect=200)[
-                "played"
-            ]
-            is False
-        )
-        box = Box(left.org.slug, left.users["vera"].extension)
-
-        async def listen_outside() -> None:
-            ami = AmiClient(e2e.stack.settings())
-            await ami.start()
-            try:
-                await ami.wait_ready(10)
-                await asterisk.move(ami, box, "INBOX", _msg_id(left, "vera"), "Old")
-            finally:
-                await ami.stop()
-
+        # back to new from the app, then listened to through 001 (press 1: new messages; hang up while
+        # it plays): app_voicemail moves it to Old, and the app follows Asterisk's MessageWaiting
+        again = vera.request("PUT", f"/users/me/voicemail/messages/{mid}", {"played": False}, expect=200)
+        assert (again["folder"], again["played"]) == ("INBOX", False)
         before = len(mine.of_type("voicemail."))
-        asyncio.run(listen_outside())
+        listened = left.mwi_phone._start(_listen_through_001(), "vmmain", remote=True, timeout_s=30)
+        assert listened.wait(40) == 0, listened.explain()
         _until(
-            "the event of a message played outside the app",
+            "the event of a message played through 001",
             lambda: any(
                 e["type"] == "voicemail.message_updated" and e["message"]["played"]
                 for e in mine.of_type("voicemail.")[before:]
@@ -328,13 +314,17 @@ def test_marking_played_clears_the_lamp_and_only_the_owner_is_told(left: Left, e
         assert colleague.of_type("voicemail.") == [] and admin.of_type("voicemail.") == []
 
 
-def _msg_id(left: Left, who: str) -> str:
-    box = left.box_dirs[who]
-    for txt in box.glob("*/msg*.txt"):
-        found = re.search(r"^msg_id=(\S+)", txt.read_text(), re.M)
-        if found:
-            return found.group(1)
-    raise AssertionError(f"no message in {box}")
+def _listen_through_001() -> str:
+    # 1: the new messages; 1 again: skip the envelope (the message counts as heard once it plays)
+    xml = sipp_scenarios.call("001", hold_ms=2500, remote_may_hang_up=True)
+    keys = (
+        '<pause milliseconds="3000"/>'
+        + info_key("1", 10)
+        + '<pause milliseconds="1500"/>'
+        + info_key("1", 11)
+    )
+    xml = xml.replace('<label id="hold"/>', keys + '<label id="hold"/>', 1)
+    return xml.replace("CSeq: 3 BYE", "CSeq: 999 BYE")
 
 
 def test_delete_removes_it(left: Left) -> None:
