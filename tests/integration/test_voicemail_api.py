@@ -87,7 +87,8 @@ async def test_the_list_comes_from_the_mirror_when_asterisk_cannot_be_asked(
 ) -> None:
     mine = await db_pool.fetchval(
         "INSERT INTO voicemail_messages (organization_id, user_id, msg_id, folder, caller_number,"
-        " caller_name, received_at, duration_s) VALUES ($1, $2, '1796000000-00000001', 'Old', '1002', 'Op Erator',"
+        " caller_name, received_at, duration_s)"
+        " VALUES ($1, $2, '1796000000-00000001', 'Old', '1002', 'Op Erator',"
         " '2026-12-02T10:00:00Z', 4), ($1, $2, '1796000100-00000002', 'INBOX', NULL, NULL,"
         " '2026-12-02T11:00:00Z', 9) RETURNING id",
         world.orgs["alpha"],
