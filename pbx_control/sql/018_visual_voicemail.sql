@@ -17,6 +17,9 @@ CREATE TABLE voicemail_boxes (
     -- The default greeting written for the box: what it says (name|language|box), so a rename, a new
     -- language or a new extension makes it again.
     default_greeting_for text,
+    -- sha256 of the default greeting written into the box (unavail.wav, busy.wav): a file there with
+    -- another content is the owner's own greeting, never overwritten.
+    default_greeting_sha text,
     default_greeting_attempts integer NOT NULL DEFAULT 0,
     default_greeting_next_try timestamptz
 );

@@ -70,9 +70,9 @@ def _ami(rt: Runtime, ami: AmiClient) -> None:
 
 def _workers(rt: Runtime) -> list[Worker]:
     vm = service(rt)
-    workers: list[Worker] = [DefaultGreetings(rt.pool, rt.settings.prompts)]
+    workers: list[Worker] = [DefaultGreetings(rt.pool, rt.settings.prompts, vm.spool)]
     if rt.ami is not None:
-        workers += [Purges(vm, rt.settings.prompts), Retention(vm, clock=rt.clock)]
+        workers += [Purges(vm), Retention(vm, clock=rt.clock)]
     return workers
 
 

@@ -2,16 +2,14 @@
 sentence in the owner's language with their name, spoken by espeak-ng as activity announcements
 are (reachability/prompts.py), then the beep.
 
-Written to `<prompts>/voicemail/<organization slug>/<extension>.wav`, where the dialplan
-(extensions_voicemail.conf) looks for it by the box's name, so a call needs no lookup.
+It is written into the box as app_voicemail's own unavailable and busy greetings (spool.py), so
+VoiceMail() plays it with no lookup on the call's path; its sha256 is kept (voicemail_boxes), so a
+greeting there with other content is the owner's own and is never overwritten.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-from pathlib import Path
+import hashlib
 
 from pbx_control.directory.text import safe_display_name
 from pbx_control.voicemail.box import Box
@@ -33,18 +31,5 @@ def made_for(name: str, language: str, box: Box) -> str:
     return f"{name}|{language}|{box.name}"
 
 
-def default_path(prompts: Path, box: Box) -> Path:
-    return prompts / "voicemail" / box.context / f"{box.mailbox}.wav"
-
-
-def install(source: Path, prompts: Path, box: Box) -> None:
-    """Copy a made prompt to the box's default greeting, atomically."""
-    target = default_path(prompts, box)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{box.mailbox}.{os.getpid()}.{secrets.token_hex(4)}.wav")
-    try:
-        shutil.copyfile(source, tmp)
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

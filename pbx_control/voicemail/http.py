@@ -16,6 +16,7 @@ from pbx_control.kernel.errors import Invalid, NotFound, Unavailable
 from pbx_control.mail.outbox import check_address
 from pbx_control.voicemail import repository
 from pbx_control.voicemail.audio import MAX_GREETING_BYTES, RangeNotSatisfiable, byte_range, greeting_wav
+from pbx_control.voicemail.greeting import digest
 from pbx_control.voicemail.schemas import (
     GreetingOut,
     LimitsIn,
@@ -140,7 +141,7 @@ def _limits(row: Any) -> dict[str, Any]:
 async def _settings(ctx: Ctx) -> dict[str, Any]:
     row = await repository.owner(ctx.pool, ctx.org_id, ctx.principal.user_id)
     box = repository.box_of(row)
-    own = box is not None and _vm(ctx).spool.has_greeting(box)
+    own = box is not None and _vm(ctx).spool.own_greeting(box, row["default_greeting_sha"])
     return {
         "mailbox": box.name if box else None,
         "mail": row["mail_enabled"],
@@ -275,7 +276,10 @@ async def put_greeting(ctx: Ctx) -> dict[str, Any]:
     spool = _vm(ctx).spool
     if not spool.root.is_dir():
         raise Unavailable("the voicemail spool is not reachable from this process", "voicemail_unavailable")
-    spool.write_greeting(box, wav)
+    spool.write_greeting(box, wav, "unavail")
+    busy = spool.greeting(box, "busy")
+    if busy is None or digest(busy) == row["default_greeting_sha"]:  # not one recorded through 001
+        spool.write_greeting(box, wav, "busy")
     return {"greeting": "own", "seconds": seconds}
 
 
@@ -287,3 +291,7 @@ async def delete_greeting(ctx: Ctx) -> None:
     box = repository.box_of(row)
     if box is not None:
         _vm(ctx).spool.remove_greetings(box)
+        # the default one is written again (workers.DefaultGreetings, within seconds)
+        await ctx.pool.execute(
+            "UPDATE voicemail_boxes SET default_greeting_for = NULL WHERE user_id = $1", row["id"]
+        )

@@ -14,7 +14,7 @@ from pbx_control.voicemail.box import Box
 _OWNER = """
 SELECT u.id, u.organization_id, u.extension, u.name, u.language, u.email, u.created_at, o.slug,
        coalesce(b.mail_enabled, false) AS mail_enabled, b.mail_to, b.max_messages, b.max_seconds,
-       b.retention_days, o.timezone
+       b.retention_days, b.default_greeting_sha, o.timezone
   FROM users u
   JOIN organizations o ON o.id = u.organization_id
   LEFT JOIN voicemail_boxes b ON b.user_id = u.id

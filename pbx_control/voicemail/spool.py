@@ -2,8 +2,8 @@
 
 Messages are only READ here (their audio for the app and for mail); they are moved and removed
 through AMI (asterisk.py). Greetings (`unavail`, `busy`, `greet`, `temp` beside the folders) are
-what app_voicemail plays to callers: an uploaded one is written under a temporary name and renamed
-over the old, so a caller never hears half a file, and removed when the owner goes away.
+what app_voicemail plays to callers: the default one (greeting.py) and an uploaded one are written
+here, and all are removed when the owner goes away.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pbx_control.voicemail.box import FOLDERS, MSG_ID, Box
+from pbx_control.voicemail.greeting import digest
 
 GREETINGS = ("unavail", "busy", "greet", "temp")
 _GREETING_SUFFIXES = (".wav", ".WAV", ".gsm", ".sln", ".ulaw", ".alaw", ".g722", ".wav49")
@@ -62,26 +63,37 @@ class Spool:
 
     # -- greetings -------------------------------------------------------------------------------
 
-    def has_greeting(self, box: Box) -> bool:
-        d = self.box_dir(box)
-        return any((d / f"{g}{s}").exists() for g in ("unavail", "busy", "temp") for s in _GREETING_SUFFIXES)
+    def greeting(self, box: Box, kind: str) -> bytes | None:
+        """The box's unavail or busy greeting (WAV), or None."""
+        if kind not in ("unavail", "busy", "temp"):
+            raise ValueError(kind)
+        try:
+            return (self.box_dir(box) / f"{kind}.wav").read_bytes()
+        except OSError:
+            return None
 
-    def write_greeting(self, box: Box, wav: bytes) -> None:
-        """The uploaded greeting, as the unavailable greeting (also played when busy, unless a busy
-        greeting was recorded through 001)."""
+    def own_greeting(self, box: Box, default_sha: str | None) -> bool:
+        """An unavailable (or temporary) greeting that is not the default one written for the box."""
+        if (self.box_dir(box) / "temp.wav").exists():
+            return True
+        current = self.greeting(box, "unavail")
+        return current is not None and digest(current) != default_sha
+
+    def write_greeting(self, box: Box, wav: bytes, kind: str) -> None:
+        """Write a greeting (written under a temporary name and renamed, so a caller never hears
+        half a file)."""
+        if kind not in ("unavail", "busy"):
+            raise ValueError(kind)
         d = self.box_dir(box)
         d.mkdir(parents=True, exist_ok=True)
-        target = d / "unavail.wav"
-        tmp = d / f".unavail.{os.getpid()}.{secrets.token_hex(4)}.wav"
+        target = d / f"{kind}.wav"
+        tmp = d / f".{kind}.{os.getpid()}.{secrets.token_hex(4)}.wav"
         try:
             tmp.write_bytes(wav)
             tmp.chmod(0o644)
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        for suffix in _GREETING_SUFFIXES:  # another format of the old greeting would be played first
-            if suffix != ".wav":
-                (d / f"unavail{suffix}").unlink(missing_ok=True)
 
     def remove_greetings(self, box: Box, before: datetime | None = None) -> int:
         """Remove the box's greetings (only files last changed before `before`, when given)."""

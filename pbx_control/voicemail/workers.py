@@ -1,7 +1,8 @@
 """Background work of visual voicemail (in the process that runs AMI):
 
-- DefaultGreetings: makes each box's default greeting (greeting.py) when it is missing or stale
-  (a new user, a rename, another language or extension); a failure waits before the next try.
+- DefaultGreetings: makes each box's default greeting (greeting.py) and writes it into the box
+  when it is missing or stale (a new user, a rename, another language or extension), never over
+  the owner's own greeting; a failure waits before the next try.
 - Purges: empties the box of a user who was deleted or given another extension (rows queued by
   the triggers of sql/018_visual_voicemail.sql): messages through AMI VoicemailRemove, greetings and
   the default greeting from the files, only what is older than the purge, so a new owner's first
@@ -24,8 +25,9 @@ from pbx_control.reachability.prompts import ensure_prompt, prompt_path
 from pbx_control.voicemail import repository
 from pbx_control.voicemail.asterisk import refresh
 from pbx_control.voicemail.box import Box
-from pbx_control.voicemail.greeting import default_path, install, made_for, sentence
+from pbx_control.voicemail.greeting import digest, made_for, sentence
 from pbx_control.voicemail.service import Voicemail
+from pbx_control.voicemail.spool import Spool
 
 log = get_logger("pbx_control.voicemail.workers")
 
@@ -34,16 +36,17 @@ class DefaultGreetings(PeriodicWorker):
     name = "voicemail_default_greetings"
 
     def __init__(
-        self, pool: asyncpg.Pool, prompts: Path, *, interval_s: float = 2.0, batch: int = 20
+        self, pool: asyncpg.Pool, prompts: Path, spool: Spool, *, interval_s: float = 2.0, batch: int = 20
     ) -> None:
         super().__init__(interval_s)
         self._pool = pool
         self._prompts = prompts
+        self._spool = spool
         self._batch = batch
 
     async def run_once(self) -> int:
         rows = await self._pool.fetch(
-            "SELECT u.id, u.name, u.language, u.extension, o.slug"
+            "SELECT u.id, u.name, u.language, u.extension, o.slug, b.default_greeting_sha"
             "  FROM users u JOIN organizations o ON o.id = u.organization_id"
             "  LEFT JOIN voicemail_boxes b ON b.user_id = u.id"
             " WHERE u.extension IS NOT NULL"
@@ -60,10 +63,11 @@ class DefaultGreetings(PeriodicWorker):
 
     async def _make(self, row: asyncpg.Record, box: Box, want: str) -> None:
         language = row["language"] if row["language"] in ("sv", "en") else "sv"
-        cache = self._prompts / "voicemail" / "made"
+        cache = self._prompts / "voicemail"
         try:
             key = await ensure_prompt(cache, sentence(row["name"], language), language)
-            await asyncio.to_thread(install, prompt_path(cache, key), self._prompts, box)
+            data = await asyncio.to_thread(prompt_path(cache, key).read_bytes)
+            await asyncio.to_thread(self._install, box, data, row["default_greeting_sha"])
         except Exception as exc:
             log.warning("voicemail.default_greeting_failed", box=box.name, error=str(exc)[:200])
             await self._pool.execute(
@@ -77,22 +81,31 @@ class DefaultGreetings(PeriodicWorker):
             )
             return
         await self._pool.execute(
-            "INSERT INTO voicemail_boxes (user_id, organization_id, default_greeting_for)"
-            " SELECT id, organization_id, $2 FROM users WHERE id = $1 ON CONFLICT (user_id) DO UPDATE SET"
-            " default_greeting_for = $2, default_greeting_attempts = 0, default_greeting_next_try = NULL",
+            "INSERT INTO voicemail_boxes (user_id, organization_id, default_greeting_for,"
+            " default_greeting_sha) SELECT id, organization_id, $2, $3 FROM users WHERE id = $1"
+            " ON CONFLICT (user_id) DO UPDATE SET"
+            " default_greeting_for = $2, default_greeting_sha = $3, default_greeting_attempts = 0,"
+            " default_greeting_next_try = NULL",
             row["id"],
             want,
+            digest(data),
         )
         log.info("voicemail.default_greeting_made", box=box.name, language=language)
+
+    def _install(self, box: Box, data: bytes, old_sha: str | None) -> None:
+        """Write it as the unavailable and the busy greeting, unless the owner has their own there."""
+        for kind in ("unavail", "busy"):
+            current = self._spool.greeting(box, kind)
+            if current is None or digest(current) == old_sha:
+                self._spool.write_greeting(box, data, kind)
 
 
 class Purges(PeriodicWorker):
     name = "voicemail_purges"
 
-    def __init__(self, voicemail: Voicemail, prompts: Path, *, interval_s: float = 2.0) -> None:
+    def __init__(self, voicemail: Voicemail, *, interval_s: float = 2.0) -> None:
         super().__init__(interval_s)
         self._vm = voicemail
-        self._prompts = prompts
 
     async def run_once(self) -> int:
         vm = self._vm
@@ -108,9 +121,14 @@ class Purges(PeriodicWorker):
                 if box is not None:
                     await vm.remove_older(box, row["before"], played_only=False)
                     await asyncio.to_thread(vm.spool.remove_greetings, box, row["before"])
-                    current = await repository.owner_of_box(vm.pool, box)
-                    if current is None:
-                        default_path(self._prompts, box).unlink(missing_ok=True)
+                    # a new owner of the extension gets their own default greeting written again
+                    await vm.pool.execute(
+                        "UPDATE voicemail_boxes b SET default_greeting_for = NULL FROM users u"
+                        " JOIN organizations o ON o.id = u.organization_id"
+                        " WHERE b.user_id = u.id AND o.slug = $1 AND u.extension = $2",
+                        box.context,
+                        box.mailbox,
+                    )
                     await refresh(vm.ami, box)
             except Exception as exc:
                 log.warning(

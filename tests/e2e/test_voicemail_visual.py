@@ -121,10 +121,12 @@ def left(e2e: E2E, platform: Api) -> Iterator[Left]:
     box_dirs = {
         k: inst.spool_dir / "voicemail" / org.slug / users[k].extension for k in ("vera", "bo", "cid")
     }
-    # the default greetings (spoken with each owner's name) are made in the background
-    for k in box_dirs:
-        path = prompts / "voicemail" / org.slug / f"{users[k].extension}.wav"
-        _until(f"{k}'s default greeting", path.exists, 30)
+    # the default greetings (spoken with each owner's name) are made in the background, written
+    # into the boxes as app_voicemail's unavailable and busy greetings
+    for k, d in box_dirs.items():
+        _until(
+            f"{k}'s default greeting", lambda d=d: (d / "unavail.wav").exists() and (d / "busy.wav").exists()
+        )
 
     vera_phone = _phone(e2e, users["vera"])
     vera_phone.register()
@@ -389,24 +391,22 @@ def test_greeting_upload_refuses_what_is_not_audio(left: Left, tmp_path: Path) -
     ok = _raw(cid, "PUT", path, src.read_bytes(), Content_Type="audio/wav")
     assert ok.status_code == 200, ok.content
     assert ok.json()["greeting"] == "own" and abs(ok.json()["seconds"] - 2) < 0.1
-    with wave.open(str(left.box_dirs["cid"] / "unavail.wav")) as w:
-        assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (1, 8000, 2)
+    for kind in ("unavail", "busy"):  # what app_voicemail plays, also when Cid is busy
+        with wave.open(str(left.box_dirs["cid"] / f"{kind}.wav")) as w:
+            assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (1, 8000, 2)
+            assert abs(w.getnframes() - 16000) <= 80
     assert cid.get("/users/me/voicemail/settings")["greeting"] == "own"
 
 
 def test_deleting_a_user_empties_the_box_for_the_next_owner(left: Left) -> None:
     cid, box = left.users["cid"], left.box_dirs["cid"]
-    default = left.prompts / "voicemail" / left.org.slug / "1405.wav"
-    assert list(box.glob("*/msg*.txt")) and (box / "unavail.wav").exists() and default.exists()
+    own = (box / "unavail.wav").read_bytes()  # uploaded above
+    assert list(box.glob("*/msg*.txt")) and (box / "busy.wav").exists()
     left.org.admin.request("DELETE", f"/users/{cid.id}", expect=204)
-    _until(
-        "the box emptied",
-        lambda: (
-            not list(box.glob("*/msg*.txt")) and not (box / "unavail.wav").exists() and not default.exists()
-        ),
-        15,
-    )
+    _until("the box emptied", lambda: not list(box.glob("*/msg*.txt")) and not list(box.glob("*.wav")), 15)
     dora = left.org.add_user("1405", "Dora Newcomer")
     api = left.org.admin.login(dora.username, PASSWORD)
     assert api.get("/users/me/voicemail")["messages"] == []
+    _until("Dora's default greeting", lambda: (box / "unavail.wav").exists(), 15)
+    assert (box / "unavail.wav").read_bytes() != own
     assert api.get("/users/me/voicemail/settings")["greeting"] == "default"

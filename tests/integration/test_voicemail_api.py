@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from pbx_control.testing import World, bearer, login
 from pbx_control.voicemail.box import Box
-from pbx_control.voicemail.greeting import default_path
+from pbx_control.voicemail.spool import Spool
 from pbx_control.voicemail.workers import DefaultGreetings
 
 pytestmark = [pytest.mark.integration, pytest.mark.voicemail]
@@ -128,19 +128,31 @@ async def test_a_user_deleted_or_renumbered_queues_their_box_for_emptying(
     assert [r["mailbox"] for r in known] == ["1000", "1001", "1002", "1077"]
 
 
-async def test_the_default_greeting_says_the_owners_name_and_is_made_again_after_a_rename(
+async def test_the_default_greeting_says_the_owners_name_and_never_replaces_their_own(
     world: World, db_pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     await db_pool.execute("DELETE FROM users WHERE organization_id = $1", world.orgs["beta"])
-    worker = DefaultGreetings(db_pool, tmp_path, batch=10)
+    spool = Spool(tmp_path / "spool")
+    worker = DefaultGreetings(db_pool, tmp_path / "prompts", spool, batch=10)
     assert await worker.run_once() == 3  # alpha's admin, user and operator
-    path = default_path(tmp_path, Box("alpha", "1001"))
-    with wave.open(str(path)) as w:
+    box = Box("alpha", "1001")
+    unavail = spool.box_dir(box) / "unavail.wav"
+    with wave.open(str(unavail)) as w:
         assert (w.getframerate(), w.getnchannels()) == (8000, 1) and w.getnframes() > 8000
-    first = path.read_bytes()
+    first = unavail.read_bytes()
+    assert spool.greeting(box, "busy") == first
+    user = world.users["alpha-user"]
+    sha_sql = "SELECT default_greeting_sha FROM voicemail_boxes WHERE user_id = $1"
+    assert not spool.own_greeting(box, await db_pool.fetchval(sha_sql, user))
     assert await worker.run_once() == 0  # nothing stale
-    await db_pool.execute(
-        "UPDATE users SET name = 'Annika Andersson' WHERE id = $1", world.users["alpha-user"]
-    )
+    await db_pool.execute("UPDATE users SET name = 'Annika Andersson' WHERE id = $1", user)
     assert await worker.run_once() == 1
-    assert path.read_bytes() != first
+    renamed = unavail.read_bytes()
+    assert renamed != first and spool.greeting(box, "busy") == renamed
+    # the owner's own greeting (recorded through 001) stays; the default busy greeting follows
+    spool.write_greeting(box, b"RIFF own greeting", "unavail")
+    await db_pool.execute("UPDATE users SET language = 'en' WHERE id = $1", user)
+    assert await worker.run_once() == 1
+    assert unavail.read_bytes() == b"RIFF own greeting"
+    assert spool.greeting(box, "busy") not in (renamed, b"RIFF own greeting")
+    assert spool.own_greeting(box, await db_pool.fetchval(sha_sql, user))
