@@ -12,8 +12,9 @@ AMI (re)connect.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,6 +53,13 @@ def message_out(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
         "duration_s": row["duration_s"],
         "audio_url": f"{API_PREFIX}/users/me/voicemail/messages/{row['id']}/audio",
     }
+
+
+def event_message(row: asyncpg.Record) -> dict[str, Any]:
+    """A message as the list shows it, for the events socket (times as JSON writes them)."""
+    out = message_out(row)
+    out["received_at"] = out["received_at"].astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return out
 
 
 def file_name(row: asyncpg.Record | dict[str, Any], tz: str = "UTC") -> str:
@@ -139,31 +147,45 @@ class Voicemail:
 
     # -- acting ----------------------------------------------------------------------------------
 
-    async def mark(self, org_id: int, user_id: int, message_id: int, played: bool) -> asyncpg.Record:
+    async def _acted(
+        self,
+        org_id: int,
+        user_id: int,
+        message_id: int,
+        act: Callable[[Box, asyncpg.Record], Awaitable[None]],
+    ) -> Box:
+        """Do `act` on the message through AMI; when Asterisk no longer has it where the mirror
+        says (moved through 001 meanwhile), sync the box and try once more (gone: 404)."""
         owner = await repository.owner(self.pool, org_id, user_id)
-        row = await repository.message(self.pool, org_id, user_id, message_id)
         box = repository.box_of(owner)
+        row = await repository.message(self.pool, org_id, user_id, message_id)
         if box is None:
             raise NotFound("message not found")
-        ami = self._ami()
-        folder = row["folder"]
-        if played and folder != PLAYED:
-            await asterisk.move(ami, box, folder, row["msg_id"], PLAYED)
-        elif not played and folder == PLAYED:
-            await asterisk.move(ami, box, folder, row["msg_id"], "INBOX")
+        self._ami()
+        try:
+            await act(box, row)
+        except NotFound:
+            await self.sync(box)
+            await act(box, await repository.message(self.pool, org_id, user_id, message_id))
         await self.sync(box)
+        return box
+
+    async def mark(self, org_id: int, user_id: int, message_id: int, played: bool) -> asyncpg.Record:
+        async def move(box: Box, row: asyncpg.Record) -> None:
+            folder = row["folder"]
+            if played and folder != PLAYED:
+                await asterisk.move(self._ami(), box, folder, row["msg_id"], PLAYED)
+            elif not played and folder == PLAYED:
+                await asterisk.move(self._ami(), box, folder, row["msg_id"], "INBOX")
+
+        await self._acted(org_id, user_id, message_id, move)
         return await repository.message(self.pool, org_id, user_id, message_id)
 
     async def delete(self, org_id: int, user_id: int, message_id: int) -> None:
-        owner = await repository.owner(self.pool, org_id, user_id)
-        row = await repository.message(self.pool, org_id, user_id, message_id)
-        box = repository.box_of(owner)
-        if box is None:
-            raise NotFound("message not found")
-        try:
+        async def remove(box: Box, row: asyncpg.Record) -> None:
             await asterisk.remove(self._ami(), box, row["folder"], row["msg_id"])
-        finally:
-            await self.sync(box)
+
+        await self._acted(org_id, user_id, message_id, remove)
 
     # -- the mirror ------------------------------------------------------------------------------
 
@@ -226,7 +248,7 @@ class Voicemail:
             return (
                 None
                 if row is None
-                else {**base, "type": "voicemail.message_updated", "message": message_out(row)}
+                else {**base, "type": "voicemail.message_updated", "message": event_message(row)}
             )
         received = (
             r.received_at
@@ -252,7 +274,7 @@ class Voicemail:
         log.info("voicemail.message_arrived", box=box.name, message_id=row["id"], folder=r.folder)
         if r.folder in NEW_FOLDERS and owner["mail_enabled"] and received >= self.clock() - MAIL_WITHIN:
             await self._mail(conn, owner, box, dict(row))
-        return {**base, "type": "voicemail.message_added", "message": message_out(row)}
+        return {**base, "type": "voicemail.message_added", "message": event_message(row)}
 
     async def _mail(self, conn: Conn, owner: asyncpg.Record, box: Box, row: dict[str, Any]) -> None:
         to = owner["mail_to"] or owner["email"]

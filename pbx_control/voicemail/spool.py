@@ -72,6 +72,12 @@ class Spool:
         except OSError:
             return None
 
+    def greeting_changed_at(self, box: Box, kind: str) -> datetime | None:
+        try:
+            return datetime.fromtimestamp((self.box_dir(box) / f"{kind}.wav").stat().st_mtime, UTC)
+        except OSError:
+            return None
+
     def own_greeting(self, box: Box, default_sha: str | None) -> bool:
         """An unavailable (or temporary) greeting that is not the default one written for the box."""
         if (self.box_dir(box) / "temp.wav").exists():

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -26,7 +26,7 @@ from pbx_control.voicemail import repository
 from pbx_control.voicemail.asterisk import refresh
 from pbx_control.voicemail.box import Box
 from pbx_control.voicemail.greeting import digest, made_for, sentence
-from pbx_control.voicemail.service import Voicemail
+from pbx_control.voicemail.service import STALE_MARGIN, Voicemail
 from pbx_control.voicemail.spool import Spool
 
 log = get_logger("pbx_control.voicemail.workers")
@@ -46,7 +46,7 @@ class DefaultGreetings(PeriodicWorker):
 
     async def run_once(self) -> int:
         rows = await self._pool.fetch(
-            "SELECT u.id, u.name, u.language, u.extension, o.slug, b.default_greeting_sha"
+            "SELECT u.id, u.name, u.language, u.extension, u.created_at, o.slug, b.default_greeting_sha"
             "  FROM users u JOIN organizations o ON o.id = u.organization_id"
             "  LEFT JOIN voicemail_boxes b ON b.user_id = u.id"
             " WHERE u.extension IS NOT NULL"
@@ -67,7 +67,7 @@ class DefaultGreetings(PeriodicWorker):
         try:
             key = await ensure_prompt(cache, sentence(row["name"], language), language)
             data = await asyncio.to_thread(prompt_path(cache, key).read_bytes)
-            await asyncio.to_thread(self._install, box, data, row["default_greeting_sha"])
+            await asyncio.to_thread(self._install, box, data, row["default_greeting_sha"], row["created_at"])
         except Exception as exc:
             log.warning("voicemail.default_greeting_failed", box=box.name, error=str(exc)[:200])
             await self._pool.execute(
@@ -92,11 +92,14 @@ class DefaultGreetings(PeriodicWorker):
         )
         log.info("voicemail.default_greeting_made", box=box.name, language=language)
 
-    def _install(self, box: Box, data: bytes, old_sha: str | None) -> None:
-        """Write it as the unavailable and the busy greeting, unless the owner has their own there."""
+    def _install(self, box: Box, data: bytes, old_sha: str | None, owner_since: datetime) -> None:
+        """Write it as the unavailable and the busy greeting, unless the owner has their own there
+        (a greeting older than the owner is a previous owner's, as for messages: replaced)."""
         for kind in ("unavail", "busy"):
             current = self._spool.greeting(box, kind)
-            if current is None or digest(current) == old_sha:
+            changed = self._spool.greeting_changed_at(box, kind)
+            stale = changed is not None and changed < owner_since - STALE_MARGIN
+            if current is None or digest(current) == old_sha or stale:
                 self._spool.write_greeting(box, data, kind)
 
 

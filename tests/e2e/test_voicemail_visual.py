@@ -128,6 +128,7 @@ def left(e2e: E2E, platform: Api) -> Iterator[Left]:
             f"{k}'s default greeting", lambda d=d: (d / "unavail.wav").exists() and (d / "busy.wav").exists()
         )
 
+    told = EventSocket(apis["vera"]).__enter__()  # Vera's app, open while the messages arrive
     vera_phone = _phone(e2e, users["vera"])
     vera_phone.register()
     ringing = vera_phone.ring(timeout_s=40)
@@ -139,6 +140,11 @@ def left(e2e: E2E, platform: Api) -> Iterator[Left]:
         assert run.wait(60) == 0, run.explain()
     assert ringing.wait(10) == 0, ringing.explain()  # rang, was not answered, was cancelled
     messages = {k: _until(f"{k}'s message listed", lambda k=k: _only_message(apis[k])) for k in box_dirs}
+    try:
+        added = told.wait_for("voicemail.message_added", lambda e: e.get("type") == "voicemail.message_added")
+    finally:
+        told.__exit__(None, None, None)
+    assert added["message"] == messages["vera"]  # the event carries the message as listed
     yield Left(org, users, apis, messages, box_dirs, prompts, _phone(e2e, users["vera"], 1))
 
 
