@@ -70,7 +70,9 @@ def _ami(rt: Runtime, ami: AmiClient) -> None:
 
 def _workers(rt: Runtime) -> list[Worker]:
     vm = service(rt)
-    workers: list[Worker] = [DefaultGreetings(rt.pool, rt.settings.prompts, vm.spool)]
+    workers: list[Worker] = [
+        DefaultGreetings(rt.pool, rt.settings.prompts, vm.spool, dsn=rt.settings.database_url)
+    ]
     if rt.ami is not None:
         workers += [Purges(vm), Retention(vm, clock=rt.clock)]
     return workers

@@ -124,7 +124,7 @@ class Voicemail:
             try:
                 await self.sync(box)
                 return await repository.mirrored(self.pool, user_id), True
-            except (AmiError, TimeoutError) as exc:
+            except (AmiError, TimeoutError, Unavailable) as exc:
                 log.warning("voicemail.sync_failed", box=box.name, error=str(exc))
         return await repository.mirrored(self.pool, user_id), False
 

@@ -36,16 +36,50 @@ class DefaultGreetings(PeriodicWorker):
     name = "voicemail_default_greetings"
 
     def __init__(
-        self, pool: asyncpg.Pool, prompts: Path, spool: Spool, *, interval_s: float = 2.0, batch: int = 20
+        self,
+        pool: asyncpg.Pool,
+        prompts: Path,
+        spool: Spool,
+        *,
+        dsn: str = "",
+        interval_s: float = 2.0,
+        batch: int = 20,
     ) -> None:
+        """dsn: the worker's own connection (else the pool's), so a database that stops answering
+        holds no connection the API needs."""
         super().__init__(interval_s)
         self._pool = pool
+        self._dsn = dsn
+        self._conn: asyncpg.Connection | None = None
         self._prompts = prompts
         self._spool = spool
         self._batch = batch
 
+    async def _db(self) -> asyncpg.Connection | asyncpg.Pool:
+        if not self._dsn:
+            return self._pool
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self._dsn, timeout=5)
+        return self._conn
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._conn is not None:
+            self._conn.terminate()
+            self._conn = None
+
     async def run_once(self) -> int:
-        rows = await self._pool.fetch(
+        try:
+            return await self._round()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            if self._conn is not None:
+                self._conn.terminate()
+                self._conn = None
+            raise
+
+    async def _round(self) -> int:
+        db = await self._db()
+        rows = await db.fetch(
             "SELECT u.id, u.name, u.language, u.extension, u.created_at, o.slug, b.default_greeting_sha"
             "  FROM users u JOIN organizations o ON o.id = u.organization_id"
             "  LEFT JOIN voicemail_boxes b ON b.user_id = u.id"
@@ -58,10 +92,12 @@ class DefaultGreetings(PeriodicWorker):
         )
         for row in rows:
             box = Box(row["slug"], row["extension"])
-            await self._make(row, box, made_for(row["name"], row["language"], box))
+            await self._make(db, row, box, made_for(row["name"], row["language"], box))
         return len(rows)
 
-    async def _make(self, row: asyncpg.Record, box: Box, want: str) -> None:
+    async def _make(
+        self, db: asyncpg.Connection | asyncpg.Pool, row: asyncpg.Record, box: Box, want: str
+    ) -> None:
         language = row["language"] if row["language"] in ("sv", "en") else "sv"
         cache = self._prompts / "voicemail"
         try:
@@ -70,7 +106,7 @@ class DefaultGreetings(PeriodicWorker):
             await asyncio.to_thread(self._install, box, data, row["default_greeting_sha"], row["created_at"])
         except Exception as exc:
             log.warning("voicemail.default_greeting_failed", box=box.name, error=str(exc)[:200])
-            await self._pool.execute(
+            await db.execute(
                 "INSERT INTO voicemail_boxes (user_id, organization_id, default_greeting_attempts,"
                 " default_greeting_next_try) SELECT id, organization_id, 1, now() + interval '10 seconds'"
                 " FROM users WHERE id = $1 ON CONFLICT (user_id) DO UPDATE SET"
@@ -80,7 +116,7 @@ class DefaultGreetings(PeriodicWorker):
                 row["id"],
             )
             return
-        await self._pool.execute(
+        await db.execute(
             "INSERT INTO voicemail_boxes (user_id, organization_id, default_greeting_for,"
             " default_greeting_sha) SELECT id, organization_id, $2, $3 FROM users WHERE id = $1"
             " ON CONFLICT (user_id) DO UPDATE SET"
