@@ -54,6 +54,9 @@ class Settings:
     # Where announcements are written (as this process sees it); Asterisk plays them from
     # {base}/prompts of its instance (PBX_PROMPTS in extensions.conf). Default: next to etc.
     prompts_dir: Path | None = None
+    # app_voicemail's spool (<astspooldir>/voicemail) as this process sees it: message audio is read
+    # there, uploaded greetings written. Default: <instance>/spool/voicemail beside etc.
+    voicemail_spool_dir: Path | None = None
     # How long an API token lives.
     token_ttl_s: int = 12 * 3600
     # Failed logins (auth/throttle.py, in memory per process): at most this many per username and
@@ -113,6 +116,9 @@ class Settings:
             ami_secret=_env("PBX_AMI_SECRET", ""),
             asterisk_etc=Path(_env("PBX_ASTERISK_ETC", str(cls.asterisk_etc))),
             prompts_dir=Path(os.environ["PBX_PROMPTS_DIR"]) if os.environ.get("PBX_PROMPTS_DIR") else None,
+            voicemail_spool_dir=Path(os.environ["PBX_VOICEMAIL_SPOOL_DIR"])
+            if os.environ.get("PBX_VOICEMAIL_SPOOL_DIR")
+            else None,
             token_ttl_s=_env_int("PBX_TOKEN_TTL_S", cls.token_ttl_s),
             login_max_failures=max(1, _env_int("PBX_LOGIN_MAX_FAILURES", cls.login_max_failures)),
             login_max_failures_per_address=max(
@@ -153,6 +159,11 @@ class Settings:
     def prompts(self) -> Path:
         """The announcements directory: PBX_PROMPTS_DIR, else <instance>/prompts beside etc."""
         return self.prompts_dir or self.asterisk_etc.parent / "prompts"
+
+    @property
+    def voicemail_spool(self) -> Path:
+        """app_voicemail's spool: PBX_VOICEMAIL_SPOOL_DIR, else <instance>/spool/voicemail beside etc."""
+        return self.voicemail_spool_dir or self.asterisk_etc.parent / "spool" / "voicemail"
 
 
 def _asterisk_root(value: str) -> Path | None:

@@ -18,6 +18,7 @@ from pbx_control.policy.feature import FEATURE as POLICY
 from pbx_control.reachability.feature import FEATURE as REACHABILITY
 from pbx_control.routing.feature import FEATURE as ROUTING
 from pbx_control.tenancy.feature import FEATURE as TENANCY
+from pbx_control.voicemail.feature import FEATURE as VOICEMAIL
 from pbx_control.webphone.feature import FEATURE as WEBPHONE
 
 FEATURES: tuple[Feature, ...] = (
@@ -33,4 +34,5 @@ FEATURES: tuple[Feature, ...] = (
     MAIL,
     WEBPHONE,
     POLICY,
+    VOICEMAIL,
 )

@@ -104,8 +104,8 @@ async def event_stream(ctx: Ctx) -> web.StreamResponse:
     hub = hub_for(publisher, calls if isinstance(calls, CallModel) else None)
     # Join and write the snapshot (or the replay) with no await between them: no event is missed
     # or comes first.
-    feed = hub.join(slug, org_id, transport, on_overflow=too_slow.set, scope=scope)
-    transport.write(_start(hub, calls, slug, scope, since, epoch))
+    feed = hub.join(slug, org_id, transport, on_overflow=too_slow.set, scope=scope, user_id=principal.user_id)
+    transport.write(_start(hub, calls, slug, scope, since, epoch, principal.user_id))
     log.info("events.client_joined", organization=slug, clients=hub.client_count)
     code, reason = 1000, "bye"
     try:
@@ -134,12 +134,18 @@ def _since(ctx: Ctx) -> int | None:
 
 
 def _start(
-    hub: EventHub, calls: CallModel | None, slug: str, scope: Scope, since: int | None, epoch: str | None
+    hub: EventHub,
+    calls: CallModel | None,
+    slug: str,
+    scope: Scope,
+    since: int | None,
+    epoch: str | None,
+    user_id: int | None = None,
 ) -> bytes:
     """What a client gets first: the missed events, or (events.lost and) a hello snapshot."""
     head = {"organization": slug, "epoch": hub.epoch, "seq": hub.position(slug)}
     if since is not None:
-        missed = hub.replay(slug, since, scope, epoch)
+        missed = hub.replay(slug, since, scope, epoch, user_id)
         if missed is not None:
             resumed = text_frame(encode({"type": "events.resumed", **head, "since": since}))
             return b"".join([resumed, *missed])

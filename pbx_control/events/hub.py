@@ -62,6 +62,7 @@ class Entry:
     seq: int
     frame: bytes | None  # None: a resynchronisation point (a replay across it is refused)
     audience: Audience
+    owner: int | None = None  # only this user sees it (their voicemail), whatever their role
 
 
 class OrgLog:
@@ -74,13 +75,13 @@ class OrgLog:
         self.window = window
         self.window_bytes = window_bytes
 
-    def append(self, frame: bytes | None, audience: Audience) -> None:
-        self.entries.append(Entry(self.seq, frame, audience))
+    def append(self, frame: bytes | None, audience: Audience, owner: int | None = None) -> None:
+        self.entries.append(Entry(self.seq, frame, audience, owner))
         self.bytes += len(frame or b"")
         while self.entries and (len(self.entries) > self.window or self.bytes > self.window_bytes):
             self.bytes -= len(self.entries.popleft().frame or b"")
 
-    def replay(self, since: int, scope: Scope) -> list[bytes] | None:
+    def replay(self, since: int, scope: Scope, user_id: int | None = None) -> list[bytes] | None:
         """The frames after `since` the scope sees; None when the window cannot tell them all."""
         if since > self.seq or since < 0:
             return None
@@ -93,6 +94,8 @@ class OrgLog:
                 continue
             if entry.frame is None:
                 return None
+            if entry.owner is not None and entry.owner != user_id:
+                continue
             if sees(entry.audience, scope):
                 frames.append(entry.frame)
         return frames
@@ -123,8 +126,10 @@ class ClientFeed:
         max_buffer: int,
         on_overflow: Callable[[], None] | None = None,
         scope: Scope = None,
+        user_id: int | None = None,
     ) -> None:
         self.scope = scope
+        self.user_id = user_id
         self.organization = organization
         self.organization_id = organization_id
         self.sink = sink
@@ -192,11 +197,13 @@ class EventHub:
         *,
         on_overflow: Callable[[], None] | None = None,
         scope: Scope = None,
+        user_id: int | None = None,
     ) -> ClientFeed:
         """Start writing the organization's events (those `scope` sees) to `sink`. Nothing is
         written during the call, so a caller may write a snapshot or a replay right after it and
-        miss nothing."""
-        feed = ClientFeed(organization, organization_id, sink, self._max_buffer, on_overflow, scope)
+        miss nothing. `user_id`: the client's user, who alone gets events with their
+        `owner_user_id` (their voicemail)."""
+        feed = ClientFeed(organization, organization_id, sink, self._max_buffer, on_overflow, scope, user_id)
         self._feeds.setdefault(organization, set()).add(feed)
         if organization_id is not None:
             self._slug_by_id[organization_id] = organization
@@ -209,13 +216,18 @@ class EventHub:
         return self._log(organization).seq
 
     def replay(
-        self, organization: str, since: int, scope: Scope, epoch: str | None = None
+        self,
+        organization: str,
+        since: int,
+        scope: Scope,
+        epoch: str | None = None,
+        user_id: int | None = None,
     ) -> list[bytes] | None:
         """The frames after `since` that `scope` sees, or None: the client missed something the
         window no longer holds (or `since` is of another epoch) and must start from a snapshot."""
         if epoch is not None and epoch != self.epoch:
             return None
-        return self._log(organization).replay(since, scope)
+        return self._log(organization).replay(since, scope, user_id)
 
     def _log(self, organization: str) -> OrgLog:
         log_ = self._logs.get(organization)
@@ -274,18 +286,30 @@ class EventHub:
         if not organization:
             return
         audience = self._audience(event)
-        frame = self._number(organization, event, audience)
+        owner = event.get("owner_user_id")
+        owner = owner if isinstance(owner, int) else None
+        frame = self._number(organization, event, audience, owner=owner)
         for feed in self._feeds.get(organization, ()):
+            if owner is not None and feed.user_id != owner:
+                continue
             if sees(audience, feed.scope):
                 batch.setdefault(feed, []).append(frame)
 
-    def _number(self, organization: str, event: Event, audience: Audience, *, resync: bool = False) -> bytes:
+    def _number(
+        self,
+        organization: str,
+        event: Event,
+        audience: Audience,
+        *,
+        resync: bool = False,
+        owner: int | None = None,
+    ) -> bytes:
         """The event's frame with the organization's next seq, kept in its window."""
         log_ = self._log(organization)
         log_.seq += 1
-        shown = {k: v for k, v in event.items() if k != "audience"}
+        shown = {k: v for k, v in event.items() if k not in ("audience", "owner_user_id")}
         frame = text_frame(encode({**shown, "seq": log_.seq, "epoch": self.epoch}))
-        log_.append(None if resync else frame, audience)
+        log_.append(None if resync else frame, audience, owner)
         return frame
 
     def _audience(self, event: Event) -> Audience:

@@ -226,7 +226,7 @@ def test_overflow_to_a_voicemail_box(e2e: E2E, platform: Api) -> None:
     ok(s.call(hold_ms=1500))  # nobody logged in: O's voicemail box answers
     log = (e2e.stack.asterisk_instance().log_dir / "full.log").read_text(errors="replace")
     caller = s.c.devices[0].sip_username
-    assert re.search(rf'VoiceMail\("PJSIP/{caller}-[0-9a-f]+", "1004@{s.org.slug},u"\)', log), "no VoiceMail"
+    assert re.search(rf'VoiceMail\("PJSIP/{caller}-[0-9a-f]+", "1004@{s.org.slug},uS"\)', log), "no VoiceMail"
 
 
 def test_a_member_busy_on_one_phone_is_not_rung_on_the_other(e2e: E2E, platform: Api) -> None:

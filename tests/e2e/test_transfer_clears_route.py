@@ -149,7 +149,7 @@ def test_a_transferred_caller_gets_none_of_the_first_callees_route(
     heard = [e["AppData"] for e in ran if e["Application"] == "Playback"]
     assert heard == [prompt], "the announcement was to be heard once, before the transfer"
     assert [e for e in ran[at:] if e["Context"] == "pbx-announce"] == []
-    assert (end["Application"], end["AppData"]) == ("VoiceMail", f"1002@{org.slug},u"), (
+    assert (end["Application"], end["AppData"]) == ("VoiceMail", f"1002@{org.slug},uS"), (
         f"the transferred call ended in {end['Application']}({end['AppData']})"
     )
     assert forward_leg.received("INVITE") == [], "a leg to Anna's forward left through the trunk"

@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pbx_control.ami import CallModel
 from pbx_control.ami.client import AmiClient
 from pbx_control.api.app import PREFIX
+from pbx_control.api.context import POOL
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import Runtime
@@ -108,6 +109,12 @@ PATH_IDS: dict[tuple[str, str], Body] = {
     ("POST", "/users/me/history/{history_id}/seen"): lambda i: {},
     ("GET", "/users/{user_id}/call-policy"): None,
     ("PUT", "/users/{user_id}/call-policy"): lambda i: {"dial": ["national", "premium"]},
+    ("GET", "/users/me/voicemail/messages/{message_id}"): None,
+    ("GET", "/users/me/voicemail/messages/{message_id}/audio"): None,
+    ("PUT", "/users/me/voicemail/messages/{message_id}"): lambda i: {"played": True},
+    ("DELETE", "/users/me/voicemail/messages/{message_id}"): None,
+    ("GET", "/users/{user_id}/voicemail/limits"): None,
+    ("PUT", "/users/{user_id}/voicemail/limits"): lambda i: {"max_messages": 1},
 }
 
 # Operations without ids in their path. "read": a GET whose answer must not mention beta;
@@ -181,6 +188,11 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("POST", "/conferences"): "own",  # the caller's own call or device, their organization's people
     ("GET", "/conference-settings"): "read",
     ("PUT", "/conference-settings"): "own",  # the caller's own organization's limit
+    ("GET", "/users/me/voicemail"): "read",  # the caller's own box
+    ("GET", "/users/me/voicemail/settings"): "read",
+    ("PUT", "/users/me/voicemail/settings"): "own",
+    ("PUT", "/users/me/voicemail/greeting"): "own",
+    ("DELETE", "/users/me/voicemail/greeting"): "own",
     ("GET", "/health"): "own",
     ("GET", "/openapi.json"): "own",
 }
@@ -228,6 +240,13 @@ async def _beta_ids(client: TestClient, world: World) -> Ids:
         "range_id": MISSING,
         "transfer_id": MISSING,
         "history_id": MISSING,
+        "message_id": await client.server.app[POOL].fetchval(  # messages are left by calls only
+            "INSERT INTO voicemail_messages (organization_id, user_id, msg_id, folder, caller_number,"
+            " received_at, duration_s) VALUES ($1, $2, '1796000000-00000001', 'INBOX', '1002', now(), 5)"
+            " RETURNING id",
+            world.orgs["beta"],
+            world.users["beta-user"],
+        ),
         "alpha_user": world.users["alpha-user"],
     }
 

@@ -3,6 +3,7 @@ key presses (telephone-event) in it. SIPp's scenarios point their SDP here (medi
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -57,12 +58,16 @@ class RtpListener:
                         self._seen_ends.add(stamp)  # the end is sent three times
                         self._digits.append(_EVENTS[data[12]])
 
-    def send_audio(self, host: str, port: int, packets: int = 50, interval_s: float = 0.02) -> None:
-        """PCMU packets (silence, 20 ms each) from this port to host:port, as a phone sends them."""
+    def send_audio(
+        self, host: str, port: int, packets: int = 50, interval_s: float = 0.02, tone_hz: float = 0.0
+    ) -> None:
+        """PCMU packets (20 ms each) from this port to host:port, as a phone sends them: silence,
+        or a sine of `tone_hz` (a voice-like sound a recording keeps)."""
         ssrc = 0x5EC0DE01
         for seq in range(packets):
             header = bytes([0x80, 0]) + seq.to_bytes(2, "big") + (seq * 160).to_bytes(4, "big")
-            self._sock.sendto(header + ssrc.to_bytes(4, "big") + b"\xff" * 160, (host, port))
+            payload = _tone(tone_hz, seq * 160) if tone_hz else b"\xff" * 160
+            self._sock.sendto(header + ssrc.to_bytes(4, "big") + payload, (host, port))
             time.sleep(interval_s)
 
     def send_digits(self, host: str, port: int, digits: str) -> None:
@@ -119,3 +124,18 @@ def with_media(scenario_xml: str, port: int) -> str:
     return scenario_xml.replace(
         "m=audio [media_port] RTP/AVP 0 8", f"m=audio {port} RTP/AVP 0 8 101"
     ).replace("a=sendrecv", "a=rtpmap:101 telephone-event/8000\na=fmtp:101 0-16\na=sendrecv")
+
+
+def _ulaw(sample: int) -> int:
+    """G.711 mu-law of a 16-bit sample."""
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 0x84
+    exponent = max(0, magnitude.bit_length() - 8)
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def _tone(hz: float, first_sample: int, amplitude: int = 8000) -> bytes:
+    return bytes(
+        _ulaw(int(amplitude * math.sin(2 * math.pi * hz * (first_sample + i) / 8000))) for i in range(160)
+    )

@@ -345,3 +345,25 @@ async def test_a_lost_stretch_of_events_cannot_be_replayed_across() -> None:
     await _settle()
     assert hub.replay("alpha", 0, None) is None
     assert hub.replay("alpha", hub.position("alpha") - 2, None) is not None  # after the loss
+
+
+async def test_an_owners_event_reaches_only_that_user_live_and_in_a_replay() -> None:
+    """Voicemail events carry owner_user_id: only that user's clients get them, whatever the role
+    (an operator's or admin's scope None sees every call, not a colleague's voicemail)."""
+    hub = EventHub(EventPublisher())
+    owner = join(hub, "alpha", scope=MINE, user_id=7)
+    admin = join(hub, "alpha", scope=None, user_id=1)
+    colleague = join(hub, "alpha", scope=frozenset({"alpha_1000_desk"}), user_id=8)
+    since = hub.position("alpha")
+    event = {
+        "type": "voicemail.message_added",
+        "organization": "alpha",
+        "owner_user_id": 7,
+        "message": {"id": 3},
+    }
+    hub.dispatch(event)
+    got = _texts(owner)
+    assert [m["type"] for m in got] == ["voicemail.message_added"] and "owner_user_id" not in got[0]
+    assert _texts(admin) == [] and _texts(colleague) == []
+    assert len(hub.replay("alpha", since, MINE, hub.epoch, 7) or []) == 1
+    assert hub.replay("alpha", since, None, hub.epoch, 1) == []
