@@ -191,7 +191,6 @@ def test_another_organizations_call_or_transfer_is_a_404(e2e: E2E, platform: Api
     ok(c_answers)
 
 
-
 @pytest.mark.parametrize("how", ["restart", "crash"])
 def test_asterisk_restarting_during_a_transfer_leaves_no_ghost_transfer(
     e2e: E2E, office: tuple, how: str
