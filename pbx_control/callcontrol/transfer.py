@@ -166,8 +166,17 @@ class Transfers:
             if not self._ami.connected:  # 503 before anything changes (Asterisk away)
                 raise AmiUnavailable("not connected to the Asterisk AMI", action=str(given))
             before = transfer
-            transfer = self._apply(transfer, found)
-            await self._act(found.action, before)
+            # The new state first: what Asterisk reports while it acts must find it.
+            transfer = self._apply(transfer, found, tell=False)
+            try:
+                await self._act(found.action, before)
+            except BaseException:
+                # Refused, not answered in time, or AMI gone: the transfer stays as it was (unless
+                # what Asterisk reported meanwhile moved it on), and nothing is told.
+                if self._by_id.get(before.id) == transfer:
+                    self._put(before)
+                raise
+            self._tell(transfer, found)
             return transfer
 
     async def _act(self, action: Action, t: Transfer) -> None:
@@ -249,11 +258,16 @@ class Transfers:
             return None
         return self._apply(transfer, found)
 
-    def _apply(self, transfer: Transfer, found: Step) -> Transfer:
+    def _apply(self, transfer: Transfer, found: Step, *, tell: bool = True) -> Transfer:
         transfer = replace(transfer, state=found.state, reason=found.reason or transfer.reason)
         self._by_id[transfer.id] = transfer
         if found.state in FINAL:
             self._finish(transfer)
+        if tell:
+            self._tell(transfer, found)
+        return transfer
+
+    def _tell(self, transfer: Transfer, found: Step) -> None:
         if found.event is not None:
             log.info("transfer." + found.event, transfer=transfer.id, reason=transfer.reason)
             if self._publisher is not None:
@@ -264,7 +278,6 @@ class Transfers:
                         "transfer": transfer.to_dict(),
                     }
                 )
-        return transfer
 
     def _put(self, transfer: Transfer) -> None:
         self._by_id[transfer.id] = transfer
