@@ -86,9 +86,7 @@ async def _asterisk_errors(deadline_s: float | None = CALL_DEADLINE_S) -> AsyncI
     except AmiUnavailable:
         raise ApiError(503, "ami_unavailable", "Asterisk is not connected; try again") from None
     except TimeoutError:  # AmiTimeout included
-        raise ApiError(
-            504, "ami_timeout", "Asterisk did not answer in time; nothing was done, try again"
-        ) from None
+        raise ApiError(504, "ami_timeout", "Asterisk did not answer in time; try again") from None
     except AmiError as exc:
         raise ApiError(409, "call_changed", f"Asterisk refused: {exc.message}") from None
 

@@ -16,8 +16,8 @@ from pbx_control.api.context import Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.callcontrol.dial import DestinationError, parse_destination, ring_then_dial
-from pbx_control.callcontrol.hold import Hold
-from pbx_control.callcontrol.http import HOLD, _asker, _asterisk_errors, _channel, _control
+from pbx_control.callcontrol.hold import DIGIT_MS, Hold
+from pbx_control.callcontrol.http import CALL_DEADLINE_S, HOLD, _asker, _asterisk_errors, _channel, _control
 from pbx_control.callcontrol.http_transfers import TRANSFERS
 from pbx_control.callcontrol.move import MoveInProgress, Moves, movable
 from pbx_control.callcontrol.schemas import (
@@ -139,7 +139,8 @@ async def send_dtmf(ctx: Ctx) -> None:
     peer = peer_of(calls, channel)
     if peer is None:
         raise ApiError(409, "not_connected", "keys can be sent on an answered call that is not on hold")
-    async with _asterisk_errors():
+    # Asterisk answers each PlayDTMF after playing the key (DIGIT_MS): 32 keys take 6.4 s.
+    async with _asterisk_errors(CALL_DEADLINE_S + len(ctx.body.digits) * DIGIT_MS / 1000):
         await hold.send_digits(peer, ctx.body.digits)
 
 
