@@ -195,8 +195,8 @@ def test_another_organizations_call_or_transfer_is_a_404(e2e: E2E, platform: Api
 def test_asterisk_restarting_during_a_transfer_leaves_no_ghost_transfer(
     e2e: E2E, office: tuple, how: str
 ) -> None:
-    """The stack's own restart (core stop now) hangs the calls up and AMI tells it: the transfer is
-    abandoned as usual. A crash (SIGKILL) tells nothing: after the reconnection the transfer is
+    """The stack's own restart (core stop now) hangs the calls up and AMI tells it: the transfer
+    ends as after any hang-up. A crash (SIGKILL) tells nothing: after the reconnection the transfer is
     found without its channels and ends (abandoned, channel_gone)."""
     _, anna, bo, cecilia = office
     a, b, c = phone(e2e, anna), phone(e2e, bo), phone(e2e, cecilia)
@@ -231,7 +231,10 @@ def test_asterisk_restarting_during_a_transfer_leaves_no_ghost_transfer(
     for who in (bo_app, anna_app, cecilia_app):
         assert who.get("/calls") == []
     gone = bo_app.get(path)
-    assert (gone["state"], gone["reason"]) == ("abandoned", "channel_gone" if how == "crash" else None)
+    if how == "crash":
+        assert (gone["state"], gone["reason"]) == ("abandoned", "channel_gone")
+    else:  # Asterisk hung both parties up, in its own order: whichever Hangup came first ended it
+        assert gone["state"] in ("abandoned", "completed"), gone
 
     # A fresh call between the same users transfers again (no 409), and is cancelled. The phones
     # register again first (a crash can lose the last second's registrations from astdb).
