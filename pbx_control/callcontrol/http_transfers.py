@@ -60,7 +60,7 @@ async def start_transfer(ctx: Ctx) -> dict[str, Any]:
     peer = peer_of(calls, channel)
     if peer is None:
         raise ApiError(409, "not_connected", "only an answered call can be transferred")
-    with _asterisk_errors():
+    async with _asterisk_errors():
         try:
             transfer = await transfers.start(channel, peer, slug, ctx.body.to)
         except TransferConflict as exc:
@@ -91,7 +91,7 @@ async def complete_transfer(ctx: Ctx) -> dict[str, Any]:
     """The other party and the recipient are connected and your device is free; while the
     recipient still rings, the other party is sent to ring there (a blind transfer)."""
     transfers, transfer = await _mine(ctx)
-    with _asterisk_errors():
+    async with _asterisk_errors():
         try:
             return (await transfers.complete(transfer.id)).to_dict()
         except TransferConflict as exc:
@@ -108,7 +108,7 @@ async def complete_transfer(ctx: Ctx) -> dict[str, Any]:
 async def cancel_transfer(ctx: Ctx) -> dict[str, Any]:
     """The recipient's leg ends and you talk to the other party again."""
     transfers, transfer = await _mine(ctx)
-    with _asterisk_errors():
+    async with _asterisk_errors():
         try:
             return (await transfers.cancel(transfer.id)).to_dict()
         except TransferConflict as exc:

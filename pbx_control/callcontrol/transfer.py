@@ -6,6 +6,8 @@ transferee's uniqueid, inherited by the recipient's leg); one Redirect sends the
 the user had dialled it. Nobody gets DTMF transfer features: everything is AMI and dialplan.
 What follows a hang-up is done by the dialplan itself, so a restart of the service leaves no
 transfer half done; in memory only, a restart forgets the transfers (none is reported after it).
+After an AMI reconnection (Asterisk restarted) a transfer whose parties' channels are gone ends as
+abandoned, reason channel_gone (`reconcile`, run after the call model's re-derive).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from pbx_control.ami.calls import CallModel, Channel
 from pbx_control.ami.client import AmiClient
+from pbx_control.ami.errors import AmiUnavailable
 from pbx_control.ami.events import EventPublisher
 from pbx_control.callcontrol.transfer_state import FINAL, Action, Input, State, Step, step
 from pbx_control.kernel import ids
@@ -83,6 +86,8 @@ class Transfers:
         ami.on_event("DialEnd", self._on_dial_end)
         ami.on_event("UserEvent", self._on_user_event)
         ami.on_event("Hangup", self._on_hangup)
+        # After the call model's re-derive (registered before us, so run before us).
+        ami.on_ready(self.reconcile)
 
     # -- queries -----------------------------------------------------------------------------------
 
@@ -158,9 +163,20 @@ class Transfers:
             found = step(transfer.state, given)
             if found is None:
                 raise TransferConflict(f"a transfer in state {transfer.state} cannot be {given}d")
+            if not self._ami.connected:  # 503 before anything changes (Asterisk away)
+                raise AmiUnavailable("not connected to the Asterisk AMI", action=str(given))
             before = transfer
-            transfer = self._apply(transfer, found)
-            await self._act(found.action, before)
+            # The new state first: what Asterisk reports while it acts must find it.
+            transfer = self._apply(transfer, found, tell=False)
+            try:
+                await self._act(found.action, before)
+            except BaseException:
+                # Refused, not answered in time, or AMI gone: the transfer stays as it was (unless
+                # what Asterisk reported meanwhile moved it on), and nothing is told.
+                if self._by_id.get(before.id) == transfer:
+                    self._put(before)
+                raise
+            self._tell(transfer, found)
             return transfer
 
     async def _act(self, action: Action, t: Transfer) -> None:
@@ -217,6 +233,16 @@ class Transfers:
         given = Input.INITIATOR_HUNGUP if uniqueid == transfer.initiator else Input.TRANSFEREE_HUNGUP
         self._advance(transfer.id, given)
 
+    def reconcile(self) -> None:
+        """After an AMI (re)connection: a transfer whose initiator or transferee is no longer a
+        channel of Asterisk's ends (abandoned, channel_gone) instead of staying as a ghost."""
+        for transfer_id in sorted(set(self._active.values())):
+            transfer = self._by_id.get(transfer_id)
+            if transfer is None:
+                continue
+            if self._calls.get(transfer.initiator) is None or self._calls.get(transfer.transferee) is None:
+                self._advance(transfer_id, Input.GONE)
+
     def _initiated_by(self, uniqueid: str) -> Transfer | None:
         transfer = self.active_on(uniqueid)
         return transfer if transfer is not None and transfer.initiator == uniqueid else None
@@ -232,11 +258,16 @@ class Transfers:
             return None
         return self._apply(transfer, found)
 
-    def _apply(self, transfer: Transfer, found: Step) -> Transfer:
+    def _apply(self, transfer: Transfer, found: Step, *, tell: bool = True) -> Transfer:
         transfer = replace(transfer, state=found.state, reason=found.reason or transfer.reason)
         self._by_id[transfer.id] = transfer
         if found.state in FINAL:
             self._finish(transfer)
+        if tell:
+            self._tell(transfer, found)
+        return transfer
+
+    def _tell(self, transfer: Transfer, found: Step) -> None:
         if found.event is not None:
             log.info("transfer." + found.event, transfer=transfer.id, reason=transfer.reason)
             if self._publisher is not None:
@@ -247,7 +278,6 @@ class Transfers:
                         "transfer": transfer.to_dict(),
                     }
                 )
-        return transfer
 
     def _put(self, transfer: Transfer) -> None:
         self._by_id[transfer.id] = transfer

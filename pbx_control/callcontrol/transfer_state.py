@@ -19,7 +19,7 @@ class State(StrEnum):
     COMPLETED = "completed"  # transferee and recipient connected (or sent there, blind)
     CANCELLED = "cancelled"  # initiator back with the transferee
     DECLINED = "declined"  # the recipient declined, did not answer or cannot be reached
-    ABANDONED = "abandoned"  # the transferee hung up
+    ABANDONED = "abandoned"  # the transferee hung up, or a party's channel is gone (reason channel_gone)
 
 
 FINAL = frozenset({State.COMPLETED, State.CANCELLED, State.DECLINED, State.ABANDONED})
@@ -33,6 +33,10 @@ class Input(StrEnum):
     CANCEL = "cancel"  # API
     INITIATOR_HUNGUP = "initiator_hungup"
     TRANSFEREE_HUNGUP = "transferee_hungup"
+    # AMI reconnected (Asterisk restarted, or the connection dropped) and the initiator's or the
+    # transferee's channel is not among the channels Asterisk has now: what happened to it was
+    # never seen, the transfer is over.
+    GONE = "gone"
 
 
 class Action(StrEnum):
@@ -69,6 +73,9 @@ _TABLE: dict[tuple[State, Input], Step] = {
     # Dial's F option sends the recipient into a bridge with the transferee.
     (State.ANSWERED, Input.INITIATOR_HUNGUP): Step(State.COMPLETED, event="completed", reason="completed"),
     (State.ANSWERED, Input.TRANSFEREE_HUNGUP): Step(State.ABANDONED, event="abandoned"),
+    (State.READY, Input.GONE): Step(State.ABANDONED, event="abandoned", reason="channel_gone"),
+    (State.RINGBACK, Input.GONE): Step(State.ABANDONED, event="abandoned", reason="channel_gone"),
+    (State.ANSWERED, Input.GONE): Step(State.ABANDONED, event="abandoned", reason="channel_gone"),
 }
 
 # Why the initiator came back during ringback: the dialplan's reason -> the app's.

@@ -4,6 +4,8 @@ completes, cancels, or Cecilia declines or does not answer, or Bo hangs up."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -21,6 +23,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.calls]
 def state_of(api: Api, transfer: dict, state: str, timeout_s: float = 15) -> dict:
     path = f"/calls/transfers/{transfer['id']}"
     return until(f"transfer {state}", lambda: (t := api.get(path)) and t["state"] == state and t, timeout_s)
+
+
+def health(e2e: E2E) -> dict:
+    return Api(e2e.control.api).request("GET", "/health", check=False)
 
 
 def identities(run: SippRun, method: str = "INVITE") -> list[str]:
@@ -183,3 +189,66 @@ def test_another_organizations_call_or_transfer_is_a_404(e2e: E2E, platform: Api
     ok(b_answers)
     ok(call, 40)
     ok(c_answers)
+
+
+@pytest.mark.parametrize("how", ["restart", "crash"])
+def test_asterisk_restarting_during_a_transfer_leaves_no_ghost_transfer(
+    e2e: E2E, office: tuple, how: str
+) -> None:
+    """The stack's own restart (core stop now) hangs the calls up and AMI tells it: the transfer
+    ends as after any hang-up. A crash (SIGKILL) tells nothing: after the reconnection the transfer is
+    found without its channels and ends (abandoned, channel_gone)."""
+    _, anna, bo, cecilia = office
+    a, b, c = phone(e2e, anna), phone(e2e, bo), phone(e2e, cecilia)
+    bo_app, anna_app, cecilia_app = app(e2e, bo), app(e2e, anna), app(e2e, cecilia)
+    runs = [c.ring(timeout_s=60), b.answer(timeout_s=60)]
+    time.sleep(SETTLE_S)
+    runs.append(a.call("1002", hold_ms=30000, wait=False, timeout_s=60, remote_may_hang_up=True))
+    mine = answered_call(bo_app)
+    transfer = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
+    assert transfer["state"] == "ringback"
+    path = f"/calls/transfers/{transfer['id']}"
+
+    asterisk = e2e.stack.asterisk_instance()
+    if how == "crash":
+        assert asterisk.pid is not None
+        os.kill(asterisk.pid, signal.SIGKILL)
+    asterisk.stop()
+    until("AMI loss noticed", lambda: health(e2e)["ami"]["connected"] is False)
+    # Asterisk away: the API answers at once, and the failed request changes nothing.
+    before = bo_app.get(path)
+    began = time.monotonic()
+    away = bo_app.request("POST", path + "/complete", {}, check=False)
+    assert time.monotonic() - began < 1
+    assert (bo_app.last_status, away["error"]["code"]) in ((503, "ami_unavailable"), (409, "transfer_state"))
+    assert bo_app.get(path) == before
+    for run in runs:
+        run.stop()  # the phones' dialogs died with Asterisk
+    asterisk.start()
+    until("AMI ready again", lambda: health(e2e)["ami"]["ok"] is True, 30)
+
+    # No ghost: no call in anybody's app, the transfer is over.
+    for who in (bo_app, anna_app, cecilia_app):
+        assert who.get("/calls") == []
+    gone = bo_app.get(path)
+    if how == "crash":
+        assert (gone["state"], gone["reason"]) == ("abandoned", "channel_gone")
+    else:  # Asterisk hung both parties up, in its own order: whichever Hangup came first ended it
+        assert gone["state"] in ("abandoned", "completed"), gone
+
+    # A fresh call between the same users transfers again (no 409), and is cancelled. The phones
+    # register again first (a crash can lose the last second's registrations from astdb).
+    for p in (a, b, c):
+        p.register()
+    c_rings, b_answers = c.ring(timeout_s=40), b.answer(timeout_s=40)
+    time.sleep(SETTLE_S)
+    call = a.call("1002", hold_ms=4000, wait=False, timeout_s=40, remote_may_hang_up=True)
+    mine = answered_call(bo_app)
+    again = bo_app.post("/calls/transfers", {"call": mine["id"], "to": "1003"}, expect=201)
+    assert again["state"] == "ringback" and again["id"] != transfer["id"]
+    until("Cecilia's phone ringing", lambda: cecilia_app.get("/calls"))
+    done = bo_app.post(f"/calls/transfers/{again['id']}/cancel", {})
+    assert (done["state"], done["reason"]) == ("cancelled", "cancelled")
+    ok(c_rings)
+    ok(call, 40)
+    ok(b_answers)

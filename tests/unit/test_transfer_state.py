@@ -29,6 +29,10 @@ TABLE = [
     (A, Input.RETURNED, "ANSWER", State.CANCELLED, Action.NONE, "cancelled", "recipient_hangup"),
     (A, Input.INITIATOR_HUNGUP, "", State.COMPLETED, Action.NONE, "completed", "completed"),
     (A, Input.TRANSFEREE_HUNGUP, "", State.ABANDONED, Action.NONE, "abandoned", None),
+    # AMI reconnected and a party's channel is gone (Asterisk restarted): no ghost transfer.
+    (State.READY, Input.GONE, "", State.ABANDONED, Action.NONE, "abandoned", "channel_gone"),
+    (R, Input.GONE, "", State.ABANDONED, Action.NONE, "abandoned", "channel_gone"),
+    (A, Input.GONE, "", State.ABANDONED, Action.NONE, "abandoned", "channel_gone"),
 ]
 
 
