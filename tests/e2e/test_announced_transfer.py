@@ -226,6 +226,12 @@ def test_asterisk_restarting_during_a_transfer_leaves_no_ghost_transfer(
         run.stop()  # the phones' dialogs died with Asterisk
     asterisk.start()
     until("AMI ready again", lambda: health(e2e)["ami"]["ok"] is True, 30)
+    # the live model is re-derived just after: until then GET /calls is a 503 (no ghost shown)
+    until(
+        "calls known again",
+        lambda: bo_app.request("GET", "/calls", None, check=False) is not None and bo_app.last_status == 200,
+        10,
+    )
 
     # No ghost: no call in anybody's app, the transfer is over.
     for who in (bo_app, anna_app, cecilia_app):
