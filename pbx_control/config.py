@@ -44,6 +44,11 @@ class Settings:
     sip_port: int = 5060
     # Where browser softphones connect: ws://sip_domain:sip_ws_port/ws (Asterisk's HTTP server).
     sip_ws_port: int = 8088
+    # SIP over TLS (SRTP offered on it): the port devices are told, and the certificate/key Asterisk
+    # serves (PEM paths as this process sees them); unset: a self-signed pair made in the instance.
+    sip_tls_port: int = 5061
+    sip_tls_cert: Path | None = None
+    sip_tls_key: Path | None = None
     # AMI (Asterisk Manager Interface)
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -110,6 +115,9 @@ class Settings:
             sip_domain=_env("PBX_SIP_DOMAIN", cls.sip_domain),
             sip_port=_env_int("PBX_SIP_PORT", cls.sip_port),
             sip_ws_port=_env_int("PBX_SIP_WS_PORT", cls.sip_ws_port),
+            sip_tls_port=_env_int("PBX_SIP_TLS_PORT", cls.sip_tls_port),
+            sip_tls_cert=Path(os.environ["PBX_SIP_TLS_CERT"]) if os.environ.get("PBX_SIP_TLS_CERT") else None,
+            sip_tls_key=Path(os.environ["PBX_SIP_TLS_KEY"]) if os.environ.get("PBX_SIP_TLS_KEY") else None,
             ami_host=_env("PBX_AMI_HOST", cls.ami_host),
             ami_port=_env_int("PBX_AMI_PORT", cls.ami_port),
             ami_username=_env("PBX_AMI_USERNAME", cls.ami_username),

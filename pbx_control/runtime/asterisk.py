@@ -36,6 +36,9 @@ class AsteriskInstance:
     rtp_start: int
     rtp_end: int
     http_port: int = 8088  # Asterisk's HTTP server: SIP over WebSocket at /ws
+    sip_tls_port: int = 5061  # SIP over TLS (transport-tls)
+    tls_cert_file: Path | None = None  # the operator's PEM certificate; None: a self-signed one
+    tls_key_file: Path | None = None
     ami_username: str = "pbx-control"
     sip_bind: str = "0.0.0.0"  # noqa: S104 - phones register from the network
     verbose: int = 0
@@ -79,6 +82,7 @@ class AsteriskInstance:
         for sub in ("etc", "lib", "spool", "run", "log", "cache"):
             self.host_path(f"{self.base}/{sub}").mkdir(parents=True, exist_ok=True)
         write_tune(self.host_path(f"{self.base}/moh"))  # musiconhold.conf
+        cert, key = self._tls_keys()
         render_dir(
             self.etc_dir,
             {
@@ -93,6 +97,9 @@ class AsteriskInstance:
                 "agi_url": self.agi_url,
                 "sip_bind": self.sip_bind,
                 "sip_port": self.sip_port,
+                "sip_tls_port": self.sip_tls_port,
+                "tls_cert_file": cert,
+                "tls_key_file": key,
                 "rtp_start": self.rtp_start,
                 "rtp_end": self.rtp_end,
                 "http_port": self.http_port,
@@ -109,6 +116,43 @@ class AsteriskInstance:
                 src = Path("/etc") / name
                 if src.exists():
                     shutil.copyfile(src, self.root / "etc" / name)
+
+    def _tls_keys(self) -> tuple[str, str]:
+        """The TLS certificate and key as Asterisk sees them, in {base}/keys: the operator's pair
+        copied there (a chrooted Asterisk cannot read outside its root), or a self-signed pair made
+        once by the openssl CLI and kept across restarts."""
+        inner = f"{self.base}/keys"
+        keys = self.host_path(inner)
+        keys.mkdir(parents=True, exist_ok=True)
+        cert, key = keys / "sip-tls.crt", keys / "sip-tls.key"
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("PBX_SIP_TLS_CERT and PBX_SIP_TLS_KEY go together")
+        if self.tls_cert_file is not None and self.tls_key_file is not None:
+            shutil.copyfile(self.tls_cert_file, cert)
+            shutil.copyfile(self.tls_key_file, key)
+        elif not (cert.exists() and key.exists()):
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "3650",
+                    "-subj",
+                    "/CN=pbx-control",
+                    "-keyout",
+                    str(key),
+                    "-out",
+                    str(cert),
+                ],
+                check=True,
+                capture_output=True,
+            )
+        key.chmod(0o600)
+        return f"{inner}/sip-tls.crt", f"{inner}/sip-tls.key"
 
     def forget_registrations(self) -> None:
         """Drop the registrations Asterisk kept (astdb): they belong to an earlier database's

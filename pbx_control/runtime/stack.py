@@ -32,6 +32,8 @@ class Ports:
     rtp_end: int
     # Asterisk's HTTP server: the SIP-over-WebSocket transport of browser softphones (/ws).
     http: int
+    # SIP over TLS for devices (pjsip.conf transport-tls); SRTP is offered on it.
+    sip_tls: int = 5061
 
     @classmethod
     def for_tests(cls, base: int) -> Ports:
@@ -46,10 +48,13 @@ class Ports:
             rtp_start=base + 1000,
             rtp_end=base + 1999,
             http=base + 88,
+            sip_tls=base + 61,
         )
 
 
-RUN_PORTS = Ports(pg=55432, sip=5060, ami=5038, agi=4573, api=8080, rtp_start=10000, rtp_end=10999, http=8088)
+RUN_PORTS = Ports(
+    pg=55432, sip=5060, ami=5038, agi=4573, api=8080, rtp_start=10000, rtp_end=10999, http=8088, sip_tls=5061
+)
 
 
 class Stack:
@@ -129,6 +134,9 @@ class Stack:
                 rtp_start=self.ports.rtp_start,
                 rtp_end=self.ports.rtp_end,
                 http_port=self.ports.http,
+                sip_tls_port=self.ports.sip_tls,
+                tls_cert_file=self.config.sip_tls_cert,
+                tls_key_file=self.config.sip_tls_key,
                 verbose=self.verbose,
                 full_log=self.verbose > 0,
             )
@@ -154,6 +162,7 @@ class Stack:
             "PBX_ASTERISK_ETC": str(inst.etc_dir),
             "PBX_SIP_PORT": str(self.ports.sip),
             "PBX_SIP_WS_PORT": str(self.ports.http),
+            "PBX_SIP_TLS_PORT": str(self.ports.sip_tls),
         }
 
     def settings(self) -> Settings:
@@ -168,6 +177,7 @@ class Stack:
             asterisk_etc=Path(env["PBX_ASTERISK_ETC"]),
             sip_port=self.ports.sip,
             sip_ws_port=self.ports.http,
+            sip_tls_port=self.ports.sip_tls,
             sip_domain=self.config.sip_domain,
         )
 

@@ -22,6 +22,7 @@ def _print_banner(stack: Stack, creds: dict[str, Any]) -> None:
         f"  Web app       http://127.0.0.1:{p.api}/   <- open in a browser, sign in as a user below",
         f"  HTTP API      http://127.0.0.1:{p.api}/api/v1   (OpenAPI: /api/v1/openapi.json)",
         f"  SIP (UDP)     {config.sip_domain}:{p.sip}   realm pbx-control  <- point a softphone here",
+        f"  SIP (TLS)     {config.sip_domain}:{p.sip_tls}",
         f"  FastAGI       agi://127.0.0.1:{p.agi}    AMI 127.0.0.1:{p.ami}",
         f"  PostgreSQL    127.0.0.1:{p.pg} database pbx",
         f"  Carrier trunk sends to {config.trunk_host}:{config.trunk_port}",

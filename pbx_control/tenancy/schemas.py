@@ -139,6 +139,8 @@ class SipAccount(BaseModel):
     transport: str
     registrar: str = Field(examples=["sip:pbx.example.com:5060"])
     aor: str = Field(examples=["sip:acme_1001_1@pbx.example.com"])
+    tls_port: int = Field(description="SIP over TLS (sips:), besides UDP on `port`", examples=[5061])
+    tls_registrar: str = Field(examples=["sips:pbx.example.com:5061"])
 
 
 class DeviceCreated(BaseModel):

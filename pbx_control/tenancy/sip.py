@@ -13,10 +13,11 @@ class SipClientSettings:
     domain: str = "127.0.0.1"
     port: int = 5060
     transport: str = "udp"
+    tls_port: int = 5061  # SIP over TLS, with SRTP (SDES) offered on it
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SipClientSettings:
-        return cls(domain=settings.sip_domain, port=settings.sip_port)
+        return cls(domain=settings.sip_domain, port=settings.sip_port, tls_port=settings.sip_tls_port)
 
     def account(self, sip_username: str, password: str) -> dict[str, object]:
         host = f"[{self.domain}]" if ":" in self.domain else self.domain
@@ -29,4 +30,6 @@ class SipClientSettings:
             "transport": self.transport,
             "registrar": f"sip:{host}:{self.port}",
             "aor": f"sip:{sip_username}@{host}",
+            "tls_port": self.tls_port,
+            "tls_registrar": f"sips:{host}:{self.tls_port}",
         }
