@@ -11,13 +11,14 @@ import asyncio
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
 from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
 from pbx_control.runtime.asterisk import AsteriskInstance
+from pbx_control.runtime.db_roles import ASTERISK_ROLE, SERVICE_ROLE, DbRole, ensure_roles
 from pbx_control.runtime.postgres import PrivateCluster
 
 
@@ -82,7 +83,10 @@ class Stack:
         self.asterisk_root = config.asterisk_root
         self.verbose = verbose
         self.asterisk: AsteriskInstance | None = None
+        # The owner's (migrations, tests' fixtures); the service and Asterisk get their own roles.
         self.database_url = ""
+        self.service_database_url = ""
+        self.asterisk_role: DbRole | None = None
 
     # -- secrets kept in the state dir, made once ---------------------------------------------
     def _secret(self, what: str) -> str:
@@ -97,6 +101,11 @@ class Stack:
     def ami_secret(self) -> str:
         return self._secret("ami")
 
+    def role_url(self, role: DbRole) -> str:
+        u = urlsplit(self.database_url)
+        netloc = f"{quote(role.name, safe='')}:{quote(role.password, safe='')}@{u.hostname}:{u.port}"
+        return urlunsplit((u.scheme, netloc, u.path, u.query, u.fragment))
+
     # -- components -----------------------------------------------------------------------------
     def start_database(self) -> str:
         if self.external_database_url:
@@ -110,10 +119,20 @@ class Stack:
             conn = await asyncpg.connect(self.database_url)
             try:
                 await migrate(conn)
+                if not self.external_database_url:
+                    await ensure_roles(conn, service, asterisk)
             finally:
                 await conn.close()
 
+        service = DbRole(SERVICE_ROLE, self._secret("db-service"))
+        asterisk = DbRole(ASTERISK_ROLE, self._secret("db-asterisk"))
         asyncio.run(_migrate())
+        if self.external_database_url:
+            # An operator's database: its URL is used as given (its roles are the operator's).
+            self.service_database_url = self.database_url
+        else:
+            self.service_database_url = self.role_url(service)
+            self.asterisk_role = asterisk
         return self.database_url
 
     def asterisk_instance(self) -> AsteriskInstance:
@@ -129,8 +148,8 @@ class Stack:
                 db_host=u.hostname or "127.0.0.1",
                 db_port=u.port or 5432,
                 db_name=u.path.lstrip("/") or "pbx",
-                db_user=unquote(u.username or ""),
-                db_password=unquote(u.password or ""),
+                db_user=self.asterisk_role.name if self.asterisk_role else unquote(u.username or ""),
+                db_password=self.asterisk_role.password if self.asterisk_role else unquote(u.password or ""),
                 rtp_start=self.ports.rtp_start,
                 rtp_end=self.ports.rtp_end,
                 http_port=self.ports.http,
@@ -153,7 +172,7 @@ class Stack:
         """Environment for `python -m pbx_control serve` against this stack."""
         inst = self.asterisk_instance()
         return {
-            "PBX_DATABASE_URL": self.database_url,
+            "PBX_DATABASE_URL": self.service_database_url,
             "PBX_API_PORT": str(self.ports.api),
             "PBX_AGI_PORT": str(self.ports.agi),
             "PBX_AMI_PORT": str(self.ports.ami),
