@@ -66,7 +66,7 @@ def test_the_injection_corpus_through_sip_reaches_nobody_else(e2e: E2E, platform
     mine, other = new_org(platform, prefix="inj"), new_org(platform, prefix="ino", main_number="+46812349500")
     anna, bo = mine.add_user("1001", "Anna"), mine.add_user("1002", "Bo")
     berit = other.add_user("1001", "Berit")
-    did, other_did = f"+46856{next(_dids):06d}", f"+46856{next(_dids):06d}"
+    did, other_did = f"+46854{next(_dids):06d}", f"+46854{next(_dids):06d}"
     mine.add_number(did, anna)
     other.add_number(other_did, berit)
     phones: dict[str, Phone] = {}
