@@ -73,13 +73,4 @@ fi
 if [[ "${PBX_ASTERISK_ROOT:-}" != "native" ]]; then
     bash scripts/build-asterisk-root.sh
 fi
-# The test stacks listen on fixed ports, the second xdist worker's (34000..52999) inside the kernel's
-# ephemeral range: keep the kernel from handing those out to other sockets (Chromium's WebRTC ports
-# took a SIPp phone's once). Only where it may be set (root, a writable /proc/sys).
-reserved=/proc/sys/net/ipv4/ip_local_reserved_ports
-if [[ -w $reserved ]] && ! grep -q "32768-52999" "$reserved"; then
-    current=$(cat "$reserved")
-    echo "${current:+$current,}32768-52999" > "$reserved" 2>/dev/null \
-        && echo "setup: ports 32768-52999 reserved from ephemeral use (test stacks)" || true
-fi
 echo "setup: ready"
