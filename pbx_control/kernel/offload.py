@@ -11,6 +11,8 @@ Unavailable (503) instead of queueing without bound.
   hundred thousand objects for a large file) stop the loop too. The process gets bytes on stdin,
   runs a module-level function on them and sends back the pickled result; it is killed after
   `timeout_s`, and nothing is left running between calls.
+- `run_program`: an external program (sox, espeak-ng) with its arguments as a list (never a
+  shell), bounded in time and killed when it overruns or its caller goes away.
 """
 
 from __future__ import annotations
@@ -136,6 +138,28 @@ class ProcessOffload(_Bounded):
         if not ok:
             raise value
         return value
+
+
+async def run_program(*cmd: str, timeout_s: float) -> tuple[int | None, str]:
+    """Run `cmd` (no stdin, stdout discarded): its exit code and stderr, or (None, "timed out")
+    after `timeout_s`. The process never outlives the call."""
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            _, err = await proc.communicate()
+    except TimeoutError:
+        return None, "timed out"
+    finally:
+        if proc.returncode is None:  # timed out, or the caller went away
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+    return proc.returncode, err.decode(errors="replace")
 
 
 def _child(target: str) -> None:

@@ -8,13 +8,13 @@ The file is written under a temporary name and renamed, so Asterisk never plays 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import secrets
 from pathlib import Path
 
 from pbx_control.kernel import ids
+from pbx_control.kernel.offload import run_program
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
@@ -35,21 +35,11 @@ def prompt_path(sounds_dir: Path, key: str) -> Path:
 
 
 async def _run(*cmd: str) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        *cmd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        async with asyncio.timeout(TIMEOUT_S):
-            _, err = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise RuntimeError(f"{cmd[0]} timed out") from None
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err.decode(errors='replace')[-300:]}")
+    code, err = await run_program(*cmd, timeout_s=TIMEOUT_S)
+    if code is None:
+        raise RuntimeError(f"{cmd[0]} timed out")
+    if code != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({code}): {err[-300:]}")
 
 
 async def ensure_prompt(sounds_dir: Path, text: str, language: str) -> str:

@@ -3,7 +3,6 @@ Asterisk plays (8 kHz mono 16-bit WAV, sox in a subprocess, never on a call's pa
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 import secrets
@@ -12,6 +11,7 @@ import wave
 from pathlib import Path
 
 from pbx_control.kernel.errors import Invalid
+from pbx_control.kernel.offload import run_program
 
 MAX_GREETING_BYTES = 10 * 1024 * 1024
 MAX_GREETING_SECONDS = 120
@@ -57,23 +57,6 @@ def wav_seconds(data: bytes) -> float:
     return frames / float(rate or 1)
 
 
-async def _run(*cmd: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *cmd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        async with asyncio.timeout(TIMEOUT_S):
-            _, err = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        return -1, "timed out"
-    return proc.returncode or 0, err.decode(errors="replace")
-
-
 async def greeting_wav(upload: bytes) -> tuple[bytes, float]:
     """The uploaded file as Asterisk plays it, and its length. Not audio sox can read, silent-short
     or longer than MAX_GREETING_SECONDS: Invalid (400)."""
@@ -83,8 +66,20 @@ async def greeting_wav(upload: bytes) -> tuple[bytes, float]:
         src = Path(tmp) / f"upload-{secrets.token_hex(4)}"
         out = Path(tmp) / "greeting.wav"
         src.write_bytes(upload)
-        code, _err = await _run(
-            "sox", "-V1", str(src), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(out)
+        code, _err = await run_program(
+            "sox",
+            "-V1",
+            str(src),
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            str(out),
+            timeout_s=TIMEOUT_S,
         )
         if code != 0 or not out.exists():
             raise Invalid("the greeting must be an audio file (WAV, FLAC, OGG, AIFF...)", code="not_audio")
