@@ -14,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import asyncpg
-
 from pbx_control.ami.events import Event, EventPublisher, Subscription
+from pbx_control.kernel.listen import listen_forever
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.events.live")
 
 CHANNEL = "pbx_live"
+PING_S = 10.0  # a half-open connection to PostgreSQL is noticed within this
 KINDS = ("presence", "groups")
 
 
@@ -120,24 +120,12 @@ class LiveNotifier:
             self.note(*parsed)
 
     async def _listen(self) -> None:
-        while True:
-            await self._listen_once()
-            await asyncio.sleep(self._retry_s)
-
-    async def _listen_once(self) -> None:
-        """Until the connection is lost (then the caller waits and connects again)."""
-        conn: asyncpg.Connection | None = None
-        closed = asyncio.Event()
-        try:
-            conn = await asyncpg.connect(self._dsn)
-            await conn.add_listener(CHANNEL, self._notified)
-            conn.add_termination_listener(lambda _c: closed.set())
-            await closed.wait()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("events.live_listen_failed", exc_info=True)
-        finally:
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(conn.close(timeout=1))
+        await listen_forever(
+            self._dsn,
+            CHANNEL,
+            self._notified,
+            log=log,
+            event="events.live_listen_failed",
+            ping_s=PING_S,
+            retry_s=self._retry_s,
+        )

@@ -19,6 +19,7 @@ import asyncpg
 
 from pbx_control.ami.events import EventPublisher
 from pbx_control.history.repository import rows_of_call
+from pbx_control.kernel.listen import listen_forever
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.history.notify")
@@ -56,23 +57,15 @@ class HistoryEvents:
             self._queue.put_nowait(str(payload))
 
     async def _listen(self) -> None:
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self._dsn)
-                await conn.add_listener(CHANNEL, self._notified)
-                while not conn.is_closed():
-                    await asyncio.sleep(self._retry_s)
-                    await conn.execute("SELECT 1")  # notices a dead connection
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("history.listen_failed", error=str(exc))
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-            await asyncio.sleep(self._retry_s)
+        await listen_forever(
+            self._dsn,
+            CHANNEL,
+            self._notified,
+            log=log,
+            event="history.listen_failed",
+            ping_s=self._retry_s,
+            retry_s=self._retry_s,
+        )
 
     async def _publish(self) -> None:
         while True:

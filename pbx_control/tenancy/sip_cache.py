@@ -20,11 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import asyncpg
-
 from pbx_control.ami import AmiClient
 from pbx_control.ami.errors import AmiError
 from pbx_control.kernel import ids
+from pbx_control.kernel.listen import listen_forever
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
@@ -63,27 +62,17 @@ class SipCacheInvalidator:
             self._task = None
 
     async def _run(self) -> None:
-        delay = 1.0
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self._dsn, timeout=5)
-                await conn.add_listener(CHANNEL, self._notified)
-                delay = 1.0
-                await self.expire_all()  # whatever changed while nobody listened
-                while True:
-                    await asyncio.sleep(self._ping_s)
-                    await conn.execute("SELECT 1", timeout=5)
-            except asyncio.CancelledError:
-                raise
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("sip_cache.listen_lost", error=type(exc).__name__, retry_in_s=delay)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
-            await asyncio.sleep(delay)
-            delay = min(10.0, delay * 2)
+        await listen_forever(
+            self._dsn,
+            CHANNEL,
+            self._notified,
+            log=log,
+            event="sip_cache.listen_lost",
+            ping_s=self._ping_s,
+            retry_s=1.0,
+            retry_max_s=10.0,
+            on_connected=self.expire_all,  # whatever changed while nobody listened
+        )
 
     def _notified(self, _conn: object, _pid: int, _channel: str, data: object) -> None:
         payload = str(data)
