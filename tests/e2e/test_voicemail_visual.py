@@ -9,8 +9,6 @@ Bo's the limits and retention; Cid's the greeting upload and the deletion of a u
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import io
 import itertools
 import re
@@ -19,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -28,7 +26,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiosmtpd.controller import Controller
 
 from pbx_control.ami import AmiClient
 from pbx_control.mail.sender import MailSender, Relay
@@ -40,11 +37,13 @@ from tests.e2e.conftest import E2E
 from tests.e2e.test_voicemail_mwi import SUBSCRIBE_MWI_THEN_CHANGE
 from tests.support import sipp_scenarios
 from tests.support.api import Api
+from tests.support.calls import until
 from tests.support.events_ws import EventSocket
 from tests.support.meeting_calls import _info as info_key
-from tests.support.ports import TEST_PORT_BASE, free_port
+from tests.support.ports import TEST_PORT_BASE
 from tests.support.provision import PASSWORD, Org, User, new_org
 from tests.support.sipp import Phone, SippRun
+from tests.support.smtp import SmtpServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.voicemail]
 
@@ -84,16 +83,6 @@ def _leave_message(phone: Phone, number: str) -> SippRun:
     return phone._start(xml, "leave", remote=True, timeout_s=60)
 
 
-def _until(what: str, probe: Callable[[], Any], timeout_s: float = 30) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        got = probe()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout_s} s")
-
-
 def _only_message(api: Api) -> dict[str, Any] | None:
     listed = api.get("/users/me/voicemail")
     return listed["messages"][0] if len(listed["messages"]) == 1 else None
@@ -124,8 +113,10 @@ def left(e2e: E2E, platform: Api) -> Iterator[Left]:
     # the default greetings (spoken with each owner's name) are made in the background, written
     # into the boxes as app_voicemail's unavailable and busy greetings
     for k, d in box_dirs.items():
-        _until(
-            f"{k}'s default greeting", lambda d=d: (d / "unavail.wav").exists() and (d / "busy.wav").exists()
+        until(
+            f"{k}'s default greeting",
+            lambda d=d: (d / "unavail.wav").exists() and (d / "busy.wav").exists(),
+            30,
         )
 
     told = EventSocket(apis["vera"]).__enter__()  # Vera's app, open while the messages arrive
@@ -139,7 +130,7 @@ def left(e2e: E2E, platform: Api) -> Iterator[Left]:
     for run in runs:
         assert run.wait(60) == 0, run.explain()
     assert ringing.wait(10) == 0, ringing.explain()  # rang, was not answered, was cancelled
-    messages = {k: _until(f"{k}'s message listed", lambda k=k: _only_message(apis[k])) for k in box_dirs}
+    messages = {k: until(f"{k}'s message listed", lambda k=k: _only_message(apis[k]), 30) for k in box_dirs}
     try:
         added = told.wait_for("voicemail.message_added", lambda e: e.get("type") == "voicemail.message_added")
     finally:
@@ -234,23 +225,9 @@ def test_another_users_message_is_404(left: Left, platform: Api) -> None:
     assert left.apis["vera"].get(f"/users/me/voicemail/messages/{mid}")["played"] is False  # unchanged
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 OK"
-
-
 def test_the_mail_with_the_audio_reaches_the_smtp_server(left: Left, e2e: E2E) -> None:
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with SmtpServer() as smtp:
+        inbox, port = smtp.inbox, smtp.port
 
         async def send() -> None:
             pool = await asyncpg.create_pool(e2e.stack.database_url, min_size=1, max_size=2)
@@ -264,9 +241,7 @@ def test_the_mail_with_the_audio_reaches_the_smtp_server(left: Left, e2e: E2E) -
             asyncio.run(send())
             return next((m for m in inbox.messages if m["To"] == "vera@example.com"), None)
 
-        mail = _until("the voicemail mail", arrived, 20)
-    finally:
-        controller.stop()
+        mail = until("the voicemail mail", arrived, 20)
     assert "Anna Caller" in mail["Subject"] and "1402" in mail["Subject"], mail["Subject"]
     attachments = list(mail.iter_attachments())
     assert len(attachments) == 1
@@ -289,7 +264,7 @@ def test_marking_played_clears_the_lamp_and_only_the_owner_is_told(left: Left, e
         EventSocket(left.org.admin) as admin,
     ):
         run = left.mwi_phone.start(SUBSCRIBE_MWI_THEN_CHANGE, timeout_s=30)
-        _until("the first NOTIFY", lambda: run.received("NOTIFY"), 15)
+        until("the first NOTIFY", lambda: run.received("NOTIFY"), 15)
         first = _counts(run.received("NOTIFY")[0])
         assert first[0] >= 1  # Vera's new message lights the lamp
         marked = vera.request("PUT", f"/users/me/voicemail/messages/{mid}", {"played": True}, expect=200)
@@ -309,7 +284,7 @@ def test_marking_played_clears_the_lamp_and_only_the_owner_is_told(left: Left, e
         before = len(mine.of_type("voicemail."))
         listened = left.mwi_phone._start(_listen_through_001(), "vmmain", remote=True, timeout_s=30)
         assert listened.wait(40) == 0, listened.explain()
-        _until(
+        until(
             "the event of a message played through 001",
             lambda: any(
                 e["type"] == "voicemail.message_updated" and e["message"]["played"]
@@ -409,10 +384,10 @@ def test_deleting_a_user_empties_the_box_for_the_next_owner(left: Left) -> None:
     own = (box / "unavail.wav").read_bytes()  # uploaded above
     assert list(box.glob("*/msg*.txt")) and (box / "busy.wav").exists()
     left.org.admin.request("DELETE", f"/users/{cid.id}", expect=204)
-    _until("the box emptied", lambda: not list(box.glob("*/msg*.txt")) and not list(box.glob("*.wav")), 15)
+    until("the box emptied", lambda: not list(box.glob("*/msg*.txt")) and not list(box.glob("*.wav")), 15)
     dora = left.org.add_user("1405", "Dora Newcomer")
     api = left.org.admin.login(dora.username, PASSWORD)
     assert api.get("/users/me/voicemail")["messages"] == []
-    _until("Dora's default greeting", lambda: (box / "unavail.wav").exists(), 15)
+    until("Dora's default greeting", lambda: (box / "unavail.wav").exists(), 15)
     assert (box / "unavail.wav").read_bytes() != own
     assert api.get("/users/me/voicemail/settings")["greeting"] == "default"
