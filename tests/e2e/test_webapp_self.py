@@ -9,10 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import E2E
-from tests.e2e.webapp_browser import PHONE, Browsers, app_url, phone_ready, sign_in
+from tests.e2e.webapp_browser import ARTIFACTS, PHONE, Browsers, Tab, app_url, phone_ready, sign_in
 from tests.e2e.webapp_browser import browsers as browsers
 from tests.e2e.webapp_browser import chromium as chromium
 from tests.support.api import Api
@@ -25,6 +25,14 @@ JSQR = Path(__file__).resolve().parents[2] / "webapp" / "node_modules" / "jsqr" 
 
 def fits(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def shot(tab: Tab, part: Locator, name: str) -> None:
+    """The whole page (Tab.screenshot) and the screen itself, cut out, to look at."""
+    tab.screenshot(name)
+    path = ARTIFACTS / f"{name}-part.png"
+    part.screenshot(path=str(path))
+    print(f"screenshot: {path}")
 
 
 def decoded_qr(page: Page, figure: str) -> str:
@@ -52,6 +60,12 @@ def test_own_activity_and_custom_settings(e2e: E2E, platform: Api, browsers: Bro
     page = tab.page
     sign_in(page, anna)
     section = page.get_by_test_id("personal")
+    # Both parts are folded (the guide's "Personliga inställningar" menu); a click or Enter opens them.
+    expect(section.get_by_label("Namn på aktiviteten")).to_be_hidden()
+    section.get_by_role("heading", name="Egna aktiviteter").click()
+    page.get_by_test_id("custom-part").locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("custom-part")).to_have_attribute("open", "")
 
     # Create my own activity in the page, by its labels.
     section.get_by_label("Namn på aktiviteten").fill("Kundbesök")
@@ -61,9 +75,10 @@ def test_own_activity_and_custom_settings(e2e: E2E, platform: Api, browsers: Bro
     section.get_by_label("Vidarekoppla till").fill("1002")
     page.get_by_test_id("own-save").click()
     custom = until("the activity in the API", lambda: anna_app.get("/users/me/activities")["custom"])
-    assert [(c["label"], c["spoken_text"], c["default_minutes"], c["destination"], c["forward_to"]) for c in custom] == [
-        ("Kundbesök", "är på kundbesök", 90, "forward", "1002")
-    ]
+    assert [
+        (c["label"], c["spoken_text"], c["default_minutes"], c["destination"], c["forward_to"])
+        for c in custom
+    ] == [("Kundbesök", "är på kundbesök", 90, "forward", "1002")]
     aid = custom[0]["id"]
     expect(page.get_by_test_id(f"own-{aid}")).to_contain_text("Kundbesök")
 
@@ -84,7 +99,7 @@ def test_own_activity_and_custom_settings(e2e: E2E, platform: Api, browsers: Bro
     )[0]
     assert presence["label"] == "Kundbesök Volvo", presence
     assert anna_app.get("/users/me/activity")["custom_activity_id"] == aid
-    tab.screenshot("personal-activities-desktop-sv")
+    shot(tab, section, "personal-activities-desktop-sv")
 
     # Custom settings: forward all to Bo, the phone closed until a date; the API's state follows.
     page.get_by_label("Vidarekoppla alla samtal till").fill("1002")
@@ -94,10 +109,12 @@ def test_own_activity_and_custom_settings(e2e: E2E, platform: Api, browsers: Bro
     expect(page.get_by_test_id("custom-state")).to_have_attribute("data-closed", "true")
     s = anna_app.get("/users/me/settings")
     assert s["forward_all"] == "1002" and s["closed"] is True
-    want = datetime.fromisoformat(page.evaluate("new Date('2027-01-07T08:00').toISOString()").replace("Z", "+00:00"))
+    want = datetime.fromisoformat(
+        page.evaluate("new Date('2027-01-07T08:00').toISOString()").replace("Z", "+00:00")
+    )
     assert datetime.fromisoformat(s["closed_until"]) == want
     expect(page.get_by_test_id("custom-state")).to_contain_text("Vidarekopplad till 1002")
-    tab.screenshot("personal-custom-settings-desktop-sv")
+    shot(tab, section, "personal-custom-settings-desktop-sv")
 
     # A forward the call policy refuses: the API's own 400 message, nothing changed.
     refused = anna_app.request("PUT", "/users/me/settings", {"forward_all": "0900 123 45 67"}, expect=400)
@@ -128,10 +145,10 @@ def test_own_activity_and_custom_settings(e2e: E2E, platform: Api, browsers: Bro
     # English, 360 px: the same screen fits.
     small = browsers.open(app_url(e2e), viewport=PHONE, locale="en-GB")
     sign_in(small.page, anna, lang="en")
-    small.page.get_by_role("heading", name="Custom settings").wait_for()
+    small.page.get_by_role("heading", name="Custom settings").click()
     expect(small.page.get_by_label("Forward all calls to")).to_be_visible()
     fits(small.page)
-    small.screenshot("personal-360-en")
+    shot(small, small.page.get_by_test_id("personal"), "personal-360-en")
     assert small.errors == []
 
 
@@ -147,7 +164,11 @@ def test_group_gear_for_a_group_admin_and_none_for_a_plain_user(
         {
             "extension": "20",
             "name": "Support",
-            "members": [{"user_id": anna.id, "group_admin": True}, {"user_id": bo.id}, {"user_id": cecilia.id}],
+            "members": [
+                {"user_id": anna.id, "group_admin": True},
+                {"user_id": bo.id},
+                {"user_id": cecilia.id},
+            ],
         },
         expect=201,
     )
@@ -180,7 +201,7 @@ def test_group_gear_for_a_group_admin_and_none_for_a_plain_user(
     panel.get_by_label("Efter sekunder i kön").fill("40")
     panel.get_by_test_id(f"gear-external-{gid}").check()
     panel.get_by_label("Telefonistens nummer").fill("08-123 499 99")
-    tab.screenshot("group-gear-desktop-sv")
+    shot(tab, page.get_by_test_id(f"group-{gid}"), "group-gear-desktop-sv")
     panel.get_by_test_id(f"gear-save-{gid}").click()
     expect(page.get_by_test_id(f"gear-status-{gid}")).to_contain_text("Sparat")
     g = org.admin.get(f"/groups/{gid}")
@@ -208,14 +229,14 @@ def test_group_gear_for_a_group_admin_and_none_for_a_plain_user(
     expect(small.page.get_by_test_id(f"gear-{gid}")).to_have_count(0)
     expect(small.page.get_by_role("button", name="Settings of the answer group Support")).to_have_count(0)
     fits(small.page)
-    small.screenshot("groups-no-gear-360-en")
+    shot(small, small.page.get_by_test_id(f"group-{gid}"), "groups-no-gear-360-en")
     # The group admin's gear at 360 px, in English.
     admin_small = browsers.open(app_url(e2e), viewport=PHONE, locale="en-GB")
     sign_in(admin_small.page, anna, lang="en")
     admin_small.page.get_by_role("button", name="Settings of the answer group Support").click()
     expect(admin_small.page.get_by_label("Distribution of calls")).to_have_value("linear")
     fits(admin_small.page)
-    admin_small.screenshot("group-gear-360-en")
+    shot(admin_small, admin_small.page.get_by_test_id(f"group-{gid}"), "group-gear-360-en")
     assert [e for e in tab.errors if "400" not in e] == [] and small.errors == [] and admin_small.errors == []
 
 
@@ -240,7 +261,7 @@ def test_phone_setup_shows_my_account_and_its_qr_code(e2e: E2E, platform: Api, b
     expect(figure.locator("canvas")).to_be_visible()
     # Decoded from the canvas pixels: the API's account, with the SIP username and no password.
     assert decoded_qr(page, f"[data-testid=setup-{did}] [data-testid=qr]") == desk["setup_uri"]
-    tab.screenshot("phone-setup-desktop-sv")
+    shot(tab, page.get_by_test_id("phone-setup"), "phone-setup-desktop-sv")
 
     # A new password: shown once, in the QR code too, and a phone registers with it.
     page.get_by_role("button", name="Nytt lösenord").click()
@@ -259,7 +280,7 @@ def test_phone_setup_shows_my_account_and_its_qr_code(e2e: E2E, platform: Api, b
     sign_in(small.page, anna, lang="en")
     small.page.get_by_role("heading", name="Set up a desk phone or mobile softphone").wait_for()
     fits(small.page)
-    small.screenshot("phone-setup-360-en")
+    shot(small, small.page.get_by_test_id("phone-setup"), "phone-setup-360-en")
     assert tab.errors == [] and small.errors == []
 
 
@@ -292,14 +313,18 @@ def test_add_people_to_a_call_from_the_page(e2e: E2E, platform: Api, browsers: B
     conference = int(page.get_by_test_id(f"conference-{call['id']}").get_attribute("data-conference") or 0)
     people = until(
         "three in the conference",
-        lambda: (r := anna_app.get(f"/conferences/{conference}/participants")["participants"]) and len(r) == 3 and r,
+        lambda: (
+            (r := anna_app.get(f"/conferences/{conference}/participants")["participants"])
+            and len(r) == 3
+            and r
+        ),
         20,
     )
     assert {p["name"] for p in people} == {"Anna Svensson", "Bo Ek", "Cecilia Berg"}
     expect(page.get_by_test_id(f"conference-{call['id']}").get_by_test_id("conference-person")).to_have_count(
         3, timeout=15_000
     )
-    tab.screenshot("call-card-conference-desktop-sv")
+    shot(tab, card, "call-card-conference-desktop-sv")
     page.get_by_test_id("phone-hangup").click()  # the host leaves: the conference ends for all
     ok(b_answers)
     ok(c_answers)
@@ -323,7 +348,7 @@ def test_move_the_call_here_from_my_desk_phone(e2e: E2E, platform: Api, browsers
     call = answered_call(anna_app)
     card = page.get_by_test_id(f"call-{call['id']}")
     fits(page)
-    tab.screenshot("call-card-move-here-360-sv")
+    shot(tab, card, "call-card-move-here-360-sv")
     card.get_by_role("button", name="Flytta hit").click()
     expect(page.get_by_test_id("incoming")).to_be_visible(timeout=15_000)
     page.keyboard.press("a")

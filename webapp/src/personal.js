@@ -152,7 +152,7 @@ function ownActivities(current) {
     );
   }
   refresh().catch((e) => (status.textContent = problem(e)));
-  return el("div", {}, el("h3", {}, t("selfOwnActivities")), list, form, status);
+  return el("details", { class: "self-part", "data-testid": "own-part" }, el("summary", {}, el("h3", {}, t("selfOwnActivities"))), list, form, status);
 }
 
 // --- custom settings ----------------------------------------------------------------------------
@@ -229,7 +229,15 @@ function customSettings(current) {
   });
   const read = () => api("GET", "/users/me/settings").then(show).catch((e) => (status.textContent = problem(e)));
   read();
-  return el("div", {}, el("h3", {}, t("selfCustom")), state, form, status, furtherNotice(current));
+  return el(
+    "details",
+    { class: "self-part", "data-testid": "custom-part" },
+    el("summary", {}, el("h3", {}, t("selfCustom"))),
+    state,
+    form,
+    status,
+    furtherNotice(current),
+  );
 }
 
 // "Din aktivitet ska gälla tillsvidare": any activity (built-in or mine) until further notice.

@@ -55,7 +55,7 @@ function device(d) {
   return el(
     "li",
     { class: "setup-device", "data-testid": `setup-${d.device.id}` },
-    el("h3", {}, `${name} · ${t(`setupKind_${d.device.kind}`)}`),
+    el("h3", {}, d.device.label ? `${d.device.label} · ${t(`setupKind_${d.device.kind}`)}` : name),
     facts([
       [t("setupUsername"), d.username, "setup-username"],
       [t("setupHost"), d.domain, "setup-host"],
