@@ -222,6 +222,22 @@ def test_group_gear_for_a_group_admin_and_none_for_a_plain_user(
     expect(page.get_by_test_id(f"gear-status-{gid}")).to_have_text(refused["error"]["message"])
     assert org.admin.get(f"/groups/{gid}")["overflow"]["kind"] == "voicemail"
 
+    # An operator who does not answer the group: its gear, no button to log in.
+    olle = org.add_user("1009", "Olle Operatör", devices=0, role="operator")
+    op_tab = browsers.open(app_url(e2e))
+    sign_in(op_tab.page, olle)
+    expect(op_tab.page.get_by_test_id(f"gear-{gid}")).to_be_visible()
+    expect(op_tab.page.get_by_test_id(f"group-toggle-{gid}")).to_have_count(0)
+    op_tab.page.get_by_test_id(f"gear-{gid}").press("Enter")  # by keyboard
+    op_tab.page.get_by_role("button", name="Logga ut: Bo Ek").click()
+    expect(op_tab.page.get_by_test_id(f"gear-member-{gid}-{bo.id}")).to_have_attribute(
+        "data-logged-in", "false"
+    )
+    assert not {m["user_id"]: m["logged_in"] for m in org.admin.get(f"/groups/{gid}")["members"]}[bo.id]
+    # ... and Anna's open gear follows live
+    expect(bo_row).to_have_attribute("data-logged-in", "false", timeout=15_000)
+    assert op_tab.errors == []
+
     # A plain user of the group sees the group but no gear (English, 360 px).
     small = browsers.open(app_url(e2e), viewport=PHONE, locale="en-GB")
     sign_in(small.page, bo, lang="en")
@@ -325,9 +341,27 @@ def test_add_people_to_a_call_from_the_page(e2e: E2E, platform: Api, browsers: B
         3, timeout=15_000
     )
     shot(tab, card, "call-card-conference-desktop-sv")
-    page.get_by_test_id("phone-hangup").click()  # the host leaves: the conference ends for all
-    ok(b_answers)
+    # The host's controls: mute Bo, hang up Cecilia (her phone gets its BYE); Anna and Bo go on.
+    by_name = {p["name"]: p for p in people}
+    card.get_by_role("button", name="Mikrofon av: Bo Ek").click()
+    until(
+        "Bo muted",
+        lambda: any(
+            p["muted"] and p["name"] == "Bo Ek"
+            for p in anna_app.get(f"/conferences/{conference}/participants")["participants"]
+        ),
+    )
+    expect(card.locator(f"[data-testid=conference-mute-{by_name['Bo Ek']['id']}]")).to_have_attribute(
+        "aria-pressed", "true", timeout=15_000
+    )
+    card.get_by_role("button", name="Lägg på: Cecilia Berg").click()
     ok(c_answers)
+    expect(page.get_by_test_id(f"conference-{call['id']}").get_by_test_id("conference-person")).to_have_count(
+        2, timeout=15_000
+    )
+    assert b_answers.returncode is None
+    page.get_by_test_id("phone-hangup").click()  # the host leaves: the conference ends for Bo too
+    ok(b_answers)
     assert tab.errors == []
 
 

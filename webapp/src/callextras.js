@@ -32,6 +32,36 @@ function problem(e) {
   return e && e.message ? e.message : t("failed");
 }
 
+// One person in the conference; I am the host (I made it): mute or hang up the others.
+function person(room, p, notice) {
+  const who = `${p.name || p.number} ${p.name ? p.number : ""}`.trim();
+  const controls = [];
+  if (!p.host) {
+    const mute = el("button", { type: "button", class: "quick", "aria-pressed": String(Boolean(p.muted)), "data-testid": `conference-mute-${p.id}` }, p.muted ? t("unmute") : t("mute"));
+    mute.setAttribute("aria-label", `${mute.textContent}: ${who}`);
+    const drop = el("button", { type: "button", class: "quick danger", "data-testid": `conference-drop-${p.id}` }, t("hangUp"));
+    drop.setAttribute("aria-label", `${t("hangUp")}: ${who}`);
+    const act = async (fn) => {
+      notice.textContent = "";
+      try {
+        await fn();
+      } catch (e) {
+        notice.textContent = problem(e);
+      }
+    };
+    mute.addEventListener("click", () => act(() => api("POST", `/conferences/${room.id}/participants/${p.id}/mute`, { muted: !p.muted })));
+    drop.addEventListener("click", () => act(() => api("DELETE", `/conferences/${room.id}/participants/${p.id}`)));
+    controls.push(mute, drop);
+  }
+  return el(
+    "li",
+    { class: "conference-person", "data-testid": "conference-person", "data-muted": String(Boolean(p.muted)) },
+    el("span", { class: "who" }, who),
+    el("span", { class: "what" }, p.host ? t("conferenceHost") : "", p.muted ? ` ${t("conferenceMuted")}` : ""),
+    ...controls,
+  );
+}
+
 export function callExtras(c, notice, refresh) {
   const out = [];
   const account = phone().account;
@@ -97,9 +127,7 @@ export function callExtras(c, notice, refresh) {
       el(
         "ul",
         { class: "card-pad conference-people", "data-testid": `conference-${c.id}`, "data-conference": String(room.id), "aria-label": t("conferenceWho") },
-        ...(room.participants || []).map((p) =>
-          el("li", { "data-testid": "conference-person" }, `${p.name || p.number} ${p.name ? p.number : ""}`.trim(), p.host ? ` · ${t("conferenceHost")}` : "", p.muted ? ` · ${t("conferenceMuted")}` : ""),
-        ),
+        ...(room.participants || []).map((p) => person(room, p, notice)),
       ),
     );
   }
