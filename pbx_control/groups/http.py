@@ -76,18 +76,22 @@ async def create_group(ctx: Ctx) -> dict[str, Any]:
     "PATCH",
     "/groups/{group_id}",
     summary="Change an answer group",
-    roles=ADMIN,
+    roles=MEMBERS,
     body=GroupUpdate,
     response=GroupOut,
 )
 async def update_group(ctx: Ctx) -> dict[str, Any]:
-    """Takes effect for the next call: strategy, ring time, overflow, schedule, members."""
+    """Takes effect for the next call: strategy, ring time, overflow, schedule, members. Admins
+    change everything; operators and the group's group admins its call handling only (the app's
+    gear: strategy, ring_time, max_wait, overflow, night_destination), anything else 403."""
     body: GroupUpdate = ctx.body
     changes = {k: getattr(body, k) for k in body.model_fields_set}
     for key in ("extension", "name", "strategy", "ring_time", "max_wait", "schedule", "holidays", "members"):
         if key in changes and changes[key] is None:
             raise ApiError(400, "validation_error", f"{key}: may not be null")
     group_id = ctx.params["group_id"]
+    if ctx.principal.role != "admin":
+        await membership.require_manager(ctx.pool, _actor(ctx), group_id, set(changes))
     await admin.save_group(ctx.pool, ctx.org_id, group_id, changes)
     if "extension" in changes:
         await _hints_changed(ctx)

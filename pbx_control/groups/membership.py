@@ -49,6 +49,28 @@ async def may_manage(conn: Conn, actor: Actor, group_id: int) -> bool:
     return bool(row and row["group_admin"])
 
 
+# What operators and group admins may change with PATCH /groups/{id} (the app's gear); the rest
+# (name, extension, number, members, schedule, holidays, timezone) stays the admins'.
+MANAGER_FIELDS = frozenset({"strategy", "ring_time", "max_wait", "overflow", "night_destination"})
+
+
+async def require_manager(db: Db, actor: Actor, group_id: int, fields: set[str]) -> None:
+    """A group of another organization: 404; not its manager, or a field only admins change: 403."""
+    async with transaction(db) as conn:
+        row = await conn.fetchrow(
+            "SELECT 1 FROM answer_groups WHERE id = $2 AND organization_id = $1",
+            actor.organization_id,
+            group_id,
+        )
+        if row is None:
+            raise NotFound("group not found")
+        if not await may_manage(conn, actor, group_id):
+            raise Forbidden("only admins, operators and the group's group admins change this group")
+    others = sorted(fields - MANAGER_FIELDS)
+    if others:
+        raise Forbidden(f"only admins change {', '.join(others)}")
+
+
 async def set_login(db: Db, actor: Actor, group_id: int, user_id: int, logged_in: bool) -> bool:
     """Log user_id in or out of the group; return whether anything changed."""
     async with transaction(db) as conn:

@@ -9,6 +9,7 @@ from pbx_control.auth.throttle import LoginThrottle
 from pbx_control.feature import Feature, Runtime, Worker
 from pbx_control.tenancy import (
     http_devices,
+    http_my_devices,
     http_numbers,
     http_organizations,
     http_password_links,
@@ -46,6 +47,7 @@ FEATURE = Feature(
     routes=(
         http_users.routes,
         http_devices.routes,
+        http_my_devices.routes,
         http_numbers.routes,
         http_organizations.routes,
         http_trunks.routes,

@@ -234,3 +234,24 @@ class TrunkCreate(Input):
     host: str
     port: int = Field(default=5060, ge=1, le=65535)
     match: str = Field(description="IP address or CIDR the carrier sends from")
+
+
+class PhoneSetup(BaseModel):
+    """How to set up one of my own phones (desk phone, mobile or desktop softphone)."""
+
+    device: DeviceOut
+    username: str = Field(description="SIP username, also the authorization user")
+    realm: str
+    domain: str = Field(description="the registrar's host")
+    port: int
+    transport: str = Field(examples=["udp"])
+    registrar: str = Field(examples=["sip:pbx.example.com:5060"])
+    tls_port: int
+    tls_registrar: str = Field(examples=["sips:pbx.example.com:5061"])
+    password: str | None = Field(
+        description="only in the answer to POST .../password; never stored, so never shown again"
+    )
+    setup_uri: str = Field(
+        description="what the app's QR code holds: sip:user[:password]@host:port;transport=udp",
+        examples=["sip:acme_1001_1@pbx.example.com:5060;transport=udp"],
+    )

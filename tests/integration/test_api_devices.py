@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.api.app import PREFIX
-from pbx_control.testing import World, snapshot
+from pbx_control.testing import World, bearer, login, snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.tenancy]
 
@@ -143,3 +143,50 @@ async def test_callerid_has_no_control_characters(
     callerid = await db_pool.fetchval("SELECT callerid FROM ps_endpoints WHERE id = 'alpha_1001_1'")
     assert '"' not in callerid.strip('"').split('" <')[0]
     assert "\r" not in callerid and "\n" not in callerid
+
+
+async def test_my_phones_setup_and_a_new_password_for_my_own_only(
+    client: TestClient, world: World, admin: dict[str, str], db_pool: asyncpg.Pool
+) -> None:
+    """The app's desk phone / softphone setup: my own devices, never a password but the new one."""
+    user = bearer(await login(client, "alpha-user"))
+    await client.post(f"{PREFIX}/users/me/webphone", headers=user)  # the app's own: not listed
+    resp = await client.get(f"{PREFIX}/users/me/devices", headers=user)
+    assert resp.status == 200
+    listed = await resp.json()
+    assert [d["username"] for d in listed] == ["alpha_1001_1"]
+    one = listed[0]
+    assert one["device"]["id"] == world.devices["alpha-user"] and one["password"] is None
+    assert (one["domain"], one["port"], one["transport"]) == ("pbx.test", 5060, "udp")
+    assert one["registrar"] == "sip:pbx.test:5060" and one["tls_registrar"] == "sips:pbx.test:5061"
+    assert one["setup_uri"] == "sip:alpha_1001_1@pbx.test:5060;transport=udp"
+    assert "md5" not in await resp.text() and "ha1" not in await resp.text()
+
+    old = await db_pool.fetchval("SELECT sip_md5_cred FROM devices WHERE id = $1", one["device"]["id"])
+    resp = await client.post(f"{PREFIX}/users/me/devices/{one['device']['id']}/password", headers=user)
+    assert resp.status == 200
+    made = await resp.json()
+    password = made["password"]
+    assert len(password) >= 20
+    assert made["setup_uri"] == f"sip:alpha_1001_1:{password}@pbx.test:5060;transport=udp"
+    new = await db_pool.fetchval("SELECT sip_md5_cred FROM devices WHERE id = $1", one["device"]["id"])
+    assert new != old and new == _md5("alpha_1001_1", password)
+    again = await client.get(f"{PREFIX}/users/me/devices", headers=user)
+    assert password not in await again.text()
+
+    # A colleague's device, another organization's, or my web device: nothing changes.
+    web = await db_pool.fetchval("SELECT id FROM devices WHERE sip_username = 'alpha_1001_2'")
+    made = await client.post(
+        f"{PREFIX}/users/{world.users['alpha-admin']}/devices", json={"kind": "desk"}, headers=admin
+    )
+    colleagues = (await made.json())["device"]["id"]
+    before = await snapshot(db_pool)
+    for device_id, status in (
+        (colleagues, 404),
+        (world.devices["beta-user"], 404),
+        (web, 409),
+    ):
+        resp = await client.post(f"{PREFIX}/users/me/devices/{device_id}/password", headers=user)
+        assert resp.status == status, device_id
+        assert (await resp.json())["error"]["code"]
+    assert await snapshot(db_pool) == before

@@ -49,6 +49,7 @@ PATH_IDS: dict[tuple[str, str], Body] = {
     ("POST", "/users/{user_id}/devices"): lambda i: {"kind": "desk"},
     ("DELETE", "/devices/{device_id}"): None,
     ("POST", "/devices/{device_id}/reset-password"): lambda i: {},
+    ("POST", "/users/me/devices/{device_id}/password"): None,  # another's device: 404, as if missing
     ("POST", "/users/{user_id}/welcome-mail"): None,
     ("PATCH", "/numbers/{number_id}"): lambda i: {"user_id": i["alpha_user"]},
     ("DELETE", "/numbers/{number_id}"): None,
@@ -177,6 +178,7 @@ NO_PATH: dict[tuple[str, str], str | Body] = {
     ("GET", "/history"): "read",
     ("POST", "/events/tickets"): "own",  # a single-use ticket for the caller's own socket
     ("GET", "/events"): "own",  # WebSocket; tests/integration/test_api_events_visibility.py
+    ("GET", "/users/me/devices"): "read",  # my own phones' setup, never a password
     ("GET", "/users/me/webphone"): "own",  # the caller's own web device (404 until made)
     ("POST", "/users/me/webphone"): "own",
     ("GET", "/meetings"): "read",

@@ -176,6 +176,42 @@ async def test_colleagues_with_the_right_log_others_in(
     assert status == 200 and body["state"] == "padlock"
 
 
+async def test_group_admins_and_operators_change_the_call_handling_only(
+    client: TestClient, world: World, group: dict, db_pool: asyncpg.Pool
+) -> None:
+    """The app's gear: distribution, no-answer destination (overflow) and the external operator
+    (night destination answering_service); the rest stays the admins'."""
+    gid, other = group["id"], world.users["alpha-other"]
+    members = [{"user_id": world.users["alpha-user"], "group_admin": True}, {"user_id": other}]
+    await call(client, "alpha-admin", "PATCH", f"{G}/{gid}", {"members": members})
+    gear = {
+        "strategy": "rrmemory",
+        "max_wait": 45,
+        "overflow": {"kind": "voicemail", "user_id": other},
+        "night_destination": {"kind": "answering_service", "number": "08-123 499 99"},
+    }
+    status, body = await call(client, "alpha-user", "PATCH", f"{G}/{gid}", gear)
+    assert status == 200, body
+    assert body["strategy"] == "rrmemory" and body["max_wait"] == 45
+    assert body["overflow"] == {"kind": "voicemail", "user_id": other, "group_id": None, "number": None}
+    assert body["night_destination"]["number"] == "+46812349999"
+    row = await db_pool.fetchrow("SELECT strategy, max_wait FROM answer_groups WHERE id = $1", gid)
+    assert (row["strategy"], row["max_wait"]) == ("rrmemory", 45)
+    status, body = await call(client, "alpha-operator", "PATCH", f"{G}/{gid}", {"strategy": "ringall"})
+    assert status == 200 and body["strategy"] == "ringall"
+
+    before = await group_rows(db_pool)
+    # a field only admins change, even with gear fields beside it; a member who is not a group admin
+    for who, change in (
+        ("alpha-user", {"strategy": "linear", "name": "Mine now"}),
+        ("alpha-operator", {"members": []}),
+        ("alpha-other", {"strategy": "linear"}),
+    ):
+        status, body = await call(client, who, "PATCH", f"{G}/{gid}", change)
+        assert status == 403 and body["error"]["code"] == "forbidden", (who, body)
+    assert await group_rows(db_pool) == before
+
+
 @pytest.mark.parametrize(
     ("who", "method", "path", "body", "status"),
     [

@@ -7,6 +7,7 @@ import { t } from "./i18n.js";
 import { el } from "./dom.js";
 import { whenever } from "./live.js";
 import { phone } from "./phone.js";
+import { callExtras, watchConferences } from "./callextras.js";
 
 // Mine only: operators and admins get every call of the organization from GET /calls (the
 // operator view shows those).
@@ -109,6 +110,7 @@ export function callsSection(me) {
       pad.hidden = !openPads.has(c.id);
       toggle.setAttribute("aria-expanded", String(!pad.hidden));
     });
+    const extras = callExtras(c, notice, refresh);
     return el(
       "li",
       { class: `call ${c.held ? "held" : ""}`, "data-testid": `call-${c.id}`, "data-state": c.state },
@@ -123,8 +125,10 @@ export function callsSection(me) {
         button("-", t("announced")),
         button("h", t("hangUp")),
         toggle,
+        ...extras.buttons,
       ),
       pad,
+      ...extras.below,
     );
   }
 
@@ -143,7 +147,7 @@ export function callsSection(me) {
   }
   const onKey = (ev) => {
     if (!section.isConnected) return document.removeEventListener("keydown", onKey);
-    if (ev.target instanceof HTMLInputElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const action = actions[ev.key];
     if (action && (calls.length || (ev.key === "-" && transfer))) {
       ev.preventDefault();
@@ -153,5 +157,6 @@ export function callsSection(me) {
   document.addEventListener("keydown", onKey);
   refresh();
   whenever(["channel", "call", "transfer"], refresh);
+  watchConferences(() => list.replaceChildren(...calls.map(card)));
   return section;
 }

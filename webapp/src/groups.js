@@ -5,10 +5,11 @@ import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
 import { whenever } from "./live.js";
+import { gearFor, mayManage } from "./groupgear.js";
 
 const STATE_TEXT = { green: "loggedIn", grey: "loggedOut", padlock: "night" };
 
-function row(g, redraw) {
+function row(g, redraw, viewer, all) {
   const me = g.members.find((m) => m.logged_in !== undefined && m.user_id === g.me);
   const loggedIn = me ? me.logged_in : g.state === "green";
   const button = el("button", { type: "button", class: "quick", "data-testid": `group-toggle-${g.id}` }, loggedIn ? t("groupLogOut") : t("groupLogIn"));
@@ -28,16 +29,21 @@ function row(g, redraw) {
     mark,
     el("span", { class: "who" }, `${g.name}`, el("small", {}, ` ${g.extension}`)),
     el("span", { class: "what" }, t(STATE_TEXT[g.state])),
-    button,
+    g.may_answer ? button : "",
+    ...gearFor(g, viewer, all),
   );
 }
 
-export async function groupsSection(meId) {
+// me: GET /users/me (its id and role decide the gear); operators, admins and group admins also see
+// the groups they manage without answering them (the gear only).
+export async function groupsSection(me) {
+  const meId = me.id;
+  const shown = (g) => g.may_answer || mayManage(g, me);
   const list = el("ul", { class: "group-list", "data-testid": "groups" });
   const section = el("section", {}, el("h2", {}, t("groups")), list);
-  let groups = (await api("GET", "/groups")).filter((g) => g.may_answer);
+  let groups = (await api("GET", "/groups")).filter(shown);
   const draw = () => {
-    list.replaceChildren(...groups.map((g) => row({ ...g, me: meId }, update)));
+    list.replaceChildren(...groups.map((g) => row({ ...g, me: meId }, update, me, groups)));
     section.hidden = !groups.length;
   };
   const update = (g) => {
@@ -48,7 +54,7 @@ export async function groupsSection(meId) {
   draw();
   whenever(["groups"], async () => {
     try {
-      groups = (await api("GET", "/groups")).filter((g) => g.may_answer);
+      groups = (await api("GET", "/groups")).filter(shown);
       draw();
     } catch {
       /* the next event tries again */

@@ -1,4 +1,6 @@
 // UI texts in Swedish (default) and English.
+import { SELF_TEXTS } from "./texts_self.js";
+
 const TEXTS = {
   sv: {
     signInTitle: "Logga in",
@@ -235,6 +237,8 @@ const TEXTS = {
     notificationsOn: "Notifications on",
   },
 };
+
+for (const lang of ["sv", "en"]) Object.assign(TEXTS[lang], SELF_TEXTS[lang]);
 
 export function language() {
   const saved = localStorage.getItem("pbx.lang");

@@ -14,6 +14,8 @@ import { incomingScreen, phoneBar } from "./phoneui.js";
 import { presenceList } from "./presence.js";
 import { applyTextSize, settingsSection } from "./settings.js";
 import { statusMenu } from "./status.js";
+import { personalSection } from "./personal.js";
+import { phoneSetupSection } from "./phonesetup.js";
 
 const root = document.getElementById("app");
 
@@ -92,10 +94,12 @@ async function showHome() {
       dialSection(),
       callsSection(me),
       await statusMenu(),
-      await groupsSection(me.id),
+      personalSection(),
+      await groupsSection(me),
       presenceList(me.id),
       historySection(),
       settingsSection(() => showHome()),
+      phoneSetupSection(),
     );
   }
   phone().start().then(() => callPendingLink(phone(), placeCall)).catch(() => {});

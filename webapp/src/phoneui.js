@@ -63,7 +63,7 @@ export function incomingScreen() {
   });
   const onKey = (ev) => {
     if (!screen.isConnected) return document.removeEventListener("keydown", onKey);
-    if (ev.target instanceof HTMLInputElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.key === "a" && !screen.hidden) {
       ev.preventDefault();
       phone().answer();
