@@ -1,6 +1,9 @@
 // UI texts in Swedish (default) and English.
+import { PEOPLE_TEXTS } from "./people-texts.js";
+
 const TEXTS = {
   sv: {
+    ...PEOPLE_TEXTS.sv,
     signInTitle: "Logga in",
     username: "Användarnamn",
     password: "Lösenord",
@@ -118,6 +121,7 @@ const TEXTS = {
     notificationsOn: "Notiser på",
   },
   en: {
+    ...PEOPLE_TEXTS.en,
     signInTitle: "Sign in",
     username: "Username",
     password: "Password",

@@ -14,6 +14,8 @@ import { incomingScreen, phoneBar } from "./phoneui.js";
 import { presenceList } from "./presence.js";
 import { applyTextSize, settingsSection } from "./settings.js";
 import { statusMenu } from "./status.js";
+import { favoritesSection } from "./favorites.js";
+import { voicemailSection } from "./voicemail.js";
 
 const root = document.getElementById("app");
 
@@ -94,7 +96,9 @@ async function showHome() {
       await statusMenu(),
       await groupsSection(me.id),
       presenceList(me.id),
+      favoritesSection(me.id),
       historySection(),
+      voicemailSection(),
       settingsSection(() => showHome()),
     );
   }
