@@ -104,7 +104,7 @@ async function render(target) {
 
   const toggles = [];
   if (item) {
-    const fav = item.kind === "contact" ? Boolean(item.favorite) : Boolean(item.favorite);
+    const fav = Boolean(item.favorite);
     toggles.push(toggle(t("favoriteToggle"), fav, "card-favorite", async (on) => {
       await setFavorite(item, on);
       item = { ...item, favorite: on };
@@ -112,9 +112,12 @@ async function render(target) {
     }));
   }
   if (!item || item.kind !== "group") {
-    let state;
-    if (item && item.kind === "contact") state = { vip: item.vip, blocked: item.blocked };
-    else state = callerState(await callerLists().catch(() => []), number);
+    const entries = await callerLists().catch(() => []);
+    let state = callerState(entries, number);
+    if (item && item.kind === "contact") {
+      const own = item.numbers.map((n) => callerState(entries.filter((e) => !e.contact_id), n.number));
+      state = { vip: item.vip || own.some((s) => s.vip), blocked: item.blocked || own.some((s) => s.blocked) };
+    }
     for (const [kind, label] of [["vip", t("vip")], ["blocked", t("block")]]) {
       toggles.push(toggle(label, state[kind], `card-${kind}`, async (on) => {
         await setCallerMark(number, kind, on, item);

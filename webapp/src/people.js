@@ -50,6 +50,13 @@ export async function setCallerMark(number, kind, on, item = undefined) {
   const who = item === undefined ? await lookupNumber(number) : item;
   if (who && who.kind === "contact") {
     await api("PUT", `/contacts/${who.id}/marks`, { [kind]: on });
+    // A number of it may also be in the list on its own (marked before it was saved): off is off.
+    const mine = new Set((who.numbers || []).map((n) => sameNumber(n.number)));
+    if (!on && mine.size) {
+      for (const e of await callerLists()) {
+        if (!e.contact_id && e.kind === kind && mine.has(sameNumber(e.number))) await api("DELETE", `/users/me/caller-lists/${e.id}`);
+      }
+    }
   } else if (on) {
     await api("POST", "/users/me/caller-lists", { number: sameNumber(number), kind });
   } else {
