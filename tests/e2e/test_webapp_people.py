@@ -6,35 +6,56 @@ action; screenshots of each screen, on a desktop and at 360 px, in Swedish and E
 
 from __future__ import annotations
 
+import itertools
+import time
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import E2E
 from tests.e2e.test_voicemail_visual import _leave_message
-from tests.e2e.webapp_browser import DESKTOP, PHONE, Browsers, Tab, app_url, sign_in
+from tests.e2e.webapp_browser import ARTIFACTS, DESKTOP, PHONE, Browsers, Tab, app_url, phone_ready, sign_in
 from tests.e2e.webapp_browser import browsers as browsers
 from tests.e2e.webapp_browser import chromium as chromium
 from tests.support.api import Api
-from tests.support.calls import app, until
-from tests.support.provision import new_org
+from tests.support.calls import SETTLE_S, app, ok, until
+from tests.support.ports import TEST_PORT_BASE
+from tests.support.provision import User, new_org
+from tests.support.sipp import Phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.webapp]
+
+# SIPp phones from base+4900 (media at SIP + 10000), clear of the other e2e files' ranges.
+_ports = itertools.count(TEST_PORT_BASE + 4900, 10)
+
+
+def _phone(e2e: E2E, user: User, n: int) -> Phone:
+    d = user.devices[n]
+    return Phone(d.sip_username, d.sip_password, next(_ports), server=e2e.sip, workdir=e2e.workdir)
 
 
 def _fits(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def _shots(tab: Tab, name: str, lang: str) -> None:
+def _shot(target: Locator, name: str) -> None:
+    """One screen (a section, or the card dialog) alone, beside the whole page's screenshots."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    target.screenshot(path=str(path))
+    print(f"screenshot: {path}")
+
+
+def _shots(tab: Tab, screen: Locator, name: str, lang: str) -> None:
     """The screen on a desktop and at 360 px wide (nothing wider than the phone)."""
     page = tab.page
-    page.set_viewport_size(DESKTOP)
-    tab.screenshot(f"{name}-desktop-{lang}")
-    page.set_viewport_size(PHONE)
-    _fits(page)
-    tab.screenshot(f"{name}-360-{lang}")
+    for size, label in ((DESKTOP, "desktop"), (PHONE, "360")):
+        page.set_viewport_size(size)
+        if size == PHONE:
+            _fits(page)
+        tab.screenshot(f"{name}-page-{label}-{lang}")
+        _shot(screen, f"{name}-{label}-{lang}")
     page.set_viewport_size(DESKTOP)
 
 
@@ -47,7 +68,7 @@ def test_a_voicemail_arrives_live_is_played_marked_played_and_deleted_in_the_pag
 ) -> None:
     org = new_org(platform, prefix="wvm")
     vera = org.add_user("1501", "Vera Voicemail", devices=0)
-    anna = org.add_user("1502", "Anna Caller")
+    anna = org.add_user("1502", "Anna Caller", devices=2)
     vera_api = app(e2e, vera)
     vera_api.request("PUT", "/users/me/settings", {"closed": True}, expect=200)  # callers go to voicemail
     box = e2e.stack.asterisk_instance().spool_dir / "voicemail" / org.slug / vera.extension
@@ -60,7 +81,7 @@ def test_a_voicemail_arrives_live_is_played_marked_played_and_deleted_in_the_pag
     expect(section.get_by_test_id("vm-summary")).to_have_text("Inga röstmeddelanden")
     expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "open")
 
-    caller = e2e.phone(anna.devices[0].sip_username, anna.devices[0].sip_password)
+    caller = _phone(e2e, anna, 1)  # leaves it
     caller.register()
     run = _leave_message(caller, vera.extension)
     assert run.wait(60) == 0, run.explain()
@@ -77,6 +98,18 @@ def test_a_voicemail_arrives_live_is_played_marked_played_and_deleted_in_the_pag
     page.wait_for_function(
         "document.documentElement.dataset.lastVoicemailNotification === 'Anna Caller (1502)'", timeout=5_000
     )
+
+    # Call back from the message: the page's softphone calls Anna, who answers.
+    phone_ready(page)
+    answering = _phone(e2e, anna, 0)  # her other phone
+    answering.register()
+    anna_answers = answering.answer()
+    time.sleep(SETTLE_S)
+    row.get_by_role("button", name="Ring upp Anna Caller 1502").click()
+    expect(page.get_by_test_id("phone")).to_have_attribute("data-call", "confirmed", timeout=15_000)
+    expect(page.get_by_test_id("phone-status")).to_contain_text("1502")
+    page.get_by_test_id("phone-hangup").click()
+    ok(anna_answers)
 
     # Listen: the audio (fetched with the token) plays in the page's <audio>.
     with page.expect_response(lambda r: r.url.endswith(f"/messages/{m['id']}/audio")) as audio_response:
@@ -114,7 +147,7 @@ def test_a_voicemail_arrives_live_is_played_marked_played_and_deleted_in_the_pag
     expect(card.get_by_test_id("card-blocked")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("Escape")
     expect(card).to_be_hidden()
-    _shots(tab, "voicemail", "sv")
+    _shots(tab, section, "voicemail", "sv")
 
     # The same box in English, on a phone.
     en = browsers.open(app_url(e2e), viewport=PHONE, locale="en-GB")
@@ -124,7 +157,8 @@ def test_a_voicemail_arrives_live_is_played_marked_played_and_deleted_in_the_pag
     expect(en_row.get_by_role("button", name="Mark as played")).to_be_visible()
     en_row.scroll_into_view_if_needed()
     _fits(en.page)
-    en.screenshot("voicemail-360-en")
+    en.screenshot("voicemail-page-360-en")
+    _shot(en.page.get_by_test_id("voicemail-section"), "voicemail-360-en")
     assert en.errors == []
 
     # Mark played, by keyboard: the API says played, the row follows.
@@ -219,7 +253,18 @@ def test_favorites_in_swedish_order_with_presence_and_a_star_toggled_in_the_page
     starred = {(i["kind"], i["id"]) for i in mia_api.get("/directory?favorites=true")}
     assert ("user", zorro.id) not in starred and ("user", arla.id) in starred
     section.scroll_into_view_if_needed()
-    _shots(tab, "favorites", "en")
+    _shots(tab, section, "favorites", "en")
+
+    # The card from the favorites page, in English: Åsa's lunch and note.
+    section.get_by_test_id("fav-list").get_by_role("button", name="Show contact card: Åsa Ål").click()
+    card = page.get_by_test_id("contact-card")
+    expect(card.get_by_test_id("card-presence")).to_have_attribute("data-activity", "lunch")
+    expect(card.get_by_test_id("card-presence")).to_contain_text("Lunch until")
+    expect(card.get_by_test_id("card-note")).to_have_text("Tillbaka 13")
+    expect(card.get_by_test_id("card-favorite")).to_have_attribute("aria-pressed", "true")
+    _shot(card, "contact-card-colleague-desktop-en")
+    page.get_by_role("button", name="Close").click()
+    expect(card).to_be_hidden()
     assert tab.errors == []
 
 
@@ -260,7 +305,8 @@ def test_a_contact_cards_vip_block_and_favorite_toggles_change_the_apis_lists(
     expect(card.get_by_role("button", name="Ring Berit Lund +46701234567")).to_be_visible()
     expect(card.get_by_role("button", name="Ring Berit Lund +46812345678")).to_be_visible()
     _fits(page)
-    tab.screenshot("contact-card-360-sv")
+    _shot(card, "contact-card-360-sv")
+    tab.screenshot("contact-card-page-360-sv")
 
     # VIP: both numbers in my caller lists, from the contact; then block replaces it.
     card.get_by_test_id("card-vip").click()
@@ -295,11 +341,19 @@ def test_a_contact_cards_vip_block_and_favorite_toggles_change_the_apis_lists(
     expect(card.get_by_test_id("card-favorite")).to_have_attribute("aria-pressed", "true")
     assert ("user", bo.id) in {(i["kind"], i["id"]) for i in cia_api.get("/directory?favorites=true")}
     page.set_viewport_size(DESKTOP)
-    tab.screenshot("contact-card-desktop-sv")
+    _shot(card, "contact-card-colleague-desktop-sv")
+    page.screenshot(
+        path=str(ARTIFACTS / "contact-card-page-desktop-sv.png")
+    )  # the viewport: the modal over the page
     card.get_by_test_id("card-vip").click()
     expect(card.get_by_test_id("card-vip")).to_have_attribute("aria-pressed", "false")
     assert _callers(cia_api) == set()
     page.keyboard.press("Escape")
+    expect(card).to_be_hidden()
+    favorites = page.get_by_test_id("favorites-section")
+    expect(favorites.get_by_test_id("fav-list").locator("li")).to_have_count(2)  # Berit and Bo, starred above
+    page.set_viewport_size(PHONE)
+    _shot(favorites, "favorites-360-sv")
 
     # A number nobody has (a VIP number here; from the history or a message alike): its card saves it
     # to my phonebook, and it is a contact from then on.

@@ -13,8 +13,8 @@ import { callerLists, callerNumberOf, callerState, lookupNumber, setCallerMark, 
 
 let dialog = null;
 
-function toggle(name, on, testid, fn) {
-  const b = el("button", { type: "button", class: "toggle", "aria-pressed": String(on), "data-testid": testid }, name);
+function toggle(name, on, testid, fn, mark = "") {
+  const b = el("button", { type: "button", class: "toggle", "aria-pressed": String(on), "data-testid": testid, "data-mark": mark }, name);
   b.addEventListener("click", async () => {
     b.disabled = true;
     try {
@@ -123,7 +123,7 @@ async function render(target) {
         await setCallerMark(number, kind, on, item);
         if (item && item.kind === "contact") item = { ...item, ...(await api("GET", `/contacts/${item.id}`)), kind: "contact" };
         await redraw();
-      }));
+      }, kind));
     }
   }
   body.push(el("div", { class: "quick-list toggles", role: "group", "aria-label": t("contactCard") }, ...toggles));

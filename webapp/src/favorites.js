@@ -70,13 +70,14 @@ export function favoritesSection(meId) {
   );
   let asked = 0;
 
-  function callerRow(e) {
-    const label = e.contact_name ? `${e.contact_name} · ${e.number}` : e.number;
+  function callerRow(e, colleagueName) {
+    const who_ = e.contact_name || colleagueName;
+    const label = who_ ? `${who_} · ${e.number}` : e.number;
     const remove = el("button", { type: "button", class: "quick", "aria-label": `${t("remove")} ${label}`, "data-testid": `caller-remove-${e.id}` }, t("remove"));
     remove.addEventListener("click", () => setCallerMark(e.number, e.kind, false, e.contact_id ? { kind: "contact", id: e.contact_id } : null).catch(() => {}));
     const call = el("button", { type: "button", class: "quick", "aria-label": `${t("call")} ${label}`, onclick: () => placeCall(e.number).catch(() => {}) }, t("call"));
     const who = el("button", { type: "button", class: "link", "aria-label": `${t("openCard")} ${label}` }, label);
-    who.addEventListener("click", () => openCard({ number: e.number, name: e.contact_name }).catch(() => {}));
+    who.addEventListener("click", () => openCard({ number: e.number, name: who_ }).catch(() => {}));
     return el("li", { class: "fav", "data-testid": `caller-${e.kind}-${e.id}`, "data-number": e.number }, el("span", { class: "who" }, who), call, remove);
   }
 
@@ -107,10 +108,12 @@ export function favoritesSection(meId) {
             })
           : [el("li", { class: "fav" }, t("favEmpty"))]),
       );
-      const list = (kind) => entries.filter((e) => e.kind === kind).sort((a, b) => collator.compare(a.contact_name || a.number, b.contact_name || b.number));
+      const list = (kind) => entries.filter((e) => e.kind === kind).sort((a, b) => collator.compare(a.contact_name || a.number, b.contact_name || b.number) || a.id - b.id);
       const orNone = (rows) => (rows.length ? rows : [el("li", { class: "fav" }, t("noneListed"))]);
-      vips.replaceChildren(...orNone(list("vip").map(callerRow)));
-      blocked.replaceChildren(...orNone(list("blocked").map(callerRow)));
+      const byExtension = new Map(presence.filter((p) => p.extension).map((p) => [p.extension, p.name]));
+      const rows = (kind) => orNone(list(kind).map((e) => callerRow(e, byExtension.get(e.number))));
+      vips.replaceChildren(...rows("vip"));
+      blocked.replaceChildren(...rows("blocked"));
       const starredUsers = new Set(starred.filter((i) => i.kind === "user" && i.favorite).map((i) => i.id));
       colleagues.replaceChildren(
         ...presence

@@ -85,7 +85,7 @@ export function voicemailSection() {
         actions.push(
           button(label, `vm-${kind}-${m.id}`, async () => {
             await setCallerMark(number, kind, !state[kind], who);
-          }, { class: "toggle", "aria-pressed": String(state[kind]), "aria-label": `${label} ${name} ${number}` }),
+          }, { class: "toggle", "data-mark": kind, "aria-pressed": String(state[kind]), "aria-label": `${label} ${name} ${number}` }),
         );
       }
       actions.push(button(t("vmCopy"), `vm-copy-${m.id}`, async () => {
