@@ -95,7 +95,7 @@ async function render(target) {
         el(
           "li",
           {},
-          el("button", { type: "button", class: "quick", "aria-label": `${t("call")} ${name} ${n.number}`, onclick: () => placeCall(n.number).catch(() => {}) }, `${t("call")} ${n.number}`),
+          el("button", { type: "button", class: "quick", "aria-label": `${name}: ${t("call")} ${n.number}`, onclick: () => placeCall(n.number).catch(() => {}) }, `${t("call")} ${n.number}`),
           n.label ? el("small", {}, ` ${n.label}`) : "",
         ),
       ),

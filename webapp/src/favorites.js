@@ -48,7 +48,7 @@ function nameButton(item, testid) {
 
 function callButtons(item) {
   return item.numbers.map((n) =>
-    el("button", { type: "button", class: "quick", "aria-label": `${t("call")} ${item.name} ${n.number}`, onclick: () => placeCall(n.number).catch(() => {}) }, n.number),
+    el("button", { type: "button", class: "quick", "aria-label": `${item.name}: ${t("call")} ${n.number}`, onclick: () => placeCall(n.number).catch(() => {}) }, n.number),
   );
 }
 
@@ -75,7 +75,7 @@ export function favoritesSection(meId) {
     const label = who_ ? `${who_} · ${e.number}` : e.number;
     const remove = el("button", { type: "button", class: "quick", "aria-label": `${t("remove")} ${label}`, "data-testid": `caller-remove-${e.id}` }, t("remove"));
     remove.addEventListener("click", () => setCallerMark(e.number, e.kind, false, e.contact_id ? { kind: "contact", id: e.contact_id } : null).catch(() => {}));
-    const call = el("button", { type: "button", class: "quick", "aria-label": `${t("call")} ${label}`, onclick: () => placeCall(e.number).catch(() => {}) }, t("call"));
+    const call = el("button", { type: "button", class: "quick", "aria-label": `${label}: ${t("call")}`, onclick: () => placeCall(e.number).catch(() => {}) }, t("call"));
     const who = el("button", { type: "button", class: "link", "aria-label": `${t("openCard")} ${label}` }, label);
     who.addEventListener("click", () => openCard({ number: e.number, name: who_ }).catch(() => {}));
     return el("li", { class: "fav", "data-testid": `caller-${e.kind}-${e.id}`, "data-number": e.number }, el("span", { class: "who" }, who), call, remove);
