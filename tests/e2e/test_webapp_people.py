@@ -165,6 +165,25 @@ def test_a_voicemail_arrives_live_is_played_marked_played_and_deleted_in_the_pag
     row = page.get_by_test_id(f"vm-{m['id']}")
     expect(row.get_by_role("button", name="Lyssna")).to_be_visible()
 
+    # The card from the history (read again by the redraw): the message's row, Anna still blocked.
+    left = until(
+        "the message in the history",
+        lambda: [
+            h
+            for h in vera_api.get("/users/me/history?filter=voicemail")["items"]
+            if h["peer_number"] == "1502"
+        ],
+    )
+    opener = page.get_by_test_id(f"history-{left[0]['id']}").get_by_role(
+        "button", name="Visa kontaktkort: Anna Caller"
+    )
+    opener.click()
+    expect(card.get_by_role("heading", name="Anna Caller")).to_be_visible()
+    expect(card.get_by_test_id("card-blocked")).to_have_attribute("aria-pressed", "true")
+    card.get_by_role("button", name="Stäng").click()
+    expect(card).to_be_hidden()
+    expect(opener).to_be_focused()  # the focus goes back where it was
+
     # Mark played, by keyboard: the API says played, the row follows.
     played = row.get_by_test_id(f"vm-played-{m['id']}")
     played.focus()

@@ -6,7 +6,7 @@ import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { phone } from "./phone.js";
 import { openCard } from "./card.js";
-import { setFavorite } from "./people.js"; // star or unstar (favorites come first in every search)
+import { onMarksChanged, setFavorite } from "./people.js"; // star or unstar (favorites come first in every search)
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 const SEARCH_DELAY_MS = 200;
@@ -104,5 +104,7 @@ export function dialSection() {
     if (first) first.click();
   });
   search();
-  return el("section", { class: "call-screen", "data-testid": "call-screen" }, el("h2", {}, t("callTitle")), form, pad, notice, results);
+  const section = el("section", { class: "call-screen", "data-testid": "call-screen" }, el("h2", {}, t("callTitle")), form, pad, notice, results);
+  onMarksChanged(section, search); // starred elsewhere (Favorites, a contact card): the list follows
+  return section;
 }
