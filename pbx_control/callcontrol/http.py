@@ -7,15 +7,12 @@ Everything goes through the live call model and the one AMI login; without AMI: 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 
 from pbx_control.ami.calls import CallModel, Channel
-from pbx_control.ami.errors import AmiError, AmiUnavailable
+from pbx_control.api.asterisk import AMI_DEADLINE_S, asterisk_errors
 from pbx_control.api.context import CALLS, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
@@ -70,27 +67,8 @@ async def _channel(ctx: Ctx, call_id: str) -> tuple[CallControl, CallModel, Chan
     return control, calls, channel, slug, extension
 
 
-# What one call operation may wait for Asterisk (every AMI response and event it needs); beyond
-# it the asker gets 504 ami_timeout instead of a request that hangs with a frozen Asterisk. Only
-# the first action of an operation goes out before its answer: the ones after are never sent.
-CALL_DEADLINE_S = 2.0
+CALL_DEADLINE_S = AMI_DEADLINE_S
 PARK_DEADLINE_S = PARKED_WAIT_S + 0.5  # a park also waits for Asterisk's ParkedCall event
-
-
-@asynccontextmanager
-async def _asterisk_errors(deadline_s: float | None = CALL_DEADLINE_S) -> AsyncIterator[None]:
-    """An AMI failure as the client's error: Asterisk away (503), not answering within the
-    deadline (504), or the call changed under us (409). `deadline_s` None: the operation's own
-    bound (an Originate waits for the ring time)."""
-    try:
-        async with asyncio.timeout(deadline_s):
-            yield
-    except AmiUnavailable:
-        raise ApiError(503, "ami_unavailable", "Asterisk is not connected; try again") from None
-    except TimeoutError:  # AmiTimeout included
-        raise ApiError(504, "ami_timeout", "Asterisk did not answer in time; try again") from None
-    except AmiError as exc:
-        raise ApiError(409, "call_changed", f"Asterisk refused: {exc.message}") from None
 
 
 @routes.route("GET", "/calls", summary="My calls now", roles=MEMBERS, response=list[CallOut])
@@ -106,7 +84,7 @@ async def list_calls(ctx: Ctx) -> list[dict[str, Any]]:
 @routes.route("POST", "/calls/hangup", summary="Hang up a call", roles=MEMBERS, body=CallRef)
 async def hangup_call(ctx: Ctx) -> None:
     control, _, channel, _, _ = await _channel(ctx, ctx.body.call)
-    async with _asterisk_errors():
+    async with asterisk_errors():
         await control.hangup(channel)
 
 
@@ -128,7 +106,7 @@ async def transfer_call(ctx: Ctx) -> None:
     control, calls, channel, slug, _ = await _channel(ctx, ctx.body.call)
     if peer_of(calls, channel) is None:
         raise ApiError(409, "not_connected", "only an answered call can be transferred")
-    async with _asterisk_errors():
+    async with asterisk_errors():
         await control.blind_transfer(channel, slug, target)
 
 
@@ -144,7 +122,7 @@ async def park_call(ctx: Ctx) -> dict[str, Any]:
         raise ApiError(409, "not_connected", "only an answered call can be parked")
     if extension is None:
         raise ApiError(409, "no_extension", "you have no extension for the call to come back to")
-    async with _asterisk_errors(PARK_DEADLINE_S):
+    async with asterisk_errors(PARK_DEADLINE_S):
         try:
             event = await control.park(peer, slug, extension, ctx.body.timeout_s)
         except TimeoutError:  # no ParkedCall event in time (an AMI timeout included)
@@ -158,6 +136,6 @@ async def park_call(ctx: Ctx) -> dict[str, Any]:
 async def list_parked(ctx: Ctx) -> list[dict[str, Any]]:
     control, _ = _control(ctx)
     slug, _, _ = await _asker(ctx)
-    async with _asterisk_errors():
+    async with asterisk_errors():
         parked = await control.parked(slug)
     return [p.__dict__ for p in parked]

@@ -12,12 +12,13 @@ from typing import Any
 from aiohttp import web
 
 from pbx_control.ami.calls import CallModel, Channel
+from pbx_control.api.asterisk import asterisk_errors
 from pbx_control.api.context import Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.callcontrol.dial import DestinationError, parse_destination, ring_then_dial
 from pbx_control.callcontrol.hold import DIGIT_MS, Hold
-from pbx_control.callcontrol.http import CALL_DEADLINE_S, HOLD, _asker, _asterisk_errors, _channel, _control
+from pbx_control.callcontrol.http import CALL_DEADLINE_S, HOLD, _asker, _channel, _control
 from pbx_control.callcontrol.http_transfers import TRANSFERS
 from pbx_control.callcontrol.move import MoveInProgress, Moves, movable
 from pbx_control.callcontrol.schemas import (
@@ -80,7 +81,7 @@ async def _hold_one(hold: Hold, calls: CallModel, channel: Channel) -> None:
         peer = peer_of(calls, channel)
         if peer is None:
             raise ApiError(409, "not_connected", "only an answered call can be held")
-        async with _asterisk_errors():
+        async with asterisk_errors():
             await hold.hold(channel, peer)
 
 
@@ -92,7 +93,7 @@ async def _resume(ctx: Ctx, call: str) -> None:
             if channel.on_hold:
                 raise ApiError(409, "held_on_phone", "held on the phone: take it back there")
             raise ApiError(409, "not_held", "the call is not on hold")
-        async with _asterisk_errors():
+        async with asterisk_errors():
             peer = await hold.held_peer(channel)
             if peer is None:
                 raise ApiError(409, "call_changed", "the held party is gone")
@@ -141,7 +142,7 @@ async def send_dtmf(ctx: Ctx) -> None:
     if peer is None:
         raise ApiError(409, "not_connected", "keys can be sent on an answered call that is not on hold")
     # Asterisk answers each PlayDTMF after playing the key (DIGIT_MS): 32 keys take 6.4 s.
-    async with _asterisk_errors(CALL_DEADLINE_S + len(ctx.body.digits) * DIGIT_MS / 1000):
+    async with asterisk_errors(CALL_DEADLINE_S + len(ctx.body.digits) * DIGIT_MS / 1000):
         await hold.send_digits(peer, ctx.body.digits)
 
 
@@ -161,7 +162,7 @@ async def click_to_call(ctx: Ctx) -> dict[str, Any]:
     _control(ctx)
     slug, _, _ = await _asker(ctx)
     endpoints = await _my_endpoints(ctx, ctx.body.device)
-    async with _asterisk_errors(None):  # bounded by the Originate's ring time
+    async with asterisk_errors(None):  # bounded by the Originate's ring time
         await ring_then_dial(_hold(ctx).ami, slug, endpoints, destination.dial, display=destination.dial)
     return {"to": destination.dial, "devices": endpoints}
 
@@ -179,14 +180,14 @@ async def retrieve_parked(ctx: Ctx) -> dict[str, Any]:
     """Your device rings; answered, it picks up the call parked in `slot` (as dialling *8<slot>)."""
     control, _ = _control(ctx)
     slug, _, _ = await _asker(ctx)
-    async with _asterisk_errors():
+    async with asterisk_errors():
         parked = {p.slot: p for p in await control.parked(slug)}
     found = parked.get(ctx.body.slot)
     if found is None:
         raise ApiError(404, "not_parked", f"nothing is parked in slot {ctx.body.slot}")
     endpoints = await _my_endpoints(ctx, ctx.body.device)
     display = found.caller_name or found.caller_number or "Parked call"
-    async with _asterisk_errors(None):  # bounded by the Originate's ring time
+    async with asterisk_errors(None):  # bounded by the Originate's ring time
         await ring_then_dial(_hold(ctx).ami, slug, endpoints, f"*8{ctx.body.slot}", display=display)
     return {"to": f"*8{ctx.body.slot}", "devices": endpoints}
 
@@ -225,7 +226,7 @@ async def move_call(ctx: Ctx) -> dict[str, Any]:
     transfers: Transfers | None = ctx.app.get(TRANSFERS)
     if transfers is not None and any(transfers.active_on(c.uniqueid) for c in (channel, peer)):
         raise ApiError(409, "transfer_in_progress", "the call is being transferred")
-    async with _asterisk_errors():
+    async with asterisk_errors():
         try:
             moves.move(channel, peer, target, slug)
         except MoveInProgress:

@@ -10,10 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
+from pbx_control.api.asterisk import asterisk_errors
 from pbx_control.api.context import Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.callcontrol.http import _asker, _asterisk_errors, _channel
+from pbx_control.callcontrol.http import _asker, _channel
 from pbx_control.callcontrol.schemas import AnnouncedTransferIn, TransferOut
 from pbx_control.callcontrol.transfer import Transfer, TransferConflict, Transfers
 from pbx_control.callcontrol.views import peer_of
@@ -60,7 +61,7 @@ async def start_transfer(ctx: Ctx) -> dict[str, Any]:
     peer = peer_of(calls, channel)
     if peer is None:
         raise ApiError(409, "not_connected", "only an answered call can be transferred")
-    async with _asterisk_errors():
+    async with asterisk_errors():
         try:
             transfer = await transfers.start(channel, peer, slug, ctx.body.to)
         except TransferConflict as exc:
@@ -91,7 +92,7 @@ async def complete_transfer(ctx: Ctx) -> dict[str, Any]:
     """The other party and the recipient are connected and your device is free; while the
     recipient still rings, the other party is sent to ring there (a blind transfer)."""
     transfers, transfer = await _mine(ctx)
-    async with _asterisk_errors():
+    async with asterisk_errors():
         try:
             return (await transfers.complete(transfer.id)).to_dict()
         except TransferConflict as exc:
@@ -108,7 +109,7 @@ async def complete_transfer(ctx: Ctx) -> dict[str, Any]:
 async def cancel_transfer(ctx: Ctx) -> dict[str, Any]:
     """The recipient's leg ends and you talk to the other party again."""
     transfers, transfer = await _mine(ctx)
-    async with _asterisk_errors():
+    async with asterisk_errors():
         try:
             return (await transfers.cancel(transfer.id)).to_dict()
         except TransferConflict as exc:

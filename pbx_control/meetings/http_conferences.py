@@ -11,17 +11,14 @@ number the call policy allows, routing/destinations.py), before anything rings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
 from pbx_control.ami.calls import Channel
-from pbx_control.ami.errors import AmiError, AmiTimeout, AmiUnavailable
+from pbx_control.api.asterisk import asterisk_errors
 from pbx_control.api.context import CALLS, Ctx
-from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import ADMIN, MEMBERS, RouteTable
 from pbx_control.callcontrol.actions import is_uniqueid
 from pbx_control.callcontrol.views import peer_of, view
@@ -67,16 +64,6 @@ def _conferences(ctx: Ctx) -> Conferences:
     if found is None:  # as the meetings' live routes say it
         raise Conflict("this process does not talk to Asterisk")
     return found
-
-
-@contextmanager
-def _asterisk() -> Iterator[None]:
-    try:
-        yield
-    except (AmiUnavailable, AmiTimeout):
-        raise ApiError(503, "ami_unavailable", "Asterisk did not answer; try again") from None
-    except AmiError as exc:
-        raise ApiError(409, "call_changed", f"Asterisk refused: {exc.message}") from None
 
 
 async def _limit(conn: Db, org_id: int) -> int:
@@ -156,7 +143,7 @@ async def start_conference(ctx: Ctx) -> dict[str, Any]:
         conference_id = int(await conn.fetchval(_NEW, ctx.org_id, ctx.principal.user_id))
     room, host = room_name(conference_id), Host(slug, endpoint, me, frozenset(mine))
     if moved is not None:
-        with _asterisk():
+        async with asterisk_errors():
             await conferences.from_call(room, host, *moved)
         for number, who in invitees:
             conferences.invite(room, host, number, who)
@@ -232,7 +219,7 @@ async def conference_participants(ctx: Ctx) -> dict[str, Any]:
 async def mute_conference_participant(ctx: Ctx) -> None:
     row, conferences = await _conference(ctx, act=True)
     body: MuteIn = ctx.body
-    with _asterisk():
+    async with asterisk_errors():
         await conferences.live.mute(room_name(row["id"]), ctx.params["participant_id"], body.muted)
 
 
@@ -244,7 +231,7 @@ async def mute_conference_participant(ctx: Ctx) -> None:
 )
 async def kick_conference_participant(ctx: Ctx) -> None:
     row, conferences = await _conference(ctx, act=True)
-    with _asterisk():
+    async with asterisk_errors():
         await conferences.live.kick(room_name(row["id"]), ctx.params["participant_id"])
 
 

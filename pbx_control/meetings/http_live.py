@@ -8,10 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
+from pbx_control.api.asterisk import asterisk_errors
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.kernel.errors import Conflict, Forbidden, NotFound
 from pbx_control.meetings import repository
+from pbx_control.meetings.dialin import room_name
 from pbx_control.meetings.live import LiveMeetings
 from pbx_control.meetings.schemas import JoinIn, LockIn, MuteIn, RoomOut
 
@@ -51,7 +53,7 @@ def room_view(live: LiveMeetings, name: str) -> dict[str, Any]:
 )
 async def get_participants(ctx: Ctx) -> dict[str, Any]:
     meeting, live = await _meeting(ctx, act=False)
-    return room_view(live, f"m{meeting['id']}")
+    return room_view(live, room_name(meeting["id"]))
 
 
 @routes.route(
@@ -64,7 +66,8 @@ async def get_participants(ctx: Ctx) -> dict[str, Any]:
 async def mute_participant(ctx: Ctx) -> None:
     meeting, live = await _meeting(ctx, act=True)
     body: MuteIn = ctx.body
-    await live.mute(f"m{meeting['id']}", ctx.params["participant_id"], body.muted)
+    async with asterisk_errors():
+        await live.mute(room_name(meeting["id"]), ctx.params["participant_id"], body.muted)
 
 
 @routes.route(
@@ -75,7 +78,8 @@ async def mute_participant(ctx: Ctx) -> None:
 )
 async def kick_participant(ctx: Ctx) -> None:
     meeting, live = await _meeting(ctx, act=True)
-    await live.kick(f"m{meeting['id']}", ctx.params["participant_id"])
+    async with asterisk_errors():
+        await live.kick(room_name(meeting["id"]), ctx.params["participant_id"])
 
 
 @routes.route(
@@ -88,7 +92,8 @@ async def kick_participant(ctx: Ctx) -> None:
 async def mute_all(ctx: Ctx) -> None:
     meeting, live = await _meeting(ctx, act=True)
     body: MuteIn = ctx.body
-    await live.mute_all(f"m{meeting['id']}", body.muted)
+    async with asterisk_errors():
+        await live.mute_all(room_name(meeting["id"]), body.muted)
 
 
 @routes.route(
@@ -102,7 +107,8 @@ async def lock_meeting(ctx: Ctx) -> None:
     """A locked room lets nobody new in (ConfBridge's lock); those in it stay."""
     meeting, live = await _meeting(ctx, act=True)
     body: LockIn = ctx.body
-    await live.lock(f"m{meeting['id']}", body.locked)
+    async with asterisk_errors():
+        await live.lock(room_name(meeting["id"]), body.locked)
 
 
 _MY_DEVICE = """SELECT d.sip_username, o.slug, u.name, u.extension FROM devices d
@@ -134,4 +140,5 @@ async def join_meeting(ctx: Ctx) -> None:
         raise Conflict("this process does not talk to Asterisk")
     host = meeting["owner_user_id"] == ctx.principal.user_id
     who = (row["name"], row["extension"] or "")
-    await live.ring_into(meeting["id"], row["slug"], row["sip_username"], host, meeting["name"], who)
+    async with asterisk_errors():
+        await live.ring_into(meeting["id"], row["slug"], row["sip_username"], host, meeting["name"], who)

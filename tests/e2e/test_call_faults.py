@@ -1,7 +1,7 @@
 """Call control with a frozen Asterisk (SIGSTOP, a real process that stops answering AMI): a
 transfer, a hold and a park each answer within their deadline with a JSON 504, and the call is as
 it was when Asterisk goes on (SIGCONT); so does completing a transfer, which then stays answered
-and completes once Asterisk answers again."""
+and completes once Asterisk answers again. A meeting host's room actions have the same deadline."""
 
 from __future__ import annotations
 
@@ -107,3 +107,43 @@ def test_completing_a_transfer_with_a_frozen_asterisk_is_a_504_and_the_transfer_
     cecilia_app.post("/calls/hangup", {"call": joined[0]["id"]}, expect=204)
     ok(call)
     ok(c_answers)
+
+
+def test_a_meeting_host_with_a_frozen_asterisk_gets_504_within_the_deadline(e2e: E2E, platform: Api) -> None:
+    """The meeting room's actions (lock, mute everyone, ring a device in) wait no longer than call
+    control does."""
+    org = new_org(platform)
+    anna, bo = org.add_user("1001", "Anna Svensson"), org.add_user("1002", "Bo Ek")
+    bo_apps = [app(e2e, bo) for _ in range(3)]
+    meeting = bo_apps[0].post("/meetings", {"name": "Avstämning"}, expect=201)
+    room = f"/meetings/{meeting['id']}"
+    a = phone(e2e, anna)
+    rings = a.answer(timeout_s=40)
+    time.sleep(SETTLE_S)
+    app(e2e, anna).post(f"{room}/join", {}, expect=204)
+    until("Anna in the room", lambda: bo_apps[0].get(f"{room}/participants")["participants"], timeout_s=20)
+    requests = {
+        "lock": (f"{room}/lock", {"locked": True}),
+        "mute-all": (f"{room}/mute-all", {"muted": True}),
+        "join": (f"{room}/join", {}),
+    }
+    pid = e2e.stack.asterisk_instance().pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with ThreadPoolExecutor(len(requests)) as pool:
+            futures = {
+                name: pool.submit(timed, api, path, body)
+                for api, (name, (path, body)) in zip(bo_apps, requests.items(), strict=True)
+            }
+            answers = {name: future.result(timeout=30) for name, future in futures.items()}
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    for name, (status, body, took) in answers.items():
+        assert (status, body["error"]["code"]) == (504, "ami_timeout"), (name, body)
+        assert took < CALL_DEADLINE_S + SLACK_S, (name, took)
+    # Asterisk goes on; Anna is still in the room and the host can act again.
+    people = bo_apps[0].get(f"{room}/participants")["participants"]
+    assert [p["name"] for p in people] == ["Anna Svensson"]
+    bo_apps[0].request("DELETE", f"{room}/participants/{people[0]['id']}", expect=204)
+    ok(rings, 30)
