@@ -97,8 +97,10 @@ export function voicemailSection() {
       button(t("vmDelete"), `vm-delete-${m.id}`, async () => {
         await api("DELETE", `/users/me/voicemail/messages/${m.id}`);
         await load();
-      }, { class: "quick danger", "aria-label": `${t("vmDelete")}: ${t("vmFrom")} ${name} ${when}` }),
+      }, { class: "quick danger" }),
     );
+    const about = `${t("vmFrom")} ${name} ${when}`; // tells the rows' buttons apart for a screen reader
+    for (const b of actions) if (!b.hasAttribute("aria-label")) b.setAttribute("aria-label", `${b.textContent}: ${about}`);
     return el(
       "li",
       { class: `vm ${m.played ? "played" : "new"}`, "data-testid": `vm-${m.id}`, "data-played": String(m.played) },
