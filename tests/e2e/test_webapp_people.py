@@ -183,6 +183,12 @@ def test_a_voicemail_arrives_live_is_played_marked_played_and_deleted_in_the_pag
     card.get_by_role("button", name="Stäng").click()
     expect(card).to_be_hidden()
     expect(opener).to_be_focused()  # the focus goes back where it was
+    # Lyssna on the history's row plays the message it left, in the voicemail list.
+    page.get_by_test_id(f"history-{left[0]['id']}").get_by_role("button", name="Lyssna").click()
+    expect(page.get_by_test_id(f"vm-listen-{m['id']}")).to_be_focused()
+    page.wait_for_function(
+        f"!document.querySelector('[data-testid=\"vm-audio-{m['id']}\"]').paused", timeout=10_000
+    )
 
     # Mark played, by keyboard: the API says played, the row follows.
     played = row.get_by_test_id(f"vm-played-{m['id']}")

@@ -33,6 +33,20 @@ function button(text, testid, fn, extra = {}) {
   return b;
 }
 
+// From the history's voicemail row: the message that call left (same caller, received closest to
+// the call's start), played here. False when it is no longer in the box.
+export function listenTo(number, startedAt) {
+  const start = Date.parse(startedAt);
+  const rows = [...document.querySelectorAll(".vm[data-number]")].filter((r) => r.dataset.number === number);
+  rows.sort((a, b) => Math.abs(Date.parse(a.dataset.received) - start) - Math.abs(Date.parse(b.dataset.received) - start));
+  const listen = rows[0] && rows[0].querySelector('[data-testid^="vm-listen-"]');
+  if (!listen) return false;
+  listen.scrollIntoView({ block: "center" });
+  listen.focus();
+  listen.click();
+  return true;
+}
+
 export function voicemailSection() {
   const list = el("ul", { class: "vm-list", "data-testid": "vm-list" });
   const summary = el("p", { class: "vm-summary", role: "status", "data-testid": "vm-summary" });
@@ -103,7 +117,7 @@ export function voicemailSection() {
     for (const b of actions) if (!b.hasAttribute("aria-label")) b.setAttribute("aria-label", `${b.textContent}: ${about}`);
     return el(
       "li",
-      { class: `vm ${m.played ? "played" : "new"}`, "data-testid": `vm-${m.id}`, "data-played": String(m.played) },
+      { class: `vm ${m.played ? "played" : "new"}`, "data-testid": `vm-${m.id}`, "data-played": String(m.played), "data-number": number, "data-received": m.received_at },
       el(
         "div",
         { class: "vm-head" },
