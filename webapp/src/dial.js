@@ -5,6 +5,8 @@ import { api } from "./api.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { phone } from "./phone.js";
+import { openCard } from "./card.js";
+import { onMarksChanged, setFavorite } from "./people.js"; // star or unstar (favorites come first in every search)
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 const SEARCH_DELAY_MS = 200;
@@ -28,12 +30,6 @@ export async function searchDirectory(q, limit = 20) {
   return api("GET", `/directory?${query}`);
 }
 
-// Star or unstar a colleague, a group or a contact (favorites come first in every search).
-async function setFavorite(item, on) {
-  if (item.kind === "contact") return api("PUT", `/contacts/${item.id}/marks`, { favorite: on });
-  const path = `/users/me/favorites/${item.kind === "user" ? "users" : "groups"}/${item.id}`;
-  return api(on ? "PUT" : "DELETE", path);
-}
 
 export function result(item, call, starred = null) {
   const kind = t(`kind_${item.kind}`);
@@ -54,7 +50,7 @@ export function result(item, call, starred = null) {
     "li",
     { class: `result ${item.kind}`, "data-testid": `result-${item.kind}-${item.id}` },
     star,
-    el("span", { class: "who" }, item.name, el("small", {}, ` ${kind}${item.company ? ` · ${item.company}` : ""}`)),
+    el("span", { class: "who" }, el("button", { type: "button", class: "link", "aria-label": `${t("openCard")} ${item.name}`, onclick: () => openCard(item).catch(() => {}) }, item.name), el("small", {}, ` ${kind}${item.company ? ` · ${item.company}` : ""}`)),
     el("span", { class: "quick-list" }, ...numbers),
   );
 }
@@ -108,5 +104,7 @@ export function dialSection() {
     if (first) first.click();
   });
   search();
-  return el("section", { class: "call-screen", "data-testid": "call-screen" }, el("h2", {}, t("callTitle")), form, pad, notice, results);
+  const section = el("section", { class: "call-screen", "data-testid": "call-screen" }, el("h2", {}, t("callTitle")), form, pad, notice, results);
+  onMarksChanged(section, search); // starred elsewhere (Favorites, a contact card): the list follows
+  return section;
 }

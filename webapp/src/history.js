@@ -2,6 +2,8 @@
 import { api } from "./api.js";
 import { language, t } from "./i18n.js";
 import { el } from "./dom.js";
+import { openCard } from "./card.js";
+import { listenTo } from "./voicemail.js";
 
 function entry(h) {
   const when = new Date(h.started_at).toLocaleString(language() === "sv" ? "sv-SE" : "en-GB", {
@@ -13,9 +15,10 @@ function entry(h) {
   return el(
     "li",
     { class: `history ${h.missed ? "missed" : ""}`, "data-testid": `history-${h.id}`, "data-result": h.result },
-    el("span", { class: "who" }, h.peer_name || h.peer_number, el("small", {}, ` ${h.peer_number}`)),
+    el("span", { class: "who" }, el("button", { type: "button", class: "link", "aria-label": `${t("openCard")} ${h.peer_name || h.peer_number}`, onclick: () => openCard({ number: h.peer_number, name: h.peer_name }).catch(() => {}) }, h.peer_name || h.peer_number), el("small", {}, ` ${h.peer_number}`)),
     el("span", { class: "what" }, `${h.direction === "in" ? "←" : "→"} ${when}`),
     back,
+    h.result === "voicemail" ? el("button", { type: "button", class: "quick", "aria-label": `${t("vmListen")}: ${t("vmFrom")} ${h.peer_name || h.peer_number}`, onclick: () => listenTo(h.peer_number, h.started_at) }, t("vmListen")) : "",
   );
 }
 

@@ -1,5 +1,6 @@
 // UI texts in Swedish (default) and English.
 import { SELF_TEXTS } from "./texts_self.js";
+import { PEOPLE_TEXTS } from "./people-texts.js";
 
 const TEXTS = {
   sv: {
@@ -238,7 +239,8 @@ const TEXTS = {
   },
 };
 
-for (const lang of ["sv", "en"]) Object.assign(TEXTS[lang], SELF_TEXTS[lang]);
+// Each screen group keeps its texts in a file of its own.
+for (const lang of ["sv", "en"]) Object.assign(TEXTS[lang], SELF_TEXTS[lang], PEOPLE_TEXTS[lang]);
 
 export function language() {
   const saved = localStorage.getItem("pbx.lang");

@@ -16,6 +16,8 @@ import { applyTextSize, settingsSection } from "./settings.js";
 import { statusMenu } from "./status.js";
 import { personalSection } from "./personal.js";
 import { phoneSetupSection } from "./phonesetup.js";
+import { favoritesSection } from "./favorites.js";
+import { voicemailSection } from "./voicemail.js";
 
 const root = document.getElementById("app");
 
@@ -97,7 +99,9 @@ async function showHome() {
       personalSection(),
       await groupsSection(me),
       presenceList(me.id),
+      favoritesSection(me.id),
       historySection(),
+      voicemailSection(),
       settingsSection(() => showHome()),
       phoneSetupSection(),
     );

@@ -24,3 +24,19 @@ export function notifyIncoming(call) {
   });
   return n;
 }
+
+// A new voicemail (voicemail.message_added on the events socket), as the guide's "Du får notiser".
+export function notifyVoicemail(message) {
+  if (!notificationsAllowed()) return null;
+  const who = message.caller_name ? `${message.caller_name} (${message.caller_number})` : message.caller_number || t("unknownCaller");
+  const n = new Notification(t("vmNotification"), { body: who, tag: `pbx-voicemail-${message.id}` });
+  n.addEventListener("click", () => {
+    window.focus();
+    document.querySelector(`[data-testid="vm-${message.id}"]`)?.scrollIntoView();
+    n.close();
+  });
+  n.addEventListener("show", () => {
+    document.documentElement.dataset.lastVoicemailNotification = who;
+  });
+  return n;
+}
