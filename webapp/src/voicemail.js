@@ -21,6 +21,7 @@ async function audioBlob(url) {
 function button(text, testid, fn, extra = {}) {
   const b = el("button", { type: "button", class: "quick", "data-testid": testid, ...extra }, text);
   b.addEventListener("click", async () => {
+    const focused = document.activeElement === b; // a disabled button loses the focus: give it back
     b.disabled = true;
     try {
       await fn(b);
@@ -28,6 +29,7 @@ function button(text, testid, fn, extra = {}) {
       /* the list is read again below, or the next event does */
     } finally {
       b.disabled = false;
+      if (focused && b.isConnected && (!document.activeElement || document.activeElement === document.body)) b.focus();
     }
   });
   return b;
