@@ -36,7 +36,7 @@ bench-smoke: setup
 lint: setup-python
 	.venv/bin/ruff check $(PY_SOURCES)
 	.venv/bin/ruff format --check $(PY_SOURCES)
-	.venv/bin/mypy pbx_control
+	.venv/bin/mypy
 
 fmt: setup-python
 	.venv/bin/ruff format $(PY_SOURCES)

@@ -258,13 +258,13 @@ def test_click_to_call_a_tel_uri_rings_my_device_then_the_number(e2e: E2E, offic
     assert out == {"to": "+46701234567", "devices": [anna.devices[0].sip_username]}
     # Anna's phone rings first, showing the number it is about to call ...
     until("Anna's phone rang", lambda: rings.received("INVITE"))
-    assert "+46701234567" in header(rings.received("INVITE")[0], "From")
+    assert "+46701234567" in (header(rings.received("INVITE")[0], "From") or "")
     # ... and once she answers, the number is dialled as if from her phone: through the trunk,
     # with the organization's caller ID.
     until("the carrier got the call", lambda: answering.received("INVITE"), 10)
     invite = answering.received("INVITE")[0]
     assert invite.startswith("INVITE sip:+46701234567@")
-    assert "sip:+46812345600@" in header(invite, "From")
+    assert "sip:+46812345600@" in (header(invite, "From") or "")
     mine = answered_call(anna_app)
     anna_app.post("/calls/hangup", {"call": mine["id"]}, expect=204)
     ok(rings, 10)
@@ -287,7 +287,7 @@ def test_retrieve_a_parked_call_onto_my_device(e2e: E2E, office: tuple) -> None:
     out = cecilia_app.post("/calls/parked/retrieve", {"slot": slot}, expect=202)
     assert out["devices"] == [cecilia.devices[0].sip_username]
     until("Cecilia's phone rang", lambda: c_answers.received("INVITE"))
-    assert "Anna Svensson" in header(c_answers.received("INVITE")[0], "From")
+    assert "Anna Svensson" in (header(c_answers.received("INVITE")[0], "From") or "")
     until("picked up", lambda: cecilia_app.get("/calls/parked") == [])
     assert answered_call(cecilia_app)["peer_number"] == "1001"
     ok(call, 30)  # Anna hangs up, and Cecilia's phone gets the BYE: they were connected

@@ -40,7 +40,7 @@ def test_internal_call_is_answered_and_routed_by_fastagi(e2e: E2E, platform: Api
     assert_ok(call)
     assert answering.wait(10) == 0, answering.explain()
     invite = answering.received("INVITE")[0]
-    assert '"Bo Ek"' in header(invite, "From")  # the caller's name is presented
+    assert '"Bo Ek"' in (header(invite, "From") or "")  # the caller's name is presented
     assert agi_sessions(e2e) > before  # decided by our handler, not the fallback
 
 
@@ -92,7 +92,7 @@ def test_inbound_call_to_a_did_reaches_its_user(e2e: E2E, platform: Api) -> None
     call = e2e.carrier(CARRIER_PORT + 2).call("+46812340001", auth=False, from_user="+46701112233")
     assert_ok(call)
     assert answering.wait(10) == 0, answering.explain()
-    assert "+46701112233" in header(answering.received("INVITE")[0], "From")
+    assert "+46701112233" in (header(answering.received("INVITE")[0], "From") or "")
 
 
 def test_outbound_call_leaves_through_the_trunk_with_the_organizations_number(
@@ -112,7 +112,7 @@ def test_outbound_call_leaves_through_the_trunk_with_the_organizations_number(
         assert answering.wait(10) == 0, answering.explain()
         invite = answering.received("INVITE")[0]
         assert invite.startswith("INVITE sip:+46701234567@")
-        assert f"sip:{expected}@" in header(invite, "From")
+        assert f"sip:{expected}@" in (header(invite, "From") or "")
 
 
 @pytest.mark.security

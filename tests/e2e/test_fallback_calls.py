@@ -136,7 +136,7 @@ def test_a_device_calls_out_through_the_trunk_when_the_control_service_is_down(
         assert carrier.wait(10) == 0, carrier.explain()
         invite = carrier.received("INVITE")[0]
         assert invite.startswith("INVITE sip:0701234567@")
-        assert "sip:+46812349700@" in header(invite, "From")  # the organization's number
+        assert "sip:+46812349700@" in (header(invite, "From") or "")  # the organization's number
 
 
 @pytest.mark.security

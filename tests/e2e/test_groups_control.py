@@ -133,7 +133,7 @@ def test_a_did_reaches_the_group(e2e: E2E, platform: Api) -> None:
     time.sleep(0.3)
     ok(e2e.carrier(CARRIER_PORT + 2).call("+46812340020", auth=False, from_user="+46701112233"))
     ok(answering)
-    assert "+46701112233" in header(answering.received("INVITE")[0], "From")
+    assert "+46701112233" in (header(answering.received("INVITE")[0], "From") or "")
 
 
 def test_a_colleague_without_the_right_gets_403_and_nothing_changes(e2e: E2E, platform: Api) -> None:

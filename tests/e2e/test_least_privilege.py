@@ -32,7 +32,9 @@ def test_the_services_ami_login_runs_no_cli_and_touches_no_configuration(e2e: E2
     denied = []
     with AmiEvents(e2e.stack.ports.ami, inst.ami_username, e2e.stack.ami_secret) as ami:
         for action, headers in REFUSED_ACTIONS:
-            reply = ami.action(action, **headers)
+            reply = ami.action(
+                action, timeout_s=5, **headers
+            )  # the default, named (else mypy: **headers fills it)
             if reply.get("Response") == "Error" and "Permission denied" in reply.get("Message", ""):
                 denied.append(action)
         allowed = ami.action("Reload", Module="pbx_config")  # what the service does need

@@ -19,6 +19,7 @@ import threading
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -39,12 +40,20 @@ _USER = re.compile(r"^\s+(\d{2,8})\s+(.+?)\s+API login (\S+) / (\S+)\s+\((\w+)")
 _SIP = re.compile(r"^\s+SIP (\w+)\s+user (\S+)\s+password (\S+)")
 
 
+class DemoUser(TypedDict):
+    name: str
+    login: str
+    password: str
+    role: str
+    devices: list[tuple[str, str]]  # SIP username, password
+
+
 @dataclass
 class Banner:
     webapp: str = ""
     api: str = ""
     sip: str = ""
-    users: dict[str, dict] = field(default_factory=dict)  # extension -> login, password, devices
+    users: dict[str, DemoUser] = field(default_factory=dict)  # by extension
 
 
 class RunningStack:
@@ -83,7 +92,7 @@ class RunningStack:
     def banner(self) -> Banner:
         lines = self.read_until(r"platform admin: API login")
         out = Banner()
-        current: dict | None = None
+        current: DemoUser | None = None
         for line in lines:
             if "Web app" in line:
                 out.webapp = line.split()[2]

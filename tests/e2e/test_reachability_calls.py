@@ -177,7 +177,7 @@ def test_forward_all_leaves_through_the_trunk_with_the_chosen_caller_id(e2e: E2E
     assert carrier.wait(10) == 0, carrier.explain()
     invite = carrier.received("INVITE")[0]
     assert invite.startswith("INVITE sip:+46701234567@")
-    assert "sip:+46812345600@" in header(invite, "From")  # the organization's main number, as chosen
+    assert "sip:+46812345600@" in (header(invite, "From") or "")  # the organization's main number, as chosen
     not_rung(watching)
 
 
@@ -232,7 +232,7 @@ def test_no_answer_after_n_seconds_forwards_out_through_the_trunk(e2e: E2E, team
     assert carrier.wait(10) == 0, carrier.explain()
     invite = carrier.received("INVITE")[0]
     assert invite.startswith("INVITE sip:+46701239999@")
-    assert f"sip:{team.did}@" in header(invite, "From")  # Anna's own number, as chosen
+    assert f"sip:{team.did}@" in (header(invite, "From") or "")  # Anna's own number, as chosen
 
 
 def test_busy_forwards_to_a_colleague_then_voicemail(e2e: E2E, team: Team, ami: AmiEvents) -> None:
@@ -265,4 +265,4 @@ def test_the_callee_sees_the_callers_name_from_their_phonebook(e2e: E2E, team: T
     call = e2e.carrier(CARRIER_PORT + 2).call(team.did, auth=False, from_user="+46701112233")
     assert_ok(call)
     assert answering.wait(10) == 0, answering.explain()
-    assert '"Olle Ångström"' in header(answering.received("INVITE")[0], "From")
+    assert '"Olle Ångström"' in (header(answering.received("INVITE")[0], "From") or "")

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,10 @@ def _leave_message(phone: Phone, number: str) -> SippRun:
     return phone._start(xml, "leave", remote=True, timeout_s=60)
 
 
+def _greetings_made(box_dir: Path) -> bool:
+    return (box_dir / "unavail.wav").exists() and (box_dir / "busy.wav").exists()
+
+
 def _only_message(api: Api) -> dict[str, Any] | None:
     listed = api.get("/users/me/voicemail")
     return listed["messages"][0] if len(listed["messages"]) == 1 else None
@@ -113,11 +118,7 @@ def left(e2e: E2E, platform: Api) -> Iterator[Left]:
     # the default greetings (spoken with each owner's name) are made in the background, written
     # into the boxes as app_voicemail's unavailable and busy greetings
     for k, d in box_dirs.items():
-        until(
-            f"{k}'s default greeting",
-            lambda d=d: (d / "unavail.wav").exists() and (d / "busy.wav").exists(),
-            30,
-        )
+        until(f"{k}'s default greeting", partial(_greetings_made, d), 30)
 
     told = EventSocket(apis["vera"]).__enter__()  # Vera's app, open while the messages arrive
     vera_phone = _phone(e2e, users["vera"])
@@ -130,7 +131,7 @@ def left(e2e: E2E, platform: Api) -> Iterator[Left]:
     for run in runs:
         assert run.wait(60) == 0, run.explain()
     assert ringing.wait(10) == 0, ringing.explain()  # rang, was not answered, was cancelled
-    messages = {k: until(f"{k}'s message listed", lambda k=k: _only_message(apis[k]), 30) for k in box_dirs}
+    messages = {k: until(f"{k}'s message listed", partial(_only_message, apis[k]), 30) for k in box_dirs}
     try:
         added = told.wait_for("voicemail.message_added", lambda e: e.get("type") == "voicemail.message_added")
     finally:
@@ -175,7 +176,7 @@ def _raw(api: Api, method: str, path: str, data: bytes | None = None, **headers:
 
 
 def _audio(api: Api, message_id: int, **headers: str) -> Raw:
-    return _raw(api, "GET", f"/users/me/voicemail/messages/{message_id}/audio", **headers)
+    return _raw(api, "GET", f"/users/me/voicemail/messages/{message_id}/audio", None, **headers)
 
 
 def test_the_audio_is_a_wav_of_that_length_and_ranges_work(left: Left) -> None:

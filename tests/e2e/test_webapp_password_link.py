@@ -12,8 +12,7 @@ import asyncpg
 import pytest
 
 from tests.e2e.conftest import E2E
-from tests.e2e.test_webapp import app_url
-from tests.e2e.webapp_browser import PHONE, Browsers
+from tests.e2e.webapp_browser import PHONE, Browsers, app_url
 from tests.e2e.webapp_browser import browsers as browsers
 from tests.e2e.webapp_browser import chromium as chromium
 from tests.support.api import Api

@@ -35,9 +35,11 @@ async def test_create_device_returns_the_password_once_and_asterisk_sees_it(
     assert len(sip["password"]) >= 20 and device["label"] == "Åsa's phone"
 
     endpoint = await db_pool.fetchrow("SELECT * FROM ps_endpoints WHERE id = $1", sip["username"])
+    assert endpoint is not None
     assert endpoint["context"] == "org-alpha" and endpoint["aors"] == sip["username"]
     assert endpoint["callerid"] == '"alpha user" <1001>'
     auth = await db_pool.fetchrow("SELECT * FROM ps_auths WHERE id = $1", sip["username"])
+    assert auth is not None
     assert auth["realm"] == "pbx-control" and auth["username"] == sip["username"]
     assert auth["md5_cred"] == _md5(sip["username"], sip["password"])
     assert await db_pool.fetchval("SELECT count(*) FROM ps_aors WHERE id = $1", sip["username"]) == 1
@@ -74,9 +76,9 @@ async def test_given_sip_username_and_password(
 async def test_reset_password(
     client: TestClient, world: World, admin: dict[str, str], db_pool: asyncpg.Pool
 ) -> None:
-    device_id = (
-        await db_pool.fetchrow("SELECT id FROM devices WHERE user_id = $1", world.users["alpha-user"])
-    )["id"]
+    device = await db_pool.fetchrow("SELECT id FROM devices WHERE user_id = $1", world.users["alpha-user"])
+    assert device is not None
+    device_id = device["id"]
     old = await db_pool.fetchval("SELECT sip_md5_cred FROM devices WHERE id = $1", device_id)
     resp = await client.post(f"{PREFIX}/devices/{device_id}/reset-password", headers=admin)
     assert resp.status == 200
@@ -97,6 +99,7 @@ async def test_extension_change_keeps_the_endpoint(
     resp = await client.patch(f"{PREFIX}/users/{user_id}", json={"extension": "2001"}, headers=admin)
     assert resp.status == 200 and (await resp.json())["extension"] == "2001"
     endpoint = await db_pool.fetchrow("SELECT id, callerid FROM ps_endpoints WHERE id = 'alpha_1001_1'")
+    assert endpoint is not None
     assert endpoint["callerid"] == '"alpha user" <2001>'
     created = await client.post(f"{PREFIX}/users/{user_id}/devices", json={"kind": "web"}, headers=admin)
     assert (await created.json())["device"]["sip_username"] == "alpha_2001_1"

@@ -10,7 +10,7 @@ import base64
 import json
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from pbx_control.ami import CallModel, EventPublisher
 from pbx_control.api.app import PREFIX
+from pbx_control.api.context import CALLS
 from pbx_control.events import http as events_route
 from pbx_control.events.hub import hub_for
 from pbx_control.testing import api_client, bearer, composed_app, login, seed_world
@@ -51,7 +52,7 @@ async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict:
     return json.loads(msg.data)
 
 
-async def wait_until(predicate, what: str) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(predicate: Callable[[], bool], what: str) -> None:
     for _ in range(1000):
         if predicate():
             return
@@ -102,7 +103,7 @@ async def test_hello_carries_the_current_channels_of_the_organization(db_pool: a
     await seed_world(db_pool)
     publisher = EventPublisher()
     async with events_client(db_pool, publisher) as client:
-        calls = client.app[events_route.CALLS]
+        calls = client.app[CALLS]
         for uid, org in (("1.1", "alpha"), ("1.2", "beta")):
             calls.apply(
                 {
@@ -277,7 +278,8 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_everyt
         hub = hub_for(publisher)
         async with client.ws_connect(URL, headers=bearer(token)) as reader:
             await receive(reader)
-            stuck = await _raw_upgrade(client.port, token)  # type: ignore[arg-type]
+            assert client.port is not None
+            stuck = await _raw_upgrade(client.port, token)
             try:
                 await wait_until(lambda: hub.client_count == 2, "second client joined")
                 padding = "x" * 4000

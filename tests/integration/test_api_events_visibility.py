@@ -44,7 +44,7 @@ async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict:
 
 async def drain(ws: aiohttp.ClientWebSocketResponse) -> list[dict]:
     """Everything the socket gets until it has been quiet for 0.3 s."""
-    out = []
+    out: list[dict] = []
     while True:
         try:
             msg = await asyncio.wait_for(ws.receive(), 0.3)

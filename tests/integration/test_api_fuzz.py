@@ -74,6 +74,7 @@ async def test_fuzz_the_api_from_its_openapi_document(client: TestClient, world:
     documented = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
     assert documented == set(ops), "the document lists exactly the routes the app serves"
 
+    findings: list[tuple[object, ...]]  # who, mode, operation, then what was wrong
     tried, unsendable, findings = 0, 0, []
     for who in ("alpha-admin", "alpha-user"):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

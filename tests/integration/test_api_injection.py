@@ -66,6 +66,7 @@ async def test_injection_corpus_through_the_api(
     admin = bearer(await login(client, "alpha-admin"))
     user = bearer(await login(client, "alpha-user"))
     beta_before = await _beta_rows(db_pool, world.orgs["beta"])
+    findings: list[tuple[object, ...]]  # the request, then what was wrong
     tried, stored, refused, findings = 0, 0, 0, []
 
     async def attempt(

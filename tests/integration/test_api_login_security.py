@@ -35,9 +35,9 @@ async def throttled(db_pool: asyncpg.Pool, world: World, clock: FixedClock) -> A
 def bcrypt_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every password check login makes (bcrypt), counted."""
     from pbx_control.auth import login as auth_login
+    from pbx_control.auth.passwords import verify_password as real
 
     calls: list[str] = []
-    real = auth_login.verify_password
 
     async def counted(password: str, password_hash: str | None) -> bool:
         calls.append(password)

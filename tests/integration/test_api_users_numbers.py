@@ -62,7 +62,7 @@ async def test_bad_user_input_changes_nothing(
 ) -> None:
     before = await snapshot(db_pool)
     uid = world.users["alpha-user"]
-    cases = [
+    cases: list[tuple[str, str, object, int, *tuple[str, ...]]] = [  # method, path, body, status, words
         ("POST", "/users", {**NEW_USER, "extension": "0123"}, 400, "extension", "not start with 0"),
         ("POST", "/users", {**NEW_USER, "extension": "1"}, 400, "extension"),
         ("POST", "/users", {**NEW_USER, "extension": 1010}, 400, "extension"),

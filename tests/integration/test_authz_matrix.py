@@ -242,7 +242,7 @@ async def _beta_ids(client: TestClient, world: World) -> Ids:
         "range_id": MISSING,
         "transfer_id": MISSING,
         "history_id": MISSING,
-        "message_id": await client.server.app[POOL].fetchval(  # messages are left by calls only
+        "message_id": await client.app[POOL].fetchval(  # messages are left by calls only
             "INSERT INTO voicemail_messages (organization_id, user_id, msg_id, folder, caller_number,"
             " received_at, duration_s) VALUES ($1, $2, '1796000000-00000001', 'INBOX', '1002', now(), 5)"
             " RETURNING id",

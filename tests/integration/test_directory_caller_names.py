@@ -10,12 +10,13 @@ import pytest
 from pbx_control.directory import contacts
 from pbx_control.directory.caller_names import caller_name, caller_names
 from pbx_control.directory.drafts import ContactDraft, check
+from pbx_control.kernel.db import Conn
 from pbx_control.testing import World, seed_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.directory]
 
 
-async def _add(conn: asyncpg.Connection, org: int, owner: int | None, name: str, *numbers: str) -> None:
+async def _add(conn: Conn, org: int, owner: int | None, name: str, *numbers: str) -> None:
     contact = check(ContactDraft(name=name, numbers=[(n, "") for n in numbers]))
     async with conn.transaction():
         await contacts.insert_contact(conn, org, owner, contact)
@@ -81,8 +82,8 @@ async def test_caller_names_of_a_history_page_agree_with_caller_name(
 ) -> None:
     """The batch lookup (one query per history page) gives the same table, number by number."""
     by_asker: dict[tuple[str, str | None], dict[str, str | None]] = {}
-    for org, callee, number, expected in TABLE:
-        by_asker.setdefault((org, callee), {})[number] = expected
+    for org, callee, number, name in TABLE:
+        by_asker.setdefault((org, callee), {})[number] = name
     for (org, callee), expected in by_asker.items():
         callee_id = world.users[callee] if callee else None
         assert await caller_names(db_pool, org, callee_id, list(expected)) == expected, (org, callee)

@@ -31,9 +31,11 @@ async def agi(db_url: str, world: World) -> AsyncIterator[tuple[AgiServer, dict[
     it), and a call from alpha-user's desk phone to alpha-admin (1000), who has a phone too."""
     pool = await asyncpg.create_pool(db_url, min_size=2, max_size=4)
     assert pool is not None
-    _, caller = await pool.fetchrow(
+    device = await pool.fetchrow(
         "SELECT id, sip_username FROM devices WHERE id = $1", world.devices["alpha-user"]
     )
+    assert device is not None
+    _, caller = device
     await devices.create_device(pool, world.orgs["alpha"], world.users["alpha-admin"], "desk")
     server = AgiServer(routing_handlers(pool), port=0, deadline_s=Settings.agi_deadline_s)
     await server.start()

@@ -19,8 +19,10 @@ async def test_a_numbers_callee_and_their_blocked_callers(db_pool: asyncpg.Pool,
     await db_pool.executemany("INSERT INTO caller_lists (user_id, number, kind) VALUES ($1, $2, $3)", rows)
 
     callee = await db_pool.fetchrow("SELECT * FROM pbx_did_callees WHERE id = '+46870000000'")
+    assert callee is not None
     assert dict(callee) == {"id": "+46870000000", "user_id": str(anna), "block_anonymous": "1"}
     other = await db_pool.fetchrow("SELECT * FROM pbx_did_callees WHERE id = '+46870000001'")
+    assert other is not None
     assert other["user_id"] == str(bo) and other["block_anonymous"] == "0"
 
     async def blocked(user: int, number: str) -> str | None:

@@ -99,9 +99,11 @@ async def test_members_log_in_and_out_and_the_queue_view_follows(
         "INSERT INTO user_activities (user_id, kind) VALUES ($1, 'lunch')", world.users["alpha-user"]
     )
     row = await db_pool.fetchrow("SELECT * FROM pbx_queue_members WHERE queue_name = $1", queue)
+    assert row is not None
     assert (row["paused"], row["reason_paused"]) == (1, "activity:lunch")
     await db_pool.execute("UPDATE user_activities SET until = now() - interval '1 minute'")
     row = await db_pool.fetchrow("SELECT * FROM pbx_queue_members WHERE queue_name = $1", queue)
+    assert row is not None
     assert row["paused"] == 0
 
     # app_queue writes a pause made in Asterisk into the view: it lands on the member's row
@@ -310,6 +312,7 @@ async def test_a_group_number_and_changes_take_effect_for_the_next_call(
     queue = await db_pool.fetchrow(
         "SELECT q.* FROM pbx_queues q JOIN answer_groups g ON g.queue_name = q.name WHERE g.id = $1", gid
     )
+    assert queue is not None
     assert queue["strategy"] == "rrmemory"
     # everyone in the organization sees the groups; another organization does not
     status, listed = await call(client, "alpha-operator", "GET", G)
@@ -335,6 +338,7 @@ async def test_pause_with_a_reason_is_not_a_logout(
     row = await db_pool.fetchrow(
         "SELECT paused, reason_paused FROM pbx_queue_members WHERE uniqueid LIKE $1", f"{gid}-{me}-%"
     )
+    assert row is not None
     assert (row["paused"], row["reason_paused"]) == (1, "fika")
     status, body = await call(client, "alpha-user", "POST", f"{G}/{gid}/pause", {"paused": False})
     assert body["members"][0]["paused"] is False and body["members"][0]["logged_in"] is True

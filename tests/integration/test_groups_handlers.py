@@ -111,7 +111,7 @@ async def test_night_by_schedule_and_holiday_on_every_path_into_the_group(
     )
 
     async def routes() -> list[str]:
-        paths = (
+        paths: tuple[tuple[str, dict[str, str], list[str]], ...] = (
             ("route", device(world["cecilia"][1], "20"), []),
             ("inbound", {"extension": "+46812345620"}, []),
             ("group", {"accountcode": "acme"}, ["20", "0"]),

@@ -10,7 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from pbx_control.history import cursor as cursors
-from pbx_control.history.repository import purge, user_query
+from pbx_control.history.repository import Filter, purge, user_query
+from pbx_control.kernel.db import Conn
 from pbx_control.tenancy import devices
 from pbx_control.testing import World, bearer, login
 from tests.unit.test_history_outcome import TABLE
@@ -32,10 +33,11 @@ async def test_the_sql_outcome_is_the_python_table(db_pool: asyncpg.Pool) -> Non
                 vm,
                 for_me,
             )
+            assert got is not None
             assert (got["r"], got["missed"]) == (result, missed), (direction, mine, other, vm, for_me)
 
 
-async def _cel(conn: asyncpg.Connection, *rows: tuple[str, float, str, str, str, str]) -> None:
+async def _cel(conn: Conn, *rows: tuple[str, float, str, str, str, str]) -> None:
     """(eventtype, seconds after T0, channel, uniqueid, exten or appdata, cid_num); linkedid 'L1'."""
     for event, at, chan, uid, data, cid in rows:
         await conn.execute(
@@ -105,6 +107,7 @@ async def test_a_call_into_voicemail_is_missed_and_voicemail(db_pool: asyncpg.Po
             ("LINKEDID_END", 9, caller, "L1", "", "1002"),
         )
         row = await conn.fetchrow("SELECT * FROM call_history WHERE user_id = $1", world.users["alpha-user"])
+        assert row is not None
         assert (row["result"], row["missed"], row["voicemail"], row["seen"]) == (
             "voicemail",
             True,
@@ -115,10 +118,11 @@ async def test_a_call_into_voicemail_is_missed_and_voicemail(db_pool: asyncpg.Po
         out = await conn.fetchrow(
             "SELECT * FROM call_history WHERE user_id = $1", world.users["alpha-operator"]
         )
+        assert out is not None
         assert (out["direction"], out["result"], out["missed"]) == ("out", "voicemail", False)
 
 
-async def _rows(conn: asyncpg.Connection, user_id: int, org_id: int, n: int, start: int = 0) -> None:
+async def _rows(conn: Conn, user_id: int, org_id: int, n: int, start: int = 0) -> None:
     """n rows for one user, one minute apart from T0, every third missed, every sixth voicemail."""
     await conn.execute(
         """INSERT INTO call_history (organization_id, user_id, linkedid, direction, result, missed, voicemail,
@@ -217,14 +221,14 @@ async def test_the_history_query_of_a_user_with_100000_rows_is_on_an_index(
         await _rows(conn, world.users["alpha-operator"], world.orgs["alpha"], 20_000)
         await conn.execute("ANALYZE call_history")
         at, row_id = cursors.decode(cursors.encode(T0 + timedelta(days=30), 2**40))
-        for filter_, index in (
+        indexes: tuple[tuple[Filter, str], ...] = (
             ("all", "call_history_user"),
             ("missed", "call_history_user_missed"),
             ("voicemail", "call_history_user_voicemail"),
-        ):
+        )
+        for filter_, index in indexes:
             plan = "\n".join(
-                r[0]
-                for r in await conn.fetch(f"EXPLAIN {user_query(filter_, True)}", uid, 51, at, row_id)  # type: ignore[arg-type]
+                r[0] for r in await conn.fetch(f"EXPLAIN {user_query(filter_, True)}", uid, 51, at, row_id)
             )
             assert f"Index Scan using {index} on call_history" in plan, plan
             assert "Seq Scan on call_history" not in plan and "Sort" not in plan, plan

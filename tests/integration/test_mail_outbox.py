@@ -100,6 +100,7 @@ async def test_a_mail_with_an_attachment_arrives(db_pool: asyncpg.Pool, world: W
     assert att.get_filename() == "msg0000.wav" and att.get_content_type() == "audio/wav"
     assert att.get_content() == audio
     row = await db_pool.fetchrow("SELECT sent_at, attempts FROM mails WHERE id = $1", mail_id)
+    assert row is not None
     assert row["sent_at"] is not None and row["attempts"] == 1
     assert await db_pool.fetchval("SELECT count(*) FROM mail_attachments") == 0
     assert await queue_state(db_pool) == {"pending": 0, "failing": 0, "oldest_pending_age_s": None}
@@ -126,6 +127,7 @@ async def test_relay_down_mail_waits_and_arrives_when_it_comes_up(
         state = await queue_state(db_pool)
         assert state["pending"] == 1 and state["failing"] == 1 and state["oldest_pending_age_s"] >= 0
         row = await db_pool.fetchrow("SELECT last_error, next_try_at > now() AS later FROM mails")
+        assert row is not None
         assert row["last_error"] and smtp.inbox.messages == []
         smtp.start()
 

@@ -59,7 +59,7 @@ def _seq_scans(plan: str) -> set[str]:
 
 async def test_the_queries_of_a_call_use_indexes(db_pool: asyncpg.Pool) -> None:
     await _seed(db_pool)
-    cases = [
+    cases: list[tuple[str, *tuple[object, ...]]] = [  # the query, then its arguments
         (q._CALLEE_FROM_ENDPOINT, "org7", "1004", "dev123"),
         (q._CALLEE_BY_EXTENSION, "org7", "1004", ["+46701234567"]),
         (q._BY_NUMBER, "+46820000123", ["+46701234567"]),

@@ -101,6 +101,7 @@ async def test_the_migration_refuses_a_database_where_a_device_already_took_a_tr
     """Such a device is an attack in progress (it answers for the carrier): migrating stops and
     names it, rather than leaving it in place."""
     for path in migration_files():
+        assert isinstance(path, Path)  # the migrations are files on disk
         if path.name < "009":
             shutil.copy(path, tmp_path)
     admin = await asyncpg.connect(pg_cluster.url("postgres"))

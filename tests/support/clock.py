@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from pbx_control.groups.model import Day
+
 
 @dataclass(frozen=True)
 class Instant:
     name: str
     at: datetime  # UTC
-    local_day: str  # the weekday in Stockholm, as a group schedule names it
+    local_day: Day  # the weekday in Stockholm, as a group schedule names it
     local_time: str  # HH:MM in Stockholm
     local_date: date
     meeting_sv: str  # a two-hour meeting: "till onsdag klockan 1.59"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -510,7 +510,7 @@ async def test_stop_cancels_live_sessions() -> None:
 
 
 @pytest.fixture
-def captured_logs() -> AsyncIterator[LogCapture]:
+def captured_logs() -> Iterator[LogCapture]:
     capture = LogCapture()
     structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
     try:

@@ -238,8 +238,10 @@ def test_created_at_from_timestamp_or_clock() -> None:
     model = CallModel(clock=lambda: NOW)
     model.apply(newchannel(A, "1.1"))
     model.apply({**newchannel(B, "1.2"), "Timestamp": "1699999999.500000"})
-    assert model.get("1.1").created_at == datetime.fromtimestamp(NOW, UTC)
-    assert model.get("1.2").created_at == datetime.fromtimestamp(1699999999.5, UTC)
+    from_clock, from_timestamp = model.get("1.1"), model.get("1.2")
+    assert from_clock is not None and from_timestamp is not None
+    assert from_clock.created_at == datetime.fromtimestamp(NOW, UTC)
+    assert from_timestamp.created_at == datetime.fromtimestamp(1699999999.5, UTC)
 
 
 def test_apply_reports_changes_and_publishes_only_changes() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import structlog
 from structlog.testing import LogCapture
+from structlog.typing import EventDict
 
 import pbx_control.ami.client as client_module
 from pbx_control.ami import (
@@ -233,7 +234,7 @@ async def fake() -> AsyncIterator[FakeAmi]:
 
 
 @pytest.fixture
-def logs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def logs(monkeypatch: pytest.MonkeyPatch) -> list[EventDict]:
     """The client's structlog entries (independent of how structlog is configured globally)."""
     capture = LogCapture()
     logger = structlog.wrap_logger(
@@ -251,12 +252,12 @@ async def clients() -> AsyncIterator[list[AmiClient]]:
         await client.stop()
 
 
-def names(entries: list[dict[str, Any]]) -> list[str]:
+def names(entries: list[EventDict]) -> list[str]:
     return [entry["event"] for entry in entries]
 
 
 async def test_reconnect_reruns_on_ready_and_rederives_the_model(
-    fake: FakeAmi, clients: list[AmiClient], logs: list[dict[str, Any]]
+    fake: FakeAmi, clients: list[AmiClient], logs: list[EventDict]
 ) -> None:
     fake.channels = [
         channel_entry("PJSIP/acme_1001_desk-00000001", "100.1"),
@@ -332,7 +333,7 @@ async def test_asterisk_down_at_start_then_up(clients: list[AmiClient]) -> None:
 async def test_refused_login_is_reported_retried_with_backoff_and_never_logs_the_secret(
     fake: FakeAmi,
     clients: list[AmiClient],
-    logs: list[dict[str, Any]],
+    logs: list[EventDict],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -385,14 +386,17 @@ async def test_successfully_queued_responses_do_not_drop_the_connection(
     response = await client.send(
         {"Action": "PlayDTMF", "Channel": "PJSIP/acme_1001_desk-00000001", "Digit": "5"}
     )
+    assert not isinstance(response, list)
     assert response["Message"] == "DTMF successfully queued"
     assert fake.actions("PlayDTMF")[0]["Async"] == "false"
     response = await client.send(
         {"Action": "QueueAdd", "Queue": "sales", "Interface": "PJSIP/acme_1001_desk"}
     )
+    assert not isinstance(response, list)
     assert response["Message"] == "Added interface to queue"
 
-    assert (await client.send({"Action": "Ping"}))["Ping"] == "Pong"
+    pong = await client.send({"Action": "Ping"})
+    assert not isinstance(pong, list) and pong["Ping"] == "Pong"
     assert client.connected
     assert len(fake.connected_at) == 1
 
@@ -430,7 +434,8 @@ async def test_error_response_and_timeout(fake: FakeAmi, clients: list[AmiClient
         await client.send({"Action": "Hold", "Channel": "x"}, timeout_s=0.1)
     assert time.monotonic() - started < 0.5
     assert client.connected
-    assert (await client.send({"Action": "Ping"}))["Ping"] == "Pong"
+    pong = await client.send({"Action": "Ping"})
+    assert not isinstance(pong, list) and pong["Ping"] == "Pong"
 
 
 async def test_command_output(fake: FakeAmi, clients: list[AmiClient]) -> None:
@@ -515,7 +520,9 @@ async def test_live_events_update_the_model_and_split_utf8_survives(
     await asyncio.sleep(0.05)
     writer.write(data[cut:])
     await eventually(lambda: model.get("1.1") is not None)
-    assert model.get("1.1").caller_id_name == "Zoë"
+    channel = model.get("1.1")
+    assert channel is not None
+    assert channel.caller_id_name == "Zoë"
     assert failing_calls == ["Newchannel"]
     assert client.connected and len(fake.connected_at) == 1  # the broken callback did not drop it
 

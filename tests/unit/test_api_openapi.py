@@ -29,7 +29,7 @@ def _api_routes(app: web.Application) -> list[web.AbstractRoute]:
     return [r for r in app.router.routes() if r.resource not in app[WEBAPP_RESOURCES]]
 
 
-def _aiohttp_routes(app: web.Application) -> set[tuple[str, str]]:
+def _aiohttp_routes(app: web.Application) -> set[tuple[str, str | None]]:
     found = set()
     for route in _api_routes(app):
         info = route.resource.get_info() if route.resource else {}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import bcrypt
 import pytest
 
 from pbx_control.auth import passwords
@@ -49,7 +50,7 @@ async def test_a_burst_of_logins_runs_on_at_most_the_bound_of_threads(
 ) -> None:
     lock = threading.Lock()
     running = most = 0
-    real = passwords.bcrypt.checkpw
+    real = bcrypt.checkpw
 
     def slow_checkpw(password: bytes, hashed: bytes) -> bool:
         nonlocal running, most
@@ -64,7 +65,7 @@ async def test_a_burst_of_logins_runs_on_at_most_the_bound_of_threads(
                 running -= 1
 
     stored = passwords.hash_password_sync("correct horse")
-    monkeypatch.setattr(passwords.bcrypt, "checkpw", slow_checkpw)
+    monkeypatch.setattr(bcrypt, "checkpw", slow_checkpw)
     results = await asyncio.gather(*(passwords.verify_password("correct horse", stored) for _ in range(12)))
     assert all(results)
     print(f"\n12 logins at once ran on at most {most} thread(s); the bound is {passwords.HASHING.workers}")

@@ -57,7 +57,9 @@ def test_the_peer_is_the_other_channel_of_the_same_bridge() -> None:
     assert a and b and c
     assert peer_of(calls, b) == a and peer_of(calls, a) == b
     assert peer_of(calls, c) is None  # alone in its bridge
-    assert peer_of(calls, model(*RINGING).get("1.2")) is None  # not answered yet
+    ringing = model(*RINGING).get("1.2")
+    assert ringing is not None
+    assert peer_of(calls, ringing) is None  # not answered yet
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,7 @@ class Step:
 def _parse() -> tuple[list[Step], dict[str, str]]:
     steps: list[Step] = []
     globals_: dict[str, str] = {}
+    assert isinstance(TEMPLATE_DIR, Path)  # the templates are a directory on disk
     for path in sorted(Path(TEMPLATE_DIR).glob("extensions*.conf")):
         context, exten, index = "", "", -1
         for raw in path.read_text().splitlines():

@@ -4,6 +4,7 @@ include file in pbx_control/asterisk-config/ is without its feature."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -22,5 +23,6 @@ def test_each_feature_names_its_include_after_its_folder_and_extensions_conf_inc
         assert name in included, name
     # The rest are written from the database by the control service (organizations' contexts).
     assert set(included) - owned.keys() == {"extensions_orgs.conf"}
+    assert isinstance(TEMPLATE_DIR, Path)  # the templates are a directory on disk
     templates = {p.name for p in TEMPLATE_DIR.glob("extensions_*.conf")}
     assert templates == owned.keys()

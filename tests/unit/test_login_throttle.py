@@ -25,6 +25,7 @@ def test_bound_per_user_and_the_wait_until_the_oldest_leaves() -> None:
         assert isinstance(t.begin("Anna ", "10.0.0.1"), Attempt)
         clock.advance(timedelta(seconds=10))
     wait = t.begin("anna", "10.0.0.2")
+    assert not isinstance(wait, Attempt)
     assert wait == pytest.approx(30.0) and retry_after(wait) == "30"  # the first one was 30 s ago
     clock.advance(timedelta(seconds=30))
     assert isinstance(t.begin("anna", "10.0.0.2"), Attempt)

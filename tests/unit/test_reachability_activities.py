@@ -160,12 +160,11 @@ def test_end_times_and_sentences_at_any_hour(fixed_clock: FixedClock) -> None:
     """What is set and said at each instant of tests.support.clock: across midnight, both daylight
     saving switches, the turn of the year, a weekend."""
     at, now = fixed_clock.instant, fixed_clock()
-    kw = {"timezone": STO, "working_hours": HOURS}
     ends = {
-        "meeting": resolve_until("meeting", now, duration_minutes=120, **kw),
-        "lunch": resolve_until("lunch", now, **kw),
-        "custom": resolve_until("custom", now, custom_default_minutes=90, **kw),
-        "gone": resolve_until("gone", now, **kw),
+        "meeting": resolve_until("meeting", now, duration_minutes=120, timezone=STO, working_hours=HOURS),
+        "lunch": resolve_until("lunch", now, timezone=STO, working_hours=HOURS),
+        "custom": resolve_until("custom", now, custom_default_minutes=90, timezone=STO, working_hours=HOURS),
+        "gone": resolve_until("gone", now, timezone=STO, working_hours=HOURS),
     }
     assert ends == {
         "meeting": now + timedelta(hours=2),
@@ -186,8 +185,10 @@ def test_end_times_and_sentences_at_any_hour(fixed_clock: FixedClock) -> None:
     assert say("gone") == f"Anna Svensson har gått för dagen och är tillbaka {at.back_sv}."
     assert say("gone", "en") == f"Anna Svensson has left for the day and will be back {at.back_en}."
     # each ends exactly at its end time
-    assert is_active("meeting", ends["meeting"], ends["meeting"] - timedelta(microseconds=1))
-    assert not is_active("meeting", ends["meeting"], ends["meeting"])
+    meeting_end = ends["meeting"]
+    assert meeting_end is not None
+    assert is_active("meeting", meeting_end, meeting_end - timedelta(microseconds=1))
+    assert not is_active("meeting", meeting_end, meeting_end)
 
 
 @pytest.mark.parametrize(
@@ -201,8 +202,10 @@ def test_end_times_and_sentences_at_any_hour(fixed_clock: FixedClock) -> None:
     ],
 )
 def test_spoken_form_of_times(language: str, until: datetime, spoken: str) -> None:
-    kw = {"language": language, "timezone": STO, "spoken": True}
-    assert sentence("Anna Svensson", "meeting", until, NOW, **kw) == spoken
+    assert (
+        sentence("Anna Svensson", "meeting", until, NOW, language=language, timezone=STO, spoken=True)
+        == spoken
+    )
 
 
 @pytest.mark.parametrize(

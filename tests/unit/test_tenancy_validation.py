@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import bcrypt
 import pytest
 
 from pbx_control.auth import passwords
@@ -75,9 +76,10 @@ def test_timezone_and_working_hours() -> None:
         with pytest.raises(Invalid, match="timezone"):
             v.timezone(bad)
     assert v.working_hours({"mon": ["08:00", "17:00"]})
-    for bad in ({"mon": ["17:00", "08:00"]}, {"xyz": ["08:00", "17:00"]}, {"mon": ["8", "17:00"]}, []):
+    bad_hours: object
+    for bad_hours in ({"mon": ["17:00", "08:00"]}, {"xyz": ["08:00", "17:00"]}, {"mon": ["8", "17:00"]}, []):
         with pytest.raises(Invalid, match="working_hours"):
-            v.working_hours(bad)
+            v.working_hours(bad_hours)
 
 
 def test_md5_cred_is_what_asterisk_expects() -> None:
@@ -128,12 +130,12 @@ def test_rounds_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_missing_user_costs_a_bcrypt_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """A login for a username that does not exist does the same bcrypt work as a wrong password."""
     calls = []
-    real = passwords.bcrypt.checkpw
+    real = bcrypt.checkpw
 
     def counting(password: bytes, hashed: bytes) -> bool:
         calls.append(hashed[:7])
         return real(password, hashed)
 
-    monkeypatch.setattr(passwords.bcrypt, "checkpw", counting)
+    monkeypatch.setattr(bcrypt, "checkpw", counting)
     assert not passwords.verify_password_sync("anything", None)
     assert calls == [b"$2b$04$"]

@@ -60,10 +60,8 @@ def test_a_detail_event_and_what_is_not_a_message() -> None:
     )
     assert parse_detail({**ok, "ID": "../../etc"}) is None
     assert parse_detail({**ok, "Folder": "../INBOX"}) is None
-    assert (
-        parse_detail({**ok, "Duration": "x"}) is not None
-        and parse_detail({**ok, "Duration": "x"}).duration_s == 0
-    )  # type: ignore[union-attr]
+    unreadable_duration = parse_detail({**ok, "Duration": "x"})
+    assert unreadable_duration is not None and unreadable_duration.duration_s == 0
 
 
 def _r(msg_id: str, folder: str) -> Reported:
