@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 
 from tests.e2e.conftest import E2E
 from tests.support.provision import PASSWORD, User
@@ -26,8 +26,8 @@ ARGS = [
     "--allow-loopback-in-peer-connection",  # Asterisk on 127.0.0.1: loopback ICE candidates
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts" / "webapp"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 360, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Browsers:
         self,
         url: str,
         *,
-        viewport: dict[str, int] = DESKTOP,
+        viewport: ViewportSize = DESKTOP,
         locale: str = "sv-SE",
         permissions: tuple[str, ...] = (),
     ) -> Tab:

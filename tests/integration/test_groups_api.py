@@ -198,6 +198,7 @@ async def test_group_admins_and_operators_change_the_call_handling_only(
     assert body["overflow"] == {"kind": "voicemail", "user_id": other, "group_id": None, "number": None}
     assert body["night_destination"]["number"] == "+46812349999"
     row = await db_pool.fetchrow("SELECT strategy, max_wait FROM answer_groups WHERE id = $1", gid)
+    assert row is not None
     assert (row["strategy"], row["max_wait"]) == ("rrmemory", 45)
     status, body = await call(client, "alpha-operator", "PATCH", f"{G}/{gid}", {"strategy": "ringall"})
     assert status == 200 and body["strategy"] == "ringall"
