@@ -126,6 +126,8 @@ class Phone:
             str(self.port + 10000),
             "-m",
             str(calls),
+            "-l",  # all of them at once if need be (SIPp's own default stops at 3 x its rate: 30)
+            str(calls),
             "-s",
             service or self.username,
             "-au",
