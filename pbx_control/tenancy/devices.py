@@ -39,7 +39,7 @@ def md5_cred(sip_username: str, password: str, realm: str = SIP_REALM) -> str:
 
 
 def check_security(kind: str, transport: str, media_encryption: str) -> None:
-    """How a device is reached and whether its media is encrypted (sql/029_device_tls_srtp.sql)."""
+    """How a device is reached and whether its media is encrypted (sql/029_sip_security.sql)."""
     if transport not in TRANSPORTS:
         raise Invalid(f"transport must be one of {', '.join(TRANSPORTS)}")
     if media_encryption not in MEDIA_ENCRYPTIONS:

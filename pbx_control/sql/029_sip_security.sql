@@ -40,3 +40,15 @@ CREATE OR REPLACE VIEW ps_endpoints AS
     SELECT 'trunk_' || t.name, 'transport-udp', 'trunk_' || t.name, NULL, 'pbx-from-trunk', NULL,
            'all', 'ulaw,alaw', 'no', 'yes', 'yes', 'no', 'rfc4733', NULL, 'yes', 'ip', 'no', NULL, NULL
       FROM trunks t;
+
+-- Addresses refused for a while after too many failed SIP logins (pbx_control/sipguard/): the
+-- service counts Asterisk's security events per source address and, past its limit, records the
+-- address here and has Asterisk refuse it (a res_pjsip ACL in Asterisk's astdb, pbx_guard/acl);
+-- when `until` has passed (by the service's clock) it deletes the row and the ACL. The astdb is
+-- made to match this table every few seconds, so deleting a row by hand lifts a block as well.
+CREATE TABLE sip_blocks (
+    address     inet PRIMARY KEY CHECK (masklen(address) = CASE WHEN family(address) = 4 THEN 32 ELSE 128 END),
+    failures    integer NOT NULL CHECK (failures > 0),
+    blocked_at  timestamptz NOT NULL,
+    until       timestamptz NOT NULL CHECK (until > blocked_at)
+);
