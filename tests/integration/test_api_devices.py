@@ -143,3 +143,43 @@ async def test_callerid_has_no_control_characters(
     callerid = await db_pool.fetchval("SELECT callerid FROM ps_endpoints WHERE id = 'alpha_1001_1'")
     assert '"' not in callerid.strip('"').split('" <')[0]
     assert "\r" not in callerid and "\n" not in callerid
+
+
+async def test_tls_and_srtp_reach_the_endpoint_and_sdes_needs_tls(
+    client: TestClient, world: World, admin: dict[str, str], db_pool: asyncpg.Pool
+) -> None:
+    user_id = world.users["alpha-user"]
+    url = f"{PREFIX}/users/{user_id}/devices"
+    resp = await client.post(url, json={"kind": "desk", "media_encryption": "sdes"}, headers=admin)
+    assert resp.status == 400
+    assert "needs transport tls" in (await resp.json())["error"]["message"]
+    resp = await client.post(
+        url, json={"kind": "desk", "transport": "tls", "media_encryption": "sdes"}, headers=admin
+    )
+    assert resp.status == 201
+    body = await resp.json()
+    name = body["device"]["sip_username"]
+    assert body["sip"]["transport"] == "tls" and body["device"]["media_encryption"] == "sdes"
+    endpoint = await db_pool.fetchrow(
+        "SELECT transport, media_encryption FROM ps_endpoints WHERE id = $1", name
+    )
+    assert (endpoint["transport"], endpoint["media_encryption"]) == ("transport-tls", "sdes")
+    plain = await db_pool.fetchrow(
+        "SELECT transport, media_encryption FROM ps_endpoints WHERE id = 'alpha_1001_1'"
+    )
+    assert (plain["transport"], plain["media_encryption"]) == ("transport-udp", None)
+    # PATCH: back to udp while sdes is on is refused, and nothing changes
+    resp = await client.patch(
+        f"{PREFIX}/devices/{body['device']['id']}", json={"transport": "udp"}, headers=admin
+    )
+    assert resp.status == 400
+    resp = await client.patch(
+        f"{PREFIX}/devices/{body['device']['id']}",
+        json={"transport": "udp", "media_encryption": "none"},
+        headers=admin,
+    )
+    assert resp.status == 200 and (await resp.json())["transport"] == "udp"
+    endpoint = await db_pool.fetchrow(
+        "SELECT transport, media_encryption FROM ps_endpoints WHERE id = $1", name
+    )
+    assert (endpoint["transport"], endpoint["media_encryption"]) == ("transport-udp", None)
