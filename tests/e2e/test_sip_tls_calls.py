@@ -13,6 +13,7 @@ import pytest
 from tests.e2e.conftest import E2E
 from tests.support.api import Api
 from tests.support.calls import phone, until
+from tests.support.counted import counts
 from tests.support.provision import Org, User, new_org
 from tests.support.tls_phone import TlsPhone, body, header
 
@@ -103,4 +104,11 @@ def test_a_call_reaches_a_tls_phone_with_srtp_and_a_plain_one_without(e2e: E2E, 
     finally:
         secure.close()
         plain.close()
-    print(f"\ntls calls: 2 answered over TLS, 1 SRTP offer with {len(crypto)} crypto line(s), 1 plain")
+    counts(
+        "security/sip-tls-calls",
+        calls_over_tls="2/2",
+        srtp_offers=1,
+        crypto_lines=len(crypto),
+        plain_offers=1,
+        byes_answered=2,
+    )
