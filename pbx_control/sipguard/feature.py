@@ -37,4 +37,14 @@ def _ami_workers(rt: Runtime, ami: AmiClient) -> list[Worker]:
     return [guard(rt)]
 
 
-FEATURE = Feature(name="sipguard", ami=_ami, ami_workers=_ami_workers)
+def _health(rt: Runtime) -> dict[str, object]:
+    g = guard(rt)
+    return {
+        "ok": True,  # a counter, never a degradation
+        "failed_logins_total": g.failures_seen,
+        "blocked_total": g.blocked_total,
+        "lifted_total": g.lifted_total,
+    }
+
+
+FEATURE = Feature(name="sipguard", ami=_ami, ami_workers=_ami_workers, ami_health=_health)

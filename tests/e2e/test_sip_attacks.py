@@ -132,6 +132,7 @@ def test_sip_attacks_from_other_addresses_are_refused_and_logged(e2e: E2E, platf
     rang = len(ringing.received("INVITE"))
     logged = security_log(e2e)[log_before:]
     guesses_logged = len(re.findall(rf"RemoteAddress=\"IPV4/UDP/{re.escape(guesser)}/", logged))
+    guard = Api(e2e.control.api).request("GET", "/health", check=False)["sipguard"]
     block = sql(
         e2e, "SELECT failures, until - blocked_at AS held FROM sip_blocks WHERE address = $1", guesser
     )
@@ -151,6 +152,7 @@ def test_sip_attacks_from_other_addresses_are_refused_and_logged(e2e: E2E, platf
         guesses_in_security_log=guesses_logged,
         refused_403_after_block=refused_403,
         legit_call_from_another_address=f"{calls_completed(legit_call)}/1",
+        blocks_in_health=guard["blocked_total"],
     )
     assert passed == [] and rang == 0, (passed, line)
     assert guesses_logged >= GUESSES, line + logged[-2000:]
@@ -158,6 +160,7 @@ def test_sip_attacks_from_other_addresses_are_refused_and_logged(e2e: E2E, platf
     assert block[0]["held"].total_seconds() == Settings.sip_guard_block_s, block
     assert legit_call.returncode == 0 and calls_completed(legit_call) == 1, legit_call.explain()
     assert lifted
+    assert guard["blocked_total"] >= 1 and guard["failed_logins_total"] >= GUESSES, guard
 
 
 def test_a_refer_reaches_no_other_organization(e2e: E2E, platform: Api) -> None:
