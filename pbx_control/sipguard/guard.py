@@ -110,19 +110,20 @@ class SipGuard:
             last_event=event,
             until=block.until.isoformat(),
         )
-        await self._put(block.address)  # enforced first: the guesser is refused from now on
-        try:
-            await self._pool.execute(
-                "INSERT INTO sip_blocks (address, failures, blocked_at, until) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (address) DO UPDATE SET failures = EXCLUDED.failures,"
-                " blocked_at = EXCLUDED.blocked_at, until = EXCLUDED.until",
-                block.address,
-                block.failures,
-                block.since,
-                block.until,
-            )
-        except _DB_ERRORS as exc:  # enforced, not recorded: lifted by the next sweep that can read
-            log.error("sip_guard.block_not_recorded", address=str(block.address), error=str(exc))
+        async with self._lock:  # not between a reconcile's read of the table and of the astdb
+            await self._put(block.address)  # enforced first: the guesser is refused from now on
+            try:
+                await self._pool.execute(
+                    "INSERT INTO sip_blocks (address, failures, blocked_at, until) VALUES ($1, $2, $3, $4)"
+                    " ON CONFLICT (address) DO UPDATE SET failures = EXCLUDED.failures,"
+                    " blocked_at = EXCLUDED.blocked_at, until = EXCLUDED.until",
+                    block.address,
+                    block.failures,
+                    block.since,
+                    block.until,
+                )
+            except _DB_ERRORS as exc:  # enforced, not recorded: lifted by the next reconcile
+                log.error("sip_guard.block_not_recorded", address=str(block.address), error=str(exc))
 
     async def _put(self, address: Address) -> None:
         if self._ami is None or not self._ami.connected:
