@@ -49,6 +49,13 @@ class Settings:
     sip_tls_port: int = 5061
     sip_tls_cert: Path | None = None
     sip_tls_key: Path | None = None
+    # Failed SIP logins (digest, unknown account) from one address: this many within the window
+    # and the address is refused (SIP 403) for block_s (pbx_control/sipguard/). Never the networks
+    # in sip_guard_exempt (comma-separated CIDRs, e.g. an office behind one NAT address).
+    sip_guard_failures: int = 10
+    sip_guard_window_s: int = 60
+    sip_guard_block_s: int = 900
+    sip_guard_exempt: str = ""
     # AMI (Asterisk Manager Interface)
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -118,6 +125,10 @@ class Settings:
             sip_tls_port=_env_int("PBX_SIP_TLS_PORT", cls.sip_tls_port),
             sip_tls_cert=Path(os.environ["PBX_SIP_TLS_CERT"]) if os.environ.get("PBX_SIP_TLS_CERT") else None,
             sip_tls_key=Path(os.environ["PBX_SIP_TLS_KEY"]) if os.environ.get("PBX_SIP_TLS_KEY") else None,
+            sip_guard_failures=_env_int("PBX_SIP_GUARD_FAILURES", cls.sip_guard_failures),
+            sip_guard_window_s=_env_int("PBX_SIP_GUARD_WINDOW_S", cls.sip_guard_window_s),
+            sip_guard_block_s=_env_int("PBX_SIP_GUARD_BLOCK_S", cls.sip_guard_block_s),
+            sip_guard_exempt=_env("PBX_SIP_GUARD_EXEMPT", cls.sip_guard_exempt),
             ami_host=_env("PBX_AMI_HOST", cls.ami_host),
             ami_port=_env_int("PBX_AMI_PORT", cls.ami_port),
             ami_username=_env("PBX_AMI_USERNAME", cls.ami_username),

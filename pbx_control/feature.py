@@ -73,6 +73,8 @@ class Feature:
     ami: Callable[[Runtime, AmiClient], None] | None = None
     # Background workers that need the AMI connection, started with it (wherever it runs).
     ami_workers: Callable[[Runtime, AmiClient], list[Worker]] | None = None
+    # Counters shown under the feature's name in GET /health, where the AMI bridge runs.
+    ami_health: Callable[[Runtime], Mapping[str, object]] | None = None
     # The feature's shared objects in the API application (its AppKeys).
     app: Callable[[web.Application, Runtime], None] | None = None
     # Background workers started with the API.

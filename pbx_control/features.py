@@ -17,6 +17,7 @@ from pbx_control.meetings.feature import FEATURE as MEETINGS
 from pbx_control.policy.feature import FEATURE as POLICY
 from pbx_control.reachability.feature import FEATURE as REACHABILITY
 from pbx_control.routing.feature import FEATURE as ROUTING
+from pbx_control.sipguard.feature import FEATURE as SIPGUARD
 from pbx_control.tenancy.feature import FEATURE as TENANCY
 from pbx_control.voicemail.feature import FEATURE as VOICEMAIL
 from pbx_control.webphone.feature import FEATURE as WEBPHONE
@@ -35,4 +36,5 @@ FEATURES: tuple[Feature, ...] = (
     WEBPHONE,
     POLICY,
     VOICEMAIL,
+    SIPGUARD,
 )

@@ -92,6 +92,7 @@ class ControlService:
         self._runner: web.AppRunner | None = None
         self.api_port: int | None = None
         self.workers: list[Worker] = []
+        self._runtime: Runtime | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -118,6 +119,7 @@ class ControlService:
             clock=self.clock,
             agi_pool=self.agi_pool,
         )
+        self._runtime = rt
         if self.ami is not None:
             self.calls.attach(self.ami)
             self.ami.on_ready(self._on_ami_ready)
@@ -168,6 +170,9 @@ class ControlService:
                 "fully_booted": self.ami.fully_booted,
                 "channels": len(self.calls.channels()),
             }
+            for feature in self.features:
+                if feature.ami_health is not None and self._runtime is not None:
+                    out[feature.name] = dict(feature.ami_health(self._runtime))
         if self.agi is not None:
             out["agi"] = {
                 "ok": self.agi.is_serving,

@@ -39,10 +39,12 @@ from pbx_control.logs import get_logger
 log = get_logger("pbx_control.ami.client")
 
 # What this login receives: channels and bridges (call), queues (agent), FullyBooted and Shutdown
-# (system), UserEvent (user). Not dialplan (a Newexten and VarSets for every step of every call),
-# agi, cdr, cel, dtmf, reporting...: under call load they were most of the service's work (make
-# bench) and nothing here reads them. Action responses (CoreShowChannels) come regardless.
-EVENT_CLASSES = "system,call,agent,user"
+# (system), UserEvent (user), failed SIP logins for the guard (security; it also brings two events
+# per authenticated request, ChallengeSent and SuccessfulAuth, which nothing reads). Not dialplan
+# (a Newexten and VarSets for every step of every call), agi, cdr, cel, dtmf, reporting...: under
+# call load they were most of the service's work (make bench) and nothing here reads them. Action
+# responses (CoreShowChannels) come regardless.
+EVENT_CLASSES = "system,call,agent,user,security"
 
 # An event callback's result is ignored, unless it is awaitable: then it runs as its own task.
 EventCallback = Callable[[Message], object]

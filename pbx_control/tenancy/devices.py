@@ -19,18 +19,41 @@ from pbx_control.tenancy import validation as v
 # Must equal the realm in the ps_auths view (pbx_control/sql/001_foundation.sql).
 SIP_REALM = "pbx-control"
 KINDS = ("desk", "mobile", "desktop", "web")
+TRANSPORTS = ("udp", "tls")
+MEDIA_ENCRYPTIONS = ("none", "sdes")
 MIN_SIP_PASSWORD = 12
-_SELECT = "SELECT id, user_id, organization_id, kind, label, sip_username, created_at FROM devices"
+_SELECT = (
+    "SELECT id, user_id, organization_id, kind, label, sip_username, transport, media_encryption, created_at"
+    " FROM devices"
+)
 _INSERT = (
-    "INSERT INTO devices (user_id, organization_id, kind, label, sip_username, sip_md5_cred)"
-    " VALUES ($1, $2, $3, $4, $5, $6)"
-    " RETURNING id, user_id, organization_id, kind, label, sip_username, created_at"
+    "INSERT INTO devices (user_id, organization_id, kind, label, sip_username, sip_md5_cred, transport,"
+    " media_encryption) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, user_id, organization_id,"
+    " kind, label, sip_username, transport, media_encryption, created_at"
 )
 
 
 def md5_cred(sip_username: str, password: str, realm: str = SIP_REALM) -> str:
     """What Asterisk's md5 auth compares against: md5(username:realm:password) in hex."""
     return hashlib.md5(f"{sip_username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
+
+
+def check_security(kind: str, transport: str, media_encryption: str) -> None:
+    """How a device is reached and whether its media is encrypted (sql/029_sip_security.sql)."""
+    if transport not in TRANSPORTS:
+        raise Invalid(f"transport must be one of {', '.join(TRANSPORTS)}")
+    if media_encryption not in MEDIA_ENCRYPTIONS:
+        raise Invalid(f"media_encryption must be one of {', '.join(MEDIA_ENCRYPTIONS)}")
+    if kind == "web" and (transport, media_encryption) != ("udp", "none"):
+        raise Invalid(
+            "a web device always uses SIP over WebSocket and DTLS-SRTP:"
+            " transport and media_encryption do not apply"
+        )
+    if media_encryption == "sdes" and transport != "tls":
+        raise Invalid(
+            "media_encryption sdes needs transport tls: the SRTP keys travel in the SDP,"
+            " readable by anyone on the path over UDP"
+        )
 
 
 def generate_password() -> str:
@@ -46,12 +69,15 @@ async def create_device(
     label: str = "",
     sip_username: str | None = None,
     password: str | None = None,
+    transport: str = "udp",
+    media_encryption: str = "none",
 ) -> tuple[dict[str, Any], str]:
     """Create a device for a user of `org_id`; return (device, password). The password is
     generated unless given (then at least 12 printable ASCII characters); the sip_username is
     `<slug>_<extension>_<n>` unless given."""
     if kind not in KINDS:
         raise Invalid(f"kind must be one of {', '.join(KINDS)}")
+    check_security(kind, transport, media_encryption)
     label = v.label(label)
     if sip_username is not None:
         v.sip_username(sip_username)
@@ -75,9 +101,38 @@ async def create_device(
             label,
             sip_username,
             md5_cred(sip_username, password),
+            transport,
+            media_encryption,
         )
     assert rec is not None  # RETURNING gives the row back
     return dict(rec), password
+
+
+async def update_device(db: Db, org_id: int, device_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change a device's label, transport or media_encryption (the others stay); the combination
+    after the change must be allowed (check_security). Asterisk reads the endpoint again at once
+    (the sip cache trigger of sql/020)."""
+    async with transaction(db) as conn:
+        rec = await conn.fetchrow(
+            f"{_SELECT} WHERE id = $2 AND organization_id = $1 FOR UPDATE", org_id, device_id
+        )
+        if rec is None:
+            raise NotFound("device not found")
+        new = {**dict(rec), **changes}
+        new["label"] = v.label(new["label"])
+        check_security(new["kind"], new["transport"], new["media_encryption"])
+        out = await conn.fetchrow(
+            "UPDATE devices SET label = $3, transport = $4, media_encryption = $5"
+            " WHERE id = $2 AND organization_id = $1 RETURNING id, user_id, organization_id,"
+            " kind, label, sip_username, transport, media_encryption, created_at",
+            org_id,
+            device_id,
+            new["label"],
+            new["transport"],
+            new["media_encryption"],
+        )
+    assert out is not None
+    return dict(out)
 
 
 async def _next_sip_username(conn: Conn, slug: str, extension: str) -> str:

@@ -10,7 +10,7 @@ from aiohttp import web
 from pbx_control.api.context import Ctx
 from pbx_control.api.registry import ADMIN, RouteTable
 from pbx_control.tenancy import devices, users
-from pbx_control.tenancy.schemas import DeviceCreate, DeviceCreated, DeviceOut, PasswordReset
+from pbx_control.tenancy.schemas import DeviceCreate, DeviceCreated, DeviceOut, DeviceUpdate, PasswordReset
 from pbx_control.tenancy.sessions import DeviceSessions
 from pbx_control.tenancy.sip import SipClientSettings
 
@@ -21,7 +21,10 @@ SESSIONS = web.AppKey("device_sessions", DeviceSessions)
 
 
 def _created(ctx: Ctx, device: dict[str, Any], password: str) -> dict[str, Any]:
-    return {"device": device, "sip": ctx.app[SIP].account(device["sip_username"], password)}
+    return {
+        "device": device,
+        "sip": ctx.app[SIP].account(device["sip_username"], password, device["transport"]),
+    }
 
 
 @routes.route(
@@ -47,11 +50,37 @@ async def create_device(ctx: Ctx) -> dict[str, Any]:
     generated unless given. The response holds what a softphone needs to register."""
     b: DeviceCreate = ctx.body
     device, password = await devices.create_device(
-        ctx.pool, ctx.org_id, ctx.params["user_id"], b.kind, b.label, b.sip_username, b.password
+        ctx.pool,
+        ctx.org_id,
+        ctx.params["user_id"],
+        b.kind,
+        b.label,
+        b.sip_username,
+        b.password,
+        b.transport,
+        b.media_encryption,
     )
     # Before anyone knows the password: no registration left under a reused name may stay.
     await ctx.app[SESSIONS].drop_registrations([device["sip_username"]])
     return _created(ctx, device, password)
+
+
+@routes.route(
+    "PATCH",
+    "/devices/{device_id}",
+    summary="Change a device's label, transport or media encryption",
+    roles=ADMIN,
+    body=DeviceUpdate,
+    response=DeviceOut,
+)
+async def update_device(ctx: Ctx) -> dict[str, Any]:
+    """media_encryption sdes only with transport tls (400 otherwise: SDES keys in an SDP over UDP
+    are readable on the path). Calls in progress keep what they negotiated; the next call uses
+    the new setting (and a phone moved to tls must register again over TLS)."""
+    b: DeviceUpdate = ctx.body
+    return await devices.update_device(
+        ctx.pool, ctx.org_id, ctx.params["device_id"], b.model_dump(exclude_none=True)
+    )
 
 
 @routes.route("DELETE", "/devices/{device_id}", summary="Delete a device", roles=ADMIN)

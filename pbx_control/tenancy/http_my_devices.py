@@ -25,8 +25,10 @@ WEB = "web"
 
 
 def setup(sip: SipClientSettings, device: dict[str, Any], password: str | None = None) -> dict[str, Any]:
-    account = sip.account(device["sip_username"], password or "")
-    host = str(account["registrar"]).removeprefix("sip:")  # host:port, IPv6 in brackets
+    transport = str(device.get("transport") or "udp")
+    account = sip.account(device["sip_username"], password or "", transport)
+    registrar = str(account["tls_registrar"] if transport == "tls" else account["registrar"])
+    host = registrar.split(":", 1)[1]  # host:port, IPv6 in brackets
     user = quote(device["sip_username"], safe="")
     secret = f":{quote(password, safe='')}" if password else ""
     return {

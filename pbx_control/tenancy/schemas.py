@@ -21,6 +21,10 @@ Language = Literal["sv", "en"]
 
 
 Kind = Literal["desk", "mobile", "desktop", "web"]
+Transport = Literal["udp", "tls"]
+MediaEncryption = Literal["none", "sdes"]
+_TRANSPORT = "where calls reach the phone: udp, or tls (over the TLS connection it registered on)"
+_MEDIA = "sdes: SRTP with SDES keys (RTP/SAVP, a=crypto) offered and required; only with transport tls"
 
 
 Extension = Annotated[str, Field(description="2 to 8 digits, not starting with 0", examples=["1001"])]
@@ -114,6 +118,8 @@ class DeviceOut(BaseModel):
     kind: str
     label: str
     sip_username: str
+    transport: Transport = Field(description=_TRANSPORT)
+    media_encryption: MediaEncryption = Field(description=_MEDIA)
     created_at: datetime
 
 
@@ -122,6 +128,14 @@ class DeviceCreate(Input):
     label: str = Field(default="", description="at most 100 characters")
     sip_username: str | None = Field(default=None, description="generated (<slug>_<ext>_<n>) if absent")
     password: str | None = Field(default=None, description="generated if absent; at least 12 characters")
+    transport: Transport = Field(default="udp", description=_TRANSPORT)
+    media_encryption: MediaEncryption = Field(default="none", description=_MEDIA)
+
+
+class DeviceUpdate(Input):
+    label: str | None = Field(default=None, description="at most 100 characters")
+    transport: Transport | None = Field(default=None, description=_TRANSPORT)
+    media_encryption: MediaEncryption | None = Field(default=None, description=_MEDIA)
 
 
 class PasswordReset(Input):
@@ -136,7 +150,7 @@ class SipAccount(BaseModel):
     realm: str
     domain: str
     port: int
-    transport: str
+    transport: str = Field(description="the device's transport: udp (registrar) or tls (tls_registrar)")
     registrar: str = Field(examples=["sip:pbx.example.com:5060"])
     aor: str = Field(examples=["sip:acme_1001_1@pbx.example.com"])
     tls_port: int = Field(description="SIP over TLS (sips:), besides UDP on `port`", examples=[5061])

@@ -1,9 +1,10 @@
 """Real faults during calls (issue 13): Asterisk crashes and comes back while calls are up; the
 control service crashes while calls are up. Each test prints its counts.
 
-N_CALLS concurrent calls, not the issue's 50: on the 2 shared cores of the test machine 50 SIPp
-calls plus the Asterisk restart take tens of seconds of the suite's budget and prove nothing more
-(BENCHMARKS.md measures load). SIGKILL, not a clean stop: no BYE, no Hangup event, no AMI goodbye.
+N_CALLS concurrent calls, the issue's 50 (100 channels in Asterisk), between two SIPp phones. The
+machine may be loaded (2 shared cores): every wait is on a condition with a generous bound, and the
+calls are held long enough that all of them are up at once however slowly they were set up.
+SIGKILL, not a clean stop: no BYE, no Hangup event, no AMI goodbye.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from tests.e2e.conftest import E2E
 from tests.e2e.test_groups_calls import GROUP, as_user, sql
 from tests.support.api import Api
 from tests.support.calls import until
-from tests.support.faults import ApiWatch, calls_answered, calls_completed, counts, phone_ports
+from tests.support.faults import (
+    ApiWatch,
+    calls_answered,
+    calls_completed,
+    calls_ended_by_far_end,
+    counts,
+    phone_ports,
+)
 from tests.support.provision import Org, User, new_org
 from tests.support.sipp import Phone
 
-pytestmark = [pytest.mark.e2e, pytest.mark.faults]
+# Bounded by the waits below rather than the suite's 120 s default (a loaded machine is slow).
+pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.timeout(600)]
 
-N_CALLS = 12
+N_CALLS = 50
+SETUP_S = 120  # the most N_CALLS calls may take to be up (SIPp places 10 a second)
 SETTLE_S = 0.3
 _ports = phone_ports
 
@@ -95,16 +105,16 @@ def test_asterisk_crashes_during_concurrent_calls_and_comes_back_as_the_database
     as_user(org, u["anna"]).post(f"/groups/{gid}/login", {}, expect=200)
     org.admin.post(f"/groups/{gid}/night", {"on": True}, expect=200)
     callee, caller = phone(e2e, u["anna"]), phone(e2e, u["cilla"])
-    answering = callee.answer(calls=N_CALLS, timeout_s=60)
+    answering = callee.answer(calls=N_CALLS, timeout_s=600)
     time.sleep(SETTLE_S)
-    calling = caller.call("1001", calls=N_CALLS, hold_ms=60000, timeout_s=60, wait=False)
-    until(f"{N_CALLS} calls up", lambda: bridged(org.admin) >= 2 * N_CALLS, 20)
+    calling = caller.call("1001", calls=N_CALLS, hold_ms=600000, timeout_s=600, wait=False)
+    until(f"{N_CALLS} calls up", lambda: bridged(org.admin) >= 2 * N_CALLS, SETUP_S)
 
     asterisk = e2e.stack.asterisk_instance()
     paths = ["/calls", f"/groups/{gid}", "/presence", "/users/me"]
     with ApiWatch(e2e.control.api, org.admin.token or "", paths) as watch:
         asterisk.kill()
-        until("AMI loss noticed", lambda: health(e2e)["ami"]["connected"] is False, 15)
+        until("AMI loss noticed", lambda: health(e2e)["ami"]["connected"] is False, 30)
         # Changed while Asterisk is away: what it shows when back must be this, not what it had.
         as_user(org, u["bo"]).post(f"/groups/{gid}/login", {}, expect=200)
         org.admin.post(f"/groups/{gid}/night", {"on": False}, expect=200)
@@ -113,20 +123,21 @@ def test_asterisk_crashes_during_concurrent_calls_and_comes_back_as_the_database
         ghosts_while_down = len(down) if org.admin.last_status == 200 else 0
         assert org.admin.last_status == 503 and down["error"]["code"] == "ami_unavailable", down
         asterisk.start()
-        until("AMI back", lambda: health(e2e)["ami"]["ok"] is True, 30)
+        until("AMI back", lambda: health(e2e)["ami"]["ok"] is True, 90)
     calling.stop()
     answering.stop()
     ghosts = len(org.admin.get("/calls"))
-    until("the night lamp as in the database", lambda: lamp(e2e, gid) == "NOT_INUSE", 10)
-    members, in_db = queue_members(e2e, gid), logged_in_db(e2e, gid)
+    until("the night lamp as in the database", lambda: lamp(e2e, gid) == "NOT_INUSE", 30)
+    in_db = logged_in_db(e2e, gid)
+    members = until("the queue as in the database", lambda: (m := queue_members(e2e, gid)) == in_db and m, 30)
 
     # The same phones call again, N at a time, and every call goes through.
     callee.register()
     caller.register()
-    answering = callee.answer(calls=N_CALLS, timeout_s=30)
+    answering = callee.answer(calls=N_CALLS, timeout_s=SETUP_S)
     time.sleep(SETTLE_S)
-    again = caller.call("1001", calls=N_CALLS, hold_ms=300, timeout_s=30)
-    answering.wait(30)
+    again = caller.call("1001", calls=N_CALLS, hold_ms=300, timeout_s=SETUP_S)
+    answering.wait(SETUP_S)
     after = calls_completed(again)
     line = counts(
         "faults/asterisk-crash",
@@ -149,16 +160,18 @@ def test_asterisk_crashes_during_concurrent_calls_and_comes_back_as_the_database
 def test_the_control_service_crashes_during_calls_and_calls_go_on(e2e: E2E, platform: Api) -> None:
     org, u, _gid = org_with_group(e2e, platform)
     anna, cilla, bo = phone(e2e, u["anna"]), phone(e2e, u["cilla"]), phone(e2e, u["bo"])
-    answering = anna.answer(calls=N_CALLS, timeout_s=60)
+    answering = anna.answer(calls=N_CALLS, timeout_s=600)
     time.sleep(SETTLE_S)
-    hold_ms = 7000
-    calling = cilla.call("1001", calls=N_CALLS, hold_ms=hold_ms, timeout_s=60, wait=False)
-    until(f"{N_CALLS} calls up", lambda: bridged(org.admin) >= 2 * N_CALLS, 20)
+    # Held until hung up after the restart (below): all N are up at once however slowly set up.
+    calling = cilla.call(
+        "1001", calls=N_CALLS, hold_ms=600000, timeout_s=600, wait=False, remote_may_hang_up=True
+    )
+    until(f"{N_CALLS} calls up", lambda: bridged(org.admin) >= 2 * N_CALLS, SETUP_S)
 
     e2e.control.kill()
     try:
         # A new call while the service is dead rings from the dialplan's fallback (PostgreSQL).
-        bo_answers = bo.answer(timeout_s=15)
+        bo_answers = bo.answer(timeout_s=60)
         time.sleep(SETTLE_S)
         fallback = anna_calls_bo = Phone(
             u["anna"].devices[0].sip_username,
@@ -166,25 +179,32 @@ def test_the_control_service_crashes_during_calls_and_calls_go_on(e2e: E2E, plat
             next(_ports),
             server=e2e.sip,
             workdir=e2e.workdir,
-        ).call("1002", hold_ms=300, timeout_s=15)
-        bo_answers.wait(15)
+        ).call("1002", hold_ms=300, timeout_s=60)
+        bo_answers.wait(60)
     finally:
-        e2e.control.start()
+        e2e.control.start(timeout_s=90)
     # Re-derived on restart: the calls still up are there, as Asterisk has them.
     admin = Api(e2e.control.api).login(f"admin@{org.slug}", "user-password-123")
-    rederived = until("the model re-derived", lambda: bridged(admin, when_down=0), 15)
-    calling.wait(60)
-    answering.wait(30)
-    done = calls_completed(calling)
-    until("the calls gone from the model", lambda: admin.get("/calls") == [], 15)
+    until("the model re-derived", lambda: bridged(admin, when_down=0) >= 2 * N_CALLS, 60)
+    rederived = bridged(admin)
+    # The calls went on through the crash: each is still a live dialog at both phones, which
+    # answer the BYE Asterisk sends when the restarted service hangs it up (SIPp ends 0).
+    legs = [c["id"] for c in admin.get("/calls") if c["endpoint"] == u["anna"].devices[0].sip_username]
+    for leg in legs:
+        admin.post("/calls/hangup", {"call": leg})
+    calling.wait(SETUP_S)
+    answering.wait(SETUP_S)
+    done = calls_ended_by_far_end(calling)
+    until("the calls gone from the model", lambda: admin.get("/calls") == [], 60)
     assert e2e.control.proc is not None
     line = counts(
         "faults/control-crash",
         calls_up_at_crash=calls_answered(calling),
-        completed=f"{done}/{N_CALLS}",
+        went_on_and_ended_cleanly=f"{done}/{N_CALLS}",
         calls_during_outage=f"{calls_completed(fallback)}/1",
         calls_rederived=rederived // 2,
     )
-    assert done == N_CALLS, line + calling.explain()
+    assert done == N_CALLS and calling.returncode == 0, line + calling.explain()
+    assert answering.returncode == 0, line + answering.explain()
     assert anna_calls_bo.returncode == 0, anna_calls_bo.explain()
     assert rederived == 2 * N_CALLS, line

@@ -193,3 +193,55 @@ async def test_my_phones_setup_and_a_new_password_for_my_own_only(
         assert resp.status == status, device_id
         assert (await resp.json())["error"]["code"]
     assert await snapshot(db_pool) == before
+
+    # A phone the admin moved to TLS is set up over TLS: the TLS registrar, port and transport.
+    resp = await client.patch(
+        f"{PREFIX}/devices/{one['device']['id']}", json={"transport": "tls"}, headers=admin
+    )
+    assert resp.status == 200, await resp.text()
+    (tls,) = await (await client.get(f"{PREFIX}/users/me/devices", headers=user)).json()
+    assert tls["transport"] == "tls"
+    assert tls["setup_uri"] == "sip:alpha_1001_1@pbx.test:5061;transport=tls"
+
+
+async def test_tls_and_srtp_reach_the_endpoint_and_sdes_needs_tls(
+    client: TestClient, world: World, admin: dict[str, str], db_pool: asyncpg.Pool
+) -> None:
+    user_id = world.users["alpha-user"]
+    url = f"{PREFIX}/users/{user_id}/devices"
+    resp = await client.post(url, json={"kind": "desk", "media_encryption": "sdes"}, headers=admin)
+    assert resp.status == 400
+    assert "needs transport tls" in (await resp.json())["error"]["message"]
+    resp = await client.post(
+        url, json={"kind": "desk", "transport": "tls", "media_encryption": "sdes"}, headers=admin
+    )
+    assert resp.status == 201
+    body = await resp.json()
+    name = body["device"]["sip_username"]
+    assert body["sip"]["transport"] == "tls" and body["device"]["media_encryption"] == "sdes"
+    endpoint = await db_pool.fetchrow(
+        "SELECT transport, media_encryption FROM ps_endpoints WHERE id = $1", name
+    )
+    assert endpoint is not None
+    assert (endpoint["transport"], endpoint["media_encryption"]) == ("transport-tls", "sdes")
+    plain = await db_pool.fetchrow(
+        "SELECT transport, media_encryption FROM ps_endpoints WHERE id = 'alpha_1001_1'"
+    )
+    assert plain is not None
+    assert (plain["transport"], plain["media_encryption"]) == ("transport-udp", None)
+    # PATCH: back to udp while sdes is on is refused, and nothing changes
+    resp = await client.patch(
+        f"{PREFIX}/devices/{body['device']['id']}", json={"transport": "udp"}, headers=admin
+    )
+    assert resp.status == 400
+    resp = await client.patch(
+        f"{PREFIX}/devices/{body['device']['id']}",
+        json={"transport": "udp", "media_encryption": "none"},
+        headers=admin,
+    )
+    assert resp.status == 200 and (await resp.json())["transport"] == "udp"
+    endpoint = await db_pool.fetchrow(
+        "SELECT transport, media_encryption FROM ps_endpoints WHERE id = $1", name
+    )
+    assert endpoint is not None
+    assert (endpoint["transport"], endpoint["media_encryption"]) == ("transport-udp", None)

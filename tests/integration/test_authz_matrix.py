@@ -47,6 +47,7 @@ PATH_IDS: dict[tuple[str, str], Body] = {
     ("DELETE", "/users/{user_id}"): None,
     ("GET", "/users/{user_id}/devices"): None,
     ("POST", "/users/{user_id}/devices"): lambda i: {"kind": "desk"},
+    ("PATCH", "/devices/{device_id}"): lambda i: {"label": "hijacked"},
     ("DELETE", "/devices/{device_id}"): None,
     ("POST", "/devices/{device_id}/reset-password"): lambda i: {},
     ("POST", "/users/me/devices/{device_id}/password"): None,  # another's device: 404, as if missing

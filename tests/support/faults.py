@@ -15,7 +15,15 @@ from tests.support.counted import counts
 from tests.support.ports import TEST_PORT_BASE
 from tests.support.sipp import SippRun, header
 
-__all__ = ["HANG_S", "ApiWatch", "calls_answered", "calls_completed", "counts", "phone_ports"]
+__all__ = [
+    "HANG_S",
+    "ApiWatch",
+    "calls_answered",
+    "calls_completed",
+    "calls_ended_by_far_end",
+    "counts",
+    "phone_ports",
+]
 
 # SIPp ports of the fault and attack tests (media at SIP + 10000): base+7000 up, above the ranges the
 # other e2e tests take from base+2000 to base+7000 (the layout: tests/support/workers.py).
@@ -82,6 +90,13 @@ def calls_completed(run: SippRun) -> int:
             for m in run.received("SIP/2.0 200")
             if (header(m, "CSeq") or "").endswith("BYE")
         }
+    )
+
+
+def calls_ended_by_far_end(run: SippRun) -> int:
+    """Calls of a SIPp run that the other side hung up while the call was up (a BYE it answered 200)."""
+    return len(
+        {header(m, "Call-ID") for m in run.sent("SIP/2.0 200") if (header(m, "CSeq") or "").endswith("BYE")}
     )
 
 

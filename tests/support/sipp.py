@@ -115,6 +115,8 @@ class Phone:
         cmd = [SIPP]
         if remote:
             cmd.append(f"{self.server[0]}:{self.server[1]}")
+        if calls > 1:  # all of them at once if need be (SIPp's own default stops at 3 x its rate: 30)
+            cmd += ["-l", str(calls)]
         cmd += [
             "-sf",
             str(scen),

@@ -1,0 +1,1 @@
+"""Password guessing over SIP slowed down: addresses with too many failed logins are refused."""
