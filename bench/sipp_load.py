@@ -143,6 +143,11 @@ def _last_stats(stat: Path) -> tuple[int, int]:
     return int(last.get("SuccessfulCall(C)", 0) or 0), int(last.get("FailedCall(C)", 0) or 0)
 
 
+def call_counts(stat: Path) -> tuple[int, int]:
+    """(successful, failed) calls in a SIPp statistics file."""
+    return _last_stats(stat)
+
+
 def start_calls(
     workdir: Path,
     server: tuple[str, int],
@@ -153,13 +158,18 @@ def start_calls(
     rate: int,
     calls: int,
     hold_ms: int,
+    stat: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """Place `calls` calls at `rate` per second that stay up for `hold_ms`, in the background
-    (the caller stops the process when done with them)."""
+    (the caller stops the process when done with them). With `stat`, SIPp writes its counters
+    there (call_counts reads them)."""
     scen = workdir / f"long-{number}.xml"
     scen.write_text(sipp_scenarios.call(number, hold_ms=hold_ms))
     cmd = [f"{server[0]}:{server[1]}", *["-r", str(rate), "-rp", "1000", "-m", str(calls), "-l", "5000"]]
     cmd += ["-recv_timeout", str(hold_ms + 10_000)]
+    if stat is not None:
+        stat.unlink(missing_ok=True)
+        cmd += ["-trace_stat", "-stf", str(stat), "-fd", "1"]
     return subprocess.Popen(
         _base_cmd(scen, port, user, password) + cmd,
         stdout=subprocess.DEVNULL,
