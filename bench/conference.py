@@ -91,7 +91,7 @@ def _prompt_s(env: BenchEnv) -> float:
     path = env.stack.settings().prompts / "meetings" / f"{key}.wav"
     try:
         with wave.open(str(path)) as w:
-            return w.getnframes() / w.getframerate()
+            return float(w.getnframes() / w.getframerate())
     except (OSError, wave.Error):
         return 0.0
 

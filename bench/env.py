@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pbx_control.config import Settings
 from pbx_control.runtime.asterisk import AsteriskInstance
@@ -96,7 +97,7 @@ class ControlProcess:
                 raise RuntimeError(f"no {event} in {self.log_path} within {timeout_s}s")
             time.sleep(0.2)
 
-    def agi_sessions(self, timeout_s: float = 10) -> dict:
+    def agi_sessions(self, timeout_s: float = 10) -> dict[str, Any]:
         """The server-side session times recorded since the last call (and start a new recording).
         From the in-process hook, or else (the AGI server in a process of its own) from the AGI
         server's `agi.session.end` log lines (0.1 ms resolution); "source" says which."""
@@ -122,7 +123,7 @@ class ControlProcess:
                     other[outcome] = other.get(outcome, 0) + 1
         return {"ok": ok, "other": other, "source": "log"}
 
-    def _hooked_sessions(self, timeout_s: float) -> dict:
+    def _hooked_sessions(self, timeout_s: float) -> dict[str, Any]:
         self.stats_path.unlink(missing_ok=True)
         os.kill(self.pid, signal.SIGUSR1)
         deadline = time.monotonic() + timeout_s

@@ -51,7 +51,8 @@ def server_timing_of(url: str, token: str) -> str | None:
     try:
         with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310
             r.read()
-            return r.headers.get("Server-Timing")
+            value: str | None = r.headers.get("Server-Timing")
+            return value
     except OSError:
         return None
 

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def smoke_port_base() -> int:
 
 
 @pytest.fixture(scope="module")
-def document(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     workdir = tmp_path_factory.mktemp("bench")
     out, log = workdir / "smoke.json", workdir / "bench.log"
     cmd = [sys.executable, "-m", "bench", "--smoke", "--out", str(out), "--port-base", str(smoke_port_base())]
@@ -41,19 +42,19 @@ def document(tmp_path_factory: pytest.TempPathFactory) -> dict:
             # on a timeout (or pytest's): Ctrl-C, so the bench stops its own stack
             interrupt(proc, grace_s=45)
     assert proc.returncode == 0, log.read_text(errors="replace")[-8000:]
-    doc = json.loads(out.read_text())
+    doc: dict[str, Any] = json.loads(out.read_text())
     doc["log"] = log.read_text(errors="replace")
     return doc
 
 
 @pytest.fixture(scope="module")
-def smoke(document: dict) -> dict:
+def smoke(document: dict[str, Any]) -> dict[str, Any]:
     """The measurements of the one size, by name (their figures: the medians of the repeats)."""
     (size,) = document["sizes"]
     return {m["name"]: m for m in size["measurements"]}
 
 
-def test_one_size_seeded_in_proportion_and_the_run_recorded(document: dict) -> None:
+def test_one_size_seeded_in_proportion_and_the_run_recorded(document: dict[str, Any]) -> None:
     run, (size,) = document["run"], document["sizes"]
     assert run["mode"] == "smoke" and run["sizes"] == [size["users"]] and "error" not in size
     assert size["seed"]["users"] == size["users"] and size["seed"]["organizations"] >= 2
@@ -66,7 +67,7 @@ def test_one_size_seeded_in_proportion_and_the_run_recorded(document: dict) -> N
     assert "goals, at each size" in document["log"]
 
 
-def test_repeats_are_combined_with_their_load_averages(smoke: dict) -> None:
+def test_repeats_are_combined_with_their_load_averages(smoke: dict[str, Any]) -> None:
     m = smoke["agi_latency"]
     assert m["runs"] == 2 and len(m["repeats"]) == 2, m["runs"]
     for repeat in m["repeats"]:
@@ -79,13 +80,13 @@ def test_repeats_are_combined_with_their_load_averages(smoke: dict) -> None:
     assert smoke["api_latency"]["runs"] == 1  # the costly ones once in the smoke run
 
 
-def test_the_chart_was_drawn(document: dict) -> None:
+def test_the_chart_was_drawn(document: dict[str, Any]) -> None:
     chart = Path(document["run"]["chart"])
     data = chart.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, chart
 
 
-def test_mixed_load_decided_every_call_under_every_load(smoke: dict) -> None:
+def test_mixed_load_decided_every_call_under_every_load(smoke: dict[str, Any]) -> None:
     f = smoke["mixed_load"]["figures"]
     agi = f["agi"]
     assert set(agi["outcomes"]) == {"routed"}, agi["outcomes"]
@@ -98,14 +99,14 @@ def test_mixed_load_decided_every_call_under_every_load(smoke: dict) -> None:
     assert not f["events"]["clients_dropped"] and f["events"]["client_errors"] == 0
 
 
-def test_every_measurement_reports_without_judging(smoke: dict) -> None:
+def test_every_measurement_reports_without_judging(smoke: dict[str, Any]) -> None:
     assert list(smoke) == list(NAMES)
     for m in smoke.values():
         assert m["status"] in ("info", "not yet"), m
         assert m["figures"], m
 
 
-def test_agi_sessions_were_all_routed(smoke: dict) -> None:
+def test_agi_sessions_were_all_routed(smoke: dict[str, Any]) -> None:
     for name in ("agi_latency", "agi_burst"):
         f = smoke[name]["figures"]
         outcomes = f["at_rate"]["outcomes"] if name == "agi_latency" else f["outcomes"]
@@ -113,17 +114,17 @@ def test_agi_sessions_were_all_routed(smoke: dict) -> None:
     assert smoke["agi_latency"]["figures"]["at_rate"]["server"]["count"] > 0
 
 
-def test_process_agi_routed_every_call(smoke: dict) -> None:
+def test_process_agi_routed_every_call(smoke: dict[str, Any]) -> None:
     process = smoke["process_agi_ratio"]["figures"]["process"]
     assert process["count"] > 0 and process["unrouted"] == 0
 
 
-def test_calls_went_through_both_paths(smoke: dict) -> None:
+def test_calls_went_through_both_paths(smoke: dict[str, Any]) -> None:
     f = smoke["cps_ratio"]["figures"]
     assert f["bare_cps"] > 0 and f["routed_cps"] > 0, f["steps"]
 
 
-def test_every_websocket_client_got_the_calls_events(smoke: dict) -> None:
+def test_every_websocket_client_got_the_calls_events(smoke: dict[str, Any]) -> None:
     f = smoke["event_fanout"]["figures"]
     assert f["clients"] > 0 and not f["clients_dropped"] and f["client_errors"] == 0
     assert f["calls"]["successful"] > 0
@@ -131,7 +132,7 @@ def test_every_websocket_client_got_the_calls_events(smoke: dict) -> None:
     assert f["deliveries"]["count"] >= f["clients"] * f["calls"]["successful"]
 
 
-def test_a_room_of_five_was_mixed_and_timed(smoke: dict) -> None:
+def test_a_room_of_five_was_mixed_and_timed(smoke: dict[str, Any]) -> None:
     f = smoke["conference_mix"]["figures"]
     room = f["rooms"][0]
     assert room["participants"] == 5 and room["listeners"] == 4, f
@@ -139,7 +140,7 @@ def test_a_room_of_five_was_mixed_and_timed(smoke: dict) -> None:
     assert f["pin_to_room"]["count"] == 4 and f["join_without_prompt"]["count"] == 5, f
 
 
-def test_api_and_memory_figures(smoke: dict) -> None:
+def test_api_and_memory_figures(smoke: dict[str, Any]) -> None:
     api = smoke["api_latency"]["figures"]
     assert api["baseline_users_me"]["requests"] > 0 and api["baseline_users_me"]["errors"] == 0
     for name in ("presence", "queue_login", "queue_logout", "park", "transfer"):
@@ -148,7 +149,7 @@ def test_api_and_memory_figures(smoke: dict) -> None:
     assert smoke["memory"]["figures"]["peak_mib"] > 0
 
 
-def test_every_operation_is_in_the_operations_table(smoke: dict) -> None:
+def test_every_operation_is_in_the_operations_table(smoke: dict[str, Any]) -> None:
     ops = smoke["api_latency"]["figures"]["ops"]
     wanted = {"presence", "queue_login", "queue_logout", "park", "transfer", "hold", "resume", "click"}
     wanted |= {"announced_start", "announced_complete", "history_all", "history_missed", "history_page_11"}
@@ -161,7 +162,7 @@ def test_every_operation_is_in_the_operations_table(smoke: dict) -> None:
             assert row["p99_ms"] == row["judged_p99_ms"], (name, row)
 
 
-def test_live_call_operations_and_the_history_query_were_measured(smoke: dict) -> None:
+def test_live_call_operations_and_the_history_query_were_measured(smoke: dict[str, Any]) -> None:
     api = smoke["api_latency"]["figures"]
     for name in ("hold", "resume", "click"):
         assert api[name]["count"] > 0 and api[name]["errors"] == 0, (name, api[name])
