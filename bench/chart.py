@@ -9,12 +9,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bench.keyfigures import PANELS, expand, value
+from bench.keyfigures import PANELS, SIZE, expand, value
 
 PUBLISHED = Path(__file__).resolve().parent / "charts" / "latest-full.png"
 
 
 def _measurements(doc: dict[str, Any], name: str) -> list[tuple[int, dict[str, Any] | None]]:
+    if name == SIZE:
+        return [(size["users"], {"figures": size}) for size in doc["sizes"]]
     return [
         (size["users"], next((m for m in size["measurements"] if m["name"] == name), None))
         for size in doc["sizes"]
@@ -29,9 +31,9 @@ def draw(doc: dict[str, Any], out: Path) -> str:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import ScalarFormatter
 
-    cols = 3
+    cols = 4
     rows = math.ceil(len(PANELS) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.5 * rows), squeeze=False)
     sizes = [size["users"] for size in doc["sizes"]]
     for ax, panel in zip(axes.flat, PANELS, strict=False):
         drawn = 0

@@ -203,8 +203,11 @@ def make_stack(name: str, base: int, rtp_ports: int) -> Stack:
     return Stack(f"{name}{base}", ports, config=Settings.from_env(), fresh_database=True)
 
 
-def start_asterisk(stack: Stack, bare_target: str) -> None:
+def start_asterisk(stack: Stack, bare_target: str, timeout_s: float = 60) -> float:
+    """Start the bench's Asterisk; the seconds until it was fully booted."""
     base = stack.asterisk_instance()
     values = {f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.init}
     stack.asterisk = BenchAsterisk(**values, bare_target=bare_target)
-    stack.asterisk.start()
+    started = time.monotonic()
+    stack.asterisk.start(timeout_s=timeout_s)
+    return round(time.monotonic() - started, 1)

@@ -8,6 +8,8 @@ from typing import Any
 
 from bench.repeats import figure
 
+SIZE = "(size)"
+
 
 @dataclass(frozen=True)
 class Series:

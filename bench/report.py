@@ -140,7 +140,10 @@ def _spread_line(m: dict[str, Any]) -> str:
 def table(doc: dict[str, Any]) -> str:
     lines: list[str] = []
     for size in doc["sizes"]:
-        lines.append(f"== {size['users']:,} users (seed {size.get('seed')}) ==")
+        lines.append(
+            f"== {size['users']:,} users (seed {size.get('seed')} in {size.get('seed_seconds')} s; "
+            f"Asterisk booted in {size.get('asterisk_boot_seconds')} s) =="
+        )
         if "error" in size:
             lines.append(f"   FAILED: {size['error']}")
         ms = size["measurements"]

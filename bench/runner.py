@@ -142,8 +142,16 @@ def _size(p: Params, only: set[str], port_base: int, workdir: Path, profiled: se
         database_url = stack.start_database()
         seeded = asyncio.run(seed(database_url, p, TRUNK_HOST, port_base + 90))
         print(f"bench: seeded {seeded.counts} in {seeded.seconds}s", flush=True)
-        out |= {"seed": seeded.counts, "seed_seconds": seeded.seconds}
-        start_asterisk(stack, bare_target=cps.callee_endpoint())
+        out |= {
+            "seed": seeded.counts,
+            "seed_seconds": seeded.seconds,
+            "seed_seconds_by_table": seeded.seconds_by_table,
+        }
+        print(f"bench: seconds by table: {seeded.seconds_by_table}", flush=True)
+        # res_pjsip sets up every realtime endpoint at start: minutes at 100,000 users
+        booted = start_asterisk(stack, bare_target=cps.callee_endpoint(), timeout_s=60 + p.users / 50)
+        out["asterisk_boot_seconds"] = booted
+        print(f"bench: Asterisk fully booted in {booted}s", flush=True)
         control = ControlProcess(stack.service_env(), workdir / f"service-{p.users}.log")
         control.start(timeout_s=60 + p.users / 1000)
         control.wait_log("ami.ready", timeout_s=120 + p.users / 200)  # dialplan, queues, live calls
