@@ -29,7 +29,7 @@ def draw(doc: dict[str, Any], out: Path) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import ScalarFormatter
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
     cols = 4
     rows = math.ceil(len(PANELS) / cols)
@@ -53,14 +53,9 @@ def draw(doc: dict[str, Any], out: Path) -> str:
                 if xs:
                     ax.errorbar(xs, ys, yerr=[low, high], marker="o", capsize=3, label=one.label or None)
                     drawn += 1
-        if panel.goal is not None and drawn:
-            ax.axhline(
-                panel.goal,
-                linestyle="--",
-                color="grey",
-                linewidth=1,
-                label=panel.goal_label or f"goal {panel.goal:g}",
-            )
+        for goal in panel.goals if drawn else ():
+            label = panel.goal_label or f"goal {goal:g}"
+            ax.axhline(goal, linestyle="--", color="grey", linewidth=1, label=label)
         ax.set_title(panel.title, fontsize=10)
         ax.set_ylabel(panel.unit)
         ax.set_xlabel("users in the seed")
@@ -69,7 +64,9 @@ def draw(doc: dict[str, Any], out: Path) -> str:
         ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
         if panel.log_y and drawn:
             ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(NullFormatter())
         if drawn:
             ax.legend(fontsize=6, ncol=2 if drawn > 6 else 1)
         else:

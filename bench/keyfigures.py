@@ -23,7 +23,7 @@ class Panel:
     title: str
     unit: str
     series: tuple[Series, ...]
-    goal: float | None = None  # drawn as a dashed line
+    goals: tuple[float, ...] = ()  # drawn as dashed lines
     goal_label: str = ""
     log_y: bool = False
 
@@ -41,7 +41,7 @@ PANELS = (
             _s("server p99", "agi_latency", "at_rate", "server", "p99_ms"),
             _s("client p99", "agi_latency", "at_rate", "client", "p99_ms"),
         ),
-        goal=2.0,
+        goals=(2.0,),
     ),
     Panel(
         "AGI decision under mixed load, 200/s",
@@ -52,14 +52,14 @@ PANELS = (
             _s("client p99", "mixed_load", "p99_ms_client"),
             _s("client max", "mixed_load", "max_ms_client"),
         ),
-        goal=2.0,
+        goals=(2.0, 10.0),
         log_y=True,
     ),
     Panel(
         "API operations p99 (app when sent)",
         "ms",
         (_s("", "api_latency", "ops", "*", "judged_p99_ms"),),
-        goal=20.0,
+        goals=(20.0,),
         log_y=True,
     ),
     Panel(
@@ -67,7 +67,7 @@ PANELS = (
         "requests/s",
         (_s("presence", "api_latency", "presence", "requests_per_s"),),
     ),
-    Panel("events to every client, p99", "ms", (_s("p99", "event_fanout", "p99_ms"),), goal=50.0),
+    Panel("events to every client, p99", "ms", (_s("p99", "event_fanout", "p99_ms"),), goals=(50.0,)),
     Panel(
         "call rate without failures",
         "calls/s",
@@ -78,13 +78,18 @@ PANELS = (
         "service memory, peak",
         "MiB",
         (_s("peak", "memory", "peak_mib"),),
-        goal=150 / 1.048576,
+        goals=(150 / 1.048576,),
         goal_label="goal 150 MB",
     ),
     Panel(
         "conference participants mixed",
         "participants",
         (_s("mixed", "conference_mix", "mixed_participants"),),
+    ),
+    Panel(
+        "stack start at each size",  # SIZE: figures of the size itself, not of a measurement
+        "s",
+        (_s("seed", SIZE, "seed_seconds"), _s("Asterisk boot", SIZE, "asterisk_boot_seconds")),
     ),
 )
 
