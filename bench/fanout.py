@@ -82,6 +82,8 @@ def deliveries(collected: list[dict[str, Any]], connected: int) -> dict[str, Any
         "messages_received": sum(c["messages"] for c in collected),
         "clients_dropped": closed,
         "client_errors": sum(len(c["errors"]) for c in collected),
+        "client_error_kinds": sorted({e for c in collected for e in c["errors"]}),
+        "connect_retries": sum(c.get("connect_retries", 0) for c in collected),
     }
 
 
