@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,14 +67,20 @@ class Uas:
         scen.write_text(sipp_scenarios.register())
         cmd = [f"{self.server[0]}:{self.server[1]}", "-m", "1", "-timeout", f"{int(timeout_s)}s"]
         cmd += ["-timeout_error", "-recv_timeout", str(int(timeout_s * 1000))]
-        r = subprocess.run(
-            _base_cmd(scen, self.port, self.user, self.password) + cmd,
-            capture_output=True,
-            timeout=timeout_s + 5,
-            check=False,
+        for _attempt in range(2):  # once more after a pause: a port still held, a busy Asterisk
+            r = subprocess.run(
+                _base_cmd(scen, self.port, self.user, self.password) + cmd,
+                capture_output=True,
+                timeout=timeout_s + 5,
+                check=False,
+            )
+            if r.returncode == 0:
+                return
+            time.sleep(2)
+        # SIPp's 254 is a port it could not bind; its reason is on stderr
+        raise RuntimeError(
+            f"UAS registration failed (rc {r.returncode}): {r.stderr[-400:]!r} {r.stdout[-300:]!r}"
         )
-        if r.returncode != 0:
-            raise RuntimeError(f"UAS registration failed (rc {r.returncode}): {r.stdout[-500:]!r}")
 
     def start(self) -> None:
         scen = self.workdir / "answer.xml"
