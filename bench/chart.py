@@ -61,7 +61,10 @@ def draw(doc: dict[str, Any], out: Path) -> str:
         ax.set_xlabel("users in the seed")
         if len(set(sizes)) > 1:
             ax.set_xscale("log")
+            ax.set_xlim(min(sizes) / 1.5, max(sizes) * 1.5)
         ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        if drawn and not panel.log_y:
+            ax.set_ylim(0, ax.get_ylim()[1] * 1.1)  # flat or not at a glance: no zoom on small differences
         if panel.log_y and drawn:
             ax.set_yscale("log")
             ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))

@@ -195,8 +195,8 @@ def _flat(sizes: list[dict[str, Any]], smoke: bool) -> list[dict[str, Any]]:
             entry["worse_by"] = round(worse, 3)
             entry["verdict"] = "info" if smoke else "met" if worse <= keyfigures.FLAT_TOLERANCE else "missed"
             entry["text"] = (
-                f"{_ms(a)} at {small:,} users -> {_ms(b)} at {large:,}: x{worse:.2f} worse "
-                f"(<= x{keyfigures.FLAT_TOLERANCE})"
+                f"{_ms(a)} at {small:,} users -> {_ms(b)} at {large:,}: x{worse:.2f} as costly "
+                f"(goal <= x{keyfigures.FLAT_TOLERANCE})"
             )
         out.append(entry)
     return out
