@@ -25,7 +25,8 @@ setup:
 setup-python:
 	@bash scripts/setup.sh --python-only
 
-# The full benchmark (about 10 minutes; its own stack on ports 38000..45999, PBX_BENCH_PORT_BASE).
+# The full benchmark (about an hour: 1,000, 10,000 and 100,000 users, every measurement 3 times; its
+# own stack on ports 38000..45999, PBX_BENCH_PORT_BASE); prints every goal as met or missed.
 # `make test` runs it in smoke mode (tests/bench, marker `bench`), as does `make bench-smoke`.
 bench: setup
 	$(PY) -m bench

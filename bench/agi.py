@@ -12,6 +12,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from bench import seed as names
 from bench.agi_client import Call, Outcome, session
@@ -77,13 +78,13 @@ async def closed_loop(
     return outcomes, time.perf_counter() - started
 
 
-def _client_figures(outcomes: list[Outcome]) -> dict:
+def client_figures(outcomes: list[Outcome]) -> dict[str, Any]:
     kinds = Counter(o.kind for o in outcomes)
     routed = [o.seconds for o in outcomes if o.kind == "routed"]
     return {"client": summary_ms(routed), "outcomes": dict(kinds)}
 
 
-def _server_figures(stats: dict) -> dict:
+def server_figures(stats: dict[str, Any]) -> dict[str, Any]:
     return {"server": summary_ms(stats.get("ok", [])), "server_other_outcomes": stats.get("other", {})}
 
 
@@ -93,11 +94,14 @@ def agi_latency(env: BenchEnv, p: Params, seeded: Seeded) -> Result:
     asyncio.run(open_loop(env.agi_port, p.agi_open_rate, min(1.0, p.agi_duration_s), make))  # warm up
     env.control.agi_sessions()
     outcomes, achieved = asyncio.run(open_loop(env.agi_port, p.agi_open_rate, p.agi_duration_s, make))
-    at_rate = {"offered_per_s": p.agi_open_rate, "achieved_per_s": round(achieved, 1)}
-    at_rate |= _client_figures(outcomes) | _server_figures(env.control.agi_sessions())
+    at_rate: dict[str, Any] = {"offered_per_s": p.agi_open_rate, "achieved_per_s": round(achieved, 1)}
+    at_rate |= client_figures(outcomes) | server_figures(env.control.agi_sessions())
     outcomes, elapsed = asyncio.run(closed_loop(env.agi_port, p.agi_concurrency, p.agi_duration_s, make))
-    concurrent = {"sessions_at_once": p.agi_concurrency, "sessions_per_s": round(len(outcomes) / elapsed, 1)}
-    concurrent |= _client_figures(outcomes) | _server_figures(env.control.agi_sessions())
+    concurrent: dict[str, Any] = {
+        "sessions_at_once": p.agi_concurrency,
+        "sessions_per_s": round(len(outcomes) / elapsed, 1),
+    }
+    concurrent |= client_figures(outcomes) | server_figures(env.control.agi_sessions())
     result.figures = {
         "p99_ms_server": at_rate["server"].get("p99_ms"),
         "p99_ms_client": at_rate["client"].get("p99_ms"),
@@ -119,7 +123,7 @@ def agi_burst(env: BenchEnv, p: Params, seeded: Seeded) -> Result:
     make = call_maker(seeded, 2)
     env.control.agi_sessions()
     outcomes, achieved = asyncio.run(open_loop(env.agi_port, p.burst_rate, p.burst_duration_s, make))
-    figures = _client_figures(outcomes) | _server_figures(env.control.agi_sessions())
+    figures = client_figures(outcomes) | server_figures(env.control.agi_sessions())
     failed = {k: figures["outcomes"].get(k, 0) for k in FAILURES}
     result.figures = {
         "failed": sum(failed.values()),

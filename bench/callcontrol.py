@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,9 @@ from bench import seed as names
 from bench.cps import CALLEE, CALLER, callee_endpoint
 from bench.env import BenchEnv
 from bench.params import Params
-from bench.results import summary_ms
 from bench.seed import FIRST_EXTENSION, Seeded
 from bench.sipp_load import Uas, start_calls
+from bench.timing import OpTimes
 
 PARK_TIMEOUT_S = 5
 TRANSFER_TO = str(FIRST_EXTENSION + 3)
@@ -50,12 +49,8 @@ async def _live_calls(
     return ids
 
 
-class Requests:
-    """Latencies and statuses of one kind of request, over any number of rounds."""
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.statuses: Counter[int] = Counter()
+class Requests(OpTimes):
+    """Latencies, statuses and Server-Timing of one kind of request, over any number of rounds."""
 
     async def post(
         self, http: aiohttp.ClientSession, url: str, headers: dict[str, str], bodies: list[Any], clients: int
@@ -68,17 +63,10 @@ class Requests:
                 started = time.perf_counter()
                 async with http.post(url, json=body, headers=headers) as resp:
                     await resp.read()
-                    self.statuses[resp.status] += 1
-                self.latencies.append(time.perf_counter() - started)
+                    timing = resp.headers.getall("Server-Timing", None)
+                self.add(time.perf_counter() - started, resp.status, timing)
 
         await asyncio.gather(*(client() for _ in range(clients)))
-
-    def figures(self) -> dict[str, Any]:
-        ok = sum(n for s, n in self.statuses.items() if s < 400)
-        return summary_ms(self.latencies) | {
-            "statuses": dict(self.statuses),
-            "errors": len(self.latencies) - ok,
-        }
 
 
 async def _load(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:

@@ -91,7 +91,7 @@ def _prompt_s(env: BenchEnv) -> float:
     path = env.stack.settings().prompts / "meetings" / f"{key}.wav"
     try:
         with wave.open(str(path)) as w:
-            return w.getnframes() / w.getframerate()
+            return float(w.getnframes() / w.getframerate())
     except (OSError, wave.Error):
         return 0.0
 
@@ -141,6 +141,8 @@ async def _climb(env: BenchEnv, p: Params) -> dict[str, Any]:
     owner = await conn.fetchval(
         "SELECT id FROM users WHERE organization_id = $1 AND extension = $2", org, str(names.FIRST_EXTENSION)
     )
+    # a repeat: the rooms of the run before go first (their PINs are reused)
+    await conn.execute("DELETE FROM meetings WHERE organization_id = $1 AND name LIKE 'Bench room %'", org)
     prompt_s = _prompt_s(env)
     people: list[Participant] = []
     rooms: list[dict[str, Any]] = []

@@ -27,7 +27,7 @@ from bench.sipp_load import Uas, offer
 GOAL = "p99 <= 50 ms to every client"
 
 
-def _start_clients(env: BenchEnv, p: Params, seeded: Seeded) -> list[subprocess.Popen[str]]:
+def start_clients(env: BenchEnv, p: Params, seeded: Seeded) -> list[subprocess.Popen[str]]:
     tokens = [seeded.tokens[ext] for ext in sorted(seeded.tokens)][: p.fanout_clients]
     path = env.workdir / "ws-tokens.json"
     path.write_text(json.dumps(tokens))
@@ -45,17 +45,56 @@ def _start_clients(env: BenchEnv, p: Params, seeded: Seeded) -> list[subprocess.
     return procs
 
 
+def wait_ready(procs: list[subprocess.Popen[str]]) -> int:
+    """The clients connected (each process says ``ready <n>`` once its hellos arrived)."""
+    connected = 0
+    for proc in procs:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().split()
+        connected += int(line[1]) if len(line) == 2 and line[0] == "ready" else 0
+    return connected
+
+
+def collect(procs: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
+    """Stop the client processes; what each received."""
+    collected: list[dict[str, Any]] = []
+    for proc in procs:
+        try:
+            out, _ = proc.communicate("stop\n", timeout=60)
+            collected.append(json.loads(out.strip().splitlines()[-1]))
+        except (subprocess.TimeoutExpired, ValueError, IndexError):
+            proc.kill()
+            proc.wait()
+    return collected
+
+
+def deliveries(collected: list[dict[str, Any]], connected: int) -> dict[str, Any]:
+    latencies = [ms / 1000 for c in collected for ms in c["latencies_ms"]]
+    closed: dict[str, int] = {}
+    for c in collected:
+        for code, n in c["closed"].items():
+            closed[code] = closed.get(code, 0) + n
+    summary = summary_ms(latencies)
+    return {
+        "p99_ms": summary.get("p99_ms"),
+        "clients": connected,
+        "deliveries": summary,
+        "messages_received": sum(c["messages"] for c in collected),
+        "clients_dropped": closed,
+        "client_errors": sum(len(c["errors"]) for c in collected),
+        "client_error_kinds": sorted({e for c in collected for e in c["errors"]}),
+        "connect_retries": sum(c.get("connect_retries", 0) for c in collected),
+    }
+
+
 def run(env: BenchEnv, p: Params, seeded: Seeded) -> Result:
     result = Result("event_fanout", GOAL)
-    procs = _start_clients(env, p, seeded)
+    procs = start_clients(env, p, seeded)
     connected = 0
     collected: list[dict[str, Any]] = []
     uas = Uas(env.workdir, env.sip, env.sipp_port(0), callee_endpoint(), names.SIP_PASSWORD)
     try:
-        for proc in procs:
-            assert proc.stdout is not None
-            line = proc.stdout.readline().split()
-            connected += int(line[1]) if len(line) == 2 and line[0] == "ready" else 0
+        connected = wait_ready(procs)
         uas.register()
         uas.start()
         time.sleep(0.5)
@@ -73,31 +112,18 @@ def run(env: BenchEnv, p: Params, seeded: Seeded) -> Result:
         time.sleep(1.0)
     finally:
         uas.stop()
-        for proc in procs:
-            try:
-                out, _ = proc.communicate("stop\n", timeout=60)
-                collected.append(json.loads(out.strip().splitlines()[-1]))
-            except (subprocess.TimeoutExpired, ValueError, IndexError):
-                proc.kill()
-                proc.wait()
-    latencies = [ms / 1000 for c in collected for ms in c["latencies_ms"]]
-    closed: dict[str, int] = {}
-    for c in collected:
-        for code, n in c["closed"].items():
-            closed[code] = closed.get(code, 0) + n
-    summary = summary_ms(latencies)
+        collected = collect(procs)
+    figures = deliveries(collected, connected)
     result.figures = {
-        "p99_ms": summary.get("p99_ms"),
-        "clients": connected,
+        "p99_ms": figures.pop("p99_ms"),
+        "clients": figures.pop("clients"),
         "calls": {"offered": calls.offered, "successful": calls.successful, "failed": calls.failed},
-        "deliveries": summary,
-        "messages_received": sum(c["messages"] for c in collected),
-        "clients_dropped": closed,
-        "client_errors": sum(len(c["errors"]) for c in collected),
+        **figures,
     }
+    closed = result.figures["clients_dropped"]
     result.notes.append(
         f"{connected} clients in {len(procs)} processes; every client counts every new channel"
     )
-    p99 = summary.get("p99_ms")
+    p99 = result.figures["p99_ms"]
     met = p99 is not None and p99 <= 50 and not closed and connected == p.fanout_clients
     return result.judge(None if p.smoke else met)

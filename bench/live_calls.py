@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.results import summary_ms
+from bench.timing import OpTimes
 
 EVENT_WAIT_S = 10.0
 
@@ -66,13 +66,8 @@ class Events:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-class Timed:
-    """Latencies of one kind of request (or wait), statuses, failures."""
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.statuses: dict[int, int] = {}
-        self.missing = 0  # a wait that did not end in time
+class Timed(OpTimes):
+    """Latencies of one kind of request (or wait), statuses, Server-Timing, failures."""
 
     async def request(
         self, http: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str], body: Any
@@ -81,24 +76,9 @@ class Timed:
         async with http.request(method, url, json=body, headers=headers) as resp:
             data = await resp.json() if resp.content_type == "application/json" else None
             status = resp.status
-        self.latencies.append(time.perf_counter() - started)
-        self.statuses[status] = self.statuses.get(status, 0) + 1
+            timing = resp.headers.getall("Server-Timing", None)
+        self.add(time.perf_counter() - started, status, timing)
         return status, data, started
-
-    def wait(self, started: float, ended: float | None) -> None:
-        if ended is None:
-            self.missing += 1
-        else:
-            self.latencies.append(ended - started)
-
-    def figures(self) -> dict[str, Any]:
-        ok = sum(n for s, n in self.statuses.items() if s < 400)
-        out: dict[str, Any] = dict(summary_ms(self.latencies))
-        if self.statuses:
-            out |= {"statuses": self.statuses, "errors": sum(self.statuses.values()) - ok}
-        if self.missing:
-            out["missing"] = self.missing
-        return out
 
 
 async def _in_turn(ids: list[str], clients: int, work: Any) -> None:

@@ -1,4 +1,5 @@
-"""memory: the control service's resident memory (VmRSS), sampled all through the run, per phase."""
+"""memory: the control service's resident memory (VmRSS, with its child processes': the FastAGI
+server may run in one of its own), sampled all through the run, per phase."""
 
 from __future__ import annotations
 
@@ -11,11 +12,32 @@ GOAL = "peak RSS under load <= 150 MB"
 LIMIT_MB = 150.0
 
 
-def rss_mib(pid: int) -> float:
+def _own_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def rss_mib(pid: int) -> float:
+    """The process's VmRSS plus its descendants' (a child that is gone counts nothing)."""
+    total = _own_rss_mib(pid)
+    for child in _children(pid):
+        try:
+            total += rss_mib(child)
+        except OSError:
+            continue
+    return total
 
 
 class RssSampler:

@@ -1,7 +1,15 @@
-"""How big and how long: the full run (`make bench`) and the smoke run (inside `make test`)."""
+"""How big and how long: the full run (`make bench`) and the smoke run (inside `make test`).
+
+The seed's size is given in users (`--sizes`); `at_size` scales the rest in proportion: the first
+organization keeps `first_org_users` (presence of a 1,000-user organization, the fan-out's
+clients), the other users come in organizations of `org_users`; answer groups, caller-list rows and
+contacts grow with the users (`*_per_user`, the 10,000-user layout of the earlier runs).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 
@@ -11,7 +19,7 @@ class Params:
     # seed
     organizations: int
     users: int
-    big_org_users: int  # the first organization is this big (GET /users of a 1,000-user org)
+    big_org_users: int  # the first organization is this big (at_size: first_org_users)
     groups: int
     caller_list_rows: int
     contacts: int
@@ -48,6 +56,38 @@ class Params:
     conference_window_s: float
     # Asterisk's RTP port range (two ports per call leg; SIPp's short calls leave many in use)
     rtp_ports: int
+    # mixed_load: AGI at agi_open_rate for mixed_duration_s while, at once, presence GETs and
+    # answer-group logins/logouts at these rates (open loop), the fan-out's clients listening and
+    # SIPp placing calls at mixed_call_rate that stay up mixed_call_hold_ms
+    mixed_duration_s: float = 15.0
+    mixed_presence_rate: int = 200
+    mixed_login_rate: int = 20
+    mixed_call_rate: int = 3
+    mixed_call_hold_ms: int = 2000
+    # sizes (users) and repeats of every measurement at each size
+    sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
+    repeats: int = 3
+    repeated: tuple[str, ...] | None = None  # the measurements run `repeats` times (None: all)
+    first_org_users: int = 1_000
+    org_users: int = 100
+    groups_per_user: float = 0.1
+    caller_list_rows_per_user: int = 10
+    contacts_per_user: int = 10
+
+    def at_size(self, users: int) -> Params:
+        """The seed of `users` users, everything else in proportion (module docstring)."""
+        first = min(self.first_org_users, users)
+        organizations = 1 + math.ceil((users - first) / self.org_users)
+        return dataclasses.replace(
+            self,
+            users=users,
+            organizations=organizations,
+            big_org_users=first,
+            groups=max(1, round(users * self.groups_per_user)),
+            caller_list_rows=users * self.caller_list_rows_per_user,
+            contacts=users * self.contacts_per_user,
+            fanout_clients=min(self.fanout_clients, first),
+        )
 
 
 FULL = Params(
@@ -118,4 +158,14 @@ SMOKE = Params(
     conference_rooms=1,
     conference_window_s=1.5,
     rtp_ports=1000,
+    mixed_duration_s=2.0,
+    mixed_presence_rate=20,
+    mixed_login_rate=5,
+    mixed_call_rate=2,
+    mixed_call_hold_ms=500,
+    sizes=(60,),
+    repeats=2,  # the cheap ones only: the smoke stays well under 2 minutes
+    repeated=("agi_latency", "agi_burst", "process_agi_ratio", "mixed_load"),
+    first_org_users=30,
+    org_users=15,
 )

@@ -10,7 +10,7 @@ import os
 import sys
 
 import asyncpg
-from asterisk.agi import AGI
+from asterisk.agi import AGI  # type: ignore[import-untyped]
 
 from pbx_control.agi.session import AgiSession
 from pbx_control.routing.agi import make_route_handler

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +18,9 @@ class Result:
     status: Status = "info"
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # the machine's 1, 5 and 15 minute load averages just before and just after the measurement
+    load_before: list[float] = field(default_factory=list)
+    load_after: list[float] = field(default_factory=list)
 
     def judge(self, met: bool | None) -> Result:
         """met=None: no goal to check (information only)."""
@@ -25,6 +29,10 @@ class Result:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def not_yet(name: str, goal: str, feature: str) -> Result:

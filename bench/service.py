@@ -1,7 +1,9 @@
 """The control service as `python -m pbx_control serve` runs it, plus one bench hook: every FastAGI
 session's server-side time (AgiServer.on_session_end) is recorded, and SIGUSR1 writes the recorded
-times to $PBX_BENCH_AGI_STATS as JSON ({"ok": [seconds...], "other": {outcome: count}}) and
-starts a new recording. Run as ``python -m bench.service`` with the usual PBX_* settings.
+times to $PBX_BENCH_AGI_STATS as JSON ({"ok": [seconds...], "other": {outcome: count}, "hooked":
+bool}) and starts a new recording. When this process serves no FastAGI itself (the AGI server in a
+process of its own), "hooked" is false and the bench reads the AGI server's `agi.session.end` log
+lines instead (bench.env). Run as ``python -m bench.service`` with the usual PBX_* settings.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class SessionRecorder:
         self.out = out
         self.ok = array("d")
         self.other: dict[str, int] = {}
+        self.hooked = False
 
     def __call__(self, outcome: str, seconds: float) -> None:
         if outcome == "ok":
@@ -32,7 +35,7 @@ class SessionRecorder:
 
     def dump(self) -> None:
         tmp = self.out.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"ok": list(self.ok), "other": self.other}))
+        tmp.write_text(json.dumps({"ok": list(self.ok), "other": self.other, "hooked": self.hooked}))
         tmp.replace(self.out)
         self.ok = array("d")
         self.other = {}
@@ -46,6 +49,7 @@ async def main() -> None:
     await service.start()
     if service.agi is not None:
         service.agi.on_session_end = recorder
+        recorder.hooked = True
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

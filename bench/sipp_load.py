@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,14 +67,20 @@ class Uas:
         scen.write_text(sipp_scenarios.register())
         cmd = [f"{self.server[0]}:{self.server[1]}", "-m", "1", "-timeout", f"{int(timeout_s)}s"]
         cmd += ["-timeout_error", "-recv_timeout", str(int(timeout_s * 1000))]
-        r = subprocess.run(
-            _base_cmd(scen, self.port, self.user, self.password) + cmd,
-            capture_output=True,
-            timeout=timeout_s + 5,
-            check=False,
+        for _attempt in range(2):  # once more after a pause: a port still held, a busy Asterisk
+            r = subprocess.run(
+                _base_cmd(scen, self.port, self.user, self.password) + cmd,
+                capture_output=True,
+                timeout=timeout_s + 5,
+                check=False,
+            )
+            if r.returncode == 0:
+                return
+            time.sleep(2)
+        # SIPp's 254 is a port it could not bind; its reason is on stderr
+        raise RuntimeError(
+            f"UAS registration failed (rc {r.returncode}): {r.stderr[-400:]!r} {r.stdout[-300:]!r}"
         )
-        if r.returncode != 0:
-            raise RuntimeError(f"UAS registration failed (rc {r.returncode}): {r.stdout[-500:]!r}")
 
     def start(self) -> None:
         scen = self.workdir / "answer.xml"
@@ -143,6 +150,11 @@ def _last_stats(stat: Path) -> tuple[int, int]:
     return int(last.get("SuccessfulCall(C)", 0) or 0), int(last.get("FailedCall(C)", 0) or 0)
 
 
+def call_counts(stat: Path) -> tuple[int, int]:
+    """(successful, failed) calls in a SIPp statistics file."""
+    return _last_stats(stat)
+
+
 def start_calls(
     workdir: Path,
     server: tuple[str, int],
@@ -153,13 +165,18 @@ def start_calls(
     rate: int,
     calls: int,
     hold_ms: int,
+    stat: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """Place `calls` calls at `rate` per second that stay up for `hold_ms`, in the background
-    (the caller stops the process when done with them)."""
+    (the caller stops the process when done with them). With `stat`, SIPp writes its counters
+    there (call_counts reads them)."""
     scen = workdir / f"long-{number}.xml"
     scen.write_text(sipp_scenarios.call(number, hold_ms=hold_ms))
     cmd = [f"{server[0]}:{server[1]}", *["-r", str(rate), "-rp", "1000", "-m", str(calls), "-l", "5000"]]
     cmd += ["-recv_timeout", str(hold_ms + 10_000)]
+    if stat is not None:
+        stat.unlink(missing_ok=True)
+        cmd += ["-trace_stat", "-stf", str(stat), "-fd", "1"]
     return subprocess.Popen(
         _base_cmd(scen, port, user, password) + cmd,
         stdout=subprocess.DEVNULL,

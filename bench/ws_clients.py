@@ -2,16 +2,18 @@
 
     python -m bench.ws_clients URL TOKENS_FILE FIRST COUNT
 
-Connects COUNT clients (tokens FIRST.. of the JSON list in TOKENS_FILE), prints ``ready <n>`` once
-every hello arrived, then receives until a line arrives on stdin, and prints one JSON line: for
-every client, the delay from each channel's birth (its ``created_at``, Asterisk's event timestamp)
-to the arrival of its first event, in milliseconds.
+Connects COUNT clients (tokens FIRST.. of the JSON list in TOKENS_FILE; a 503 is retried, as a
+browser would, and counted), prints ``ready <n>`` once every hello arrived, then receives until a
+line arrives on stdin, and prints one JSON line: for every client, the delay from each channel's
+birth (its ``created_at``, Asterisk's event timestamp) to the arrival of its first event, in
+milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
 import sys
 import time
@@ -23,13 +25,32 @@ import aiohttp
 _UNIQUEID = re.compile(r'"uniqueid":"([^"]+)"')
 
 
+CONNECT_TRIES = 6
+
+
+async def _connect(
+    http: aiohttp.ClientSession, url: str, token: str, out: dict[str, Any]
+) -> aiohttp.ClientWebSocketResponse:
+    """Connect as a browser would: a 503 (the service busy, say its database pool during the
+    connection storm) is retried after a growing pause; the retries are counted."""
+    for attempt in range(CONNECT_TRIES):
+        try:
+            return await http.ws_connect(url, headers={"Authorization": f"Bearer {token}"}, heartbeat=None)
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status != 503 or attempt == CONNECT_TRIES - 1:
+                raise
+            out["connect_retries"] += 1
+            await asyncio.sleep(0.2 * 2**attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
 async def client(
     http: aiohttp.ClientSession, url: str, token: str, ready: asyncio.Queue[bool], out: dict[str, Any]
 ) -> None:
     seen: set[str] = set()
     announced = False
     try:
-        async with http.ws_connect(url, headers={"Authorization": f"Bearer {token}"}, heartbeat=None) as ws:
+        async with await _connect(http, url, token, out) as ws:
             first = await ws.receive()
             announced = True
             await ready.put(first.type == aiohttp.WSMsgType.TEXT)
@@ -59,7 +80,13 @@ async def client(
 
 
 async def main(url: str, tokens: list[str]) -> None:
-    out: dict[str, Any] = {"latencies_ms": [], "messages": 0, "closed": {}, "errors": []}
+    out: dict[str, Any] = {
+        "latencies_ms": [],
+        "messages": 0,
+        "closed": {},
+        "errors": [],
+        "connect_retries": 0,
+    }
     ready: asyncio.Queue[bool] = asyncio.Queue()
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:

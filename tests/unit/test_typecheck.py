@@ -1,6 +1,6 @@
 """The static checks, as tests: `make test` fails when the types break (mypy, configured in
-pyproject.toml: strict on pbx_control/, every body checked in tests/) or ruff finds a lint error or an
-unformatted file.
+pyproject.toml: strict on pbx_control/ and bench/, every body checked in tests/) or ruff finds a
+lint error or an unformatted file.
 
 Each runs the tool of this virtual environment in a subprocess from the project root; mypy keeps
 its cache in .mypy_cache, so after the first run it takes about a second.
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.unit, pytest.mark.stack]
 
 ROOT = Path(__file__).resolve().parents[2]
 RUFF_PATHS = ("pbx_control", "tests", "bench")
-MYPY_PATHS = ("pbx_control", "tests")  # [tool.mypy] files
+MYPY_PATHS = ("pbx_control", "bench", "tests")  # [tool.mypy] files
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -37,7 +37,7 @@ def test_mypy_finds_no_error() -> None:
     assert found, result.stdout
     ours = [p for d in MYPY_PATHS for p in (ROOT / d).rglob("*.py") if "node_modules" not in p.parts]
     assert int(found[1]) >= len(ours), (
-        f"mypy checked {found[1]} files, pbx_control and tests have {len(ours)}"
+        f"mypy checked {found[1]} files, pbx_control, bench and tests have {len(ours)}"
     )
 
 
