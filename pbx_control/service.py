@@ -1,7 +1,9 @@
-"""The control service: FastAGI server, AMI bridge and HTTP API in one process (each optional),
-composed from the feature list (pbx_control.features). Nothing else wires features together.
+"""The control service: FastAGI server, AMI bridge and HTTP API (each optional), composed from the
+feature list (pbx_control.features). Nothing else wires features together.
 
-Components are chosen by Settings.components, so each can run alone when it must scale out.
+Components are chosen by Settings.components, so each can run alone when it must scale out. The
+FastAGI server runs in a child process of its own by default (Settings.agi_process, service_agi.py),
+so the call path never waits behind the API, the WebSocket fan-out or AMI events.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from pbx_control.config import Settings, check_ami_secret
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import API_ACQUIRE_TIMEOUT_S, create_pool
 from pbx_control.dialplan.sync import Dialplan
-from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
+from pbx_control.feature import AgiHandler, Feature, LiveQuery, Runtime, Worker
 from pbx_control.features import FEATURES
 from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.logs import get_logger
 from pbx_control.mail.outbox import queue_state
+from pbx_control.service_agi import AgiProcess, LiveQueryServer
 
 log = get_logger(__name__)
 
@@ -84,7 +87,8 @@ class ControlService:
         self.clock = clock
         self.pool: asyncpg.Pool | None = None
         self.agi_pool: asyncpg.Pool | None = None
-        self.agi: AgiServer | None = None
+        self.agi: AgiServer | AgiProcess | None = None
+        self._live: LiveQueryServer | None = None
         self.ami: AmiClient | None = None
         self.events = EventPublisher()
         self.calls = CallModel(self.events)
@@ -98,7 +102,9 @@ class ControlService:
         # Two pools: a flood of API requests (or a slow one holding connections) cannot take the
         # connections calls are routed with. The API's gives up after a bound (503 at once).
         self.pool = await create_pool(s.database_url, acquire_timeout_s=API_ACQUIRE_TIMEOUT_S)
-        if "agi" in s.components:
+        # FastAGI in a process of its own needs the system clock (a test's fixed clock lives here).
+        own_agi = "agi" in s.components and s.agi_process == "own" and self.clock is system_clock
+        if "agi" in s.components and not own_agi:
             self.agi_pool = await create_pool(s.database_url)
         async with self.pool.acquire() as conn:
             applied = await migrate(conn)
@@ -129,7 +135,18 @@ class ControlService:
             await self.ami.start()
             for worker in self.workers:
                 await worker.start()
-        if "agi" in s.components:
+        if own_agi:
+            socket = None
+            if rt.calls is not None:
+                queries: dict[str, LiveQuery] = {}
+                for feature in self.features:
+                    if feature.live_queries is not None:
+                        queries.update(feature.live_queries(rt))
+                self._live = LiveQueryServer(queries)
+                socket = await self._live.start()
+            self.agi = AgiProcess(s, live_socket=socket)
+            await self.agi.start()
+        elif "agi" in s.components:
             self.agi = AgiServer(
                 agi_handlers(rt, self.features), host=s.agi_host, port=s.agi_port, deadline_s=s.agi_deadline_s
             )
@@ -150,7 +167,13 @@ class ControlService:
                 await worker.start()
             self.workers += api_workers
         await self.dialplan.organizations_changed()
-        log.info("service.started", components=list(s.components), api_port=s.api_port, agi_port=s.agi_port)
+        log.info(
+            "service.started",
+            components=list(s.components),
+            api_port=s.api_port,
+            agi_port=s.agi_port,
+            agi_process="own" if own_agi else "shared",
+        )
 
     async def _on_ami_ready(self) -> None:
         # The call model re-derives itself (CallModel.attach). Asterisk may have (re)started with
@@ -184,17 +207,26 @@ class ControlService:
         return out
 
     async def stop(self) -> None:
+        """Stops what start() started; a second call finds nothing left to stop."""
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
         for worker in self.workers:
             await worker.stop()
+        self.workers = []
         if self.agi is not None:
             await self.agi.stop()
+            self.agi = None
+        if self._live is not None:
+            await self._live.stop()
+            self._live = None
         if self.ami is not None:
             await self.ami.stop()
+            self.ami = None
         for pool in (self.agi_pool, self.pool):
             if pool is not None:
                 await pool.close()
+        self.agi_pool = self.pool = None
         log.info("service.stopped")
 
 
