@@ -5,9 +5,10 @@ child that dies is started again, and stopping the service stops it."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
@@ -46,9 +47,11 @@ async def service(db_url: str, world: World, tmp_path: Path) -> AsyncIterator[Co
         await svc.stop()
 
 
-async def _until(check: object, timeout_s: float = 15) -> None:
+async def _until(check: Callable[[], bool], timeout_s: float = 15) -> None:
     async with asyncio.timeout(timeout_s):
-        while not callable(check) or not check():
+        for _ in itertools.count():
+            if check():
+                return
             await asyncio.sleep(0.05)
 
 
@@ -68,7 +71,9 @@ async def test_own_process_routes_follows_the_api_restarts_and_stops(
     assert isinstance(agi, AgiProcess) and agi.pid is not None and agi.pid != os.getpid()
     assert service.agi_pool is None  # the child has the FastAGI pool, not this process
     phone, _ = await devices.create_device(db_pool, world.orgs["alpha"], world.users["alpha-admin"], "desk")
-    callee_ext = await db_pool.fetchval("SELECT extension FROM users WHERE id = $1", world.users["alpha-user"])
+    callee_ext = await db_pool.fetchval(
+        "SELECT extension FROM users WHERE id = $1", world.users["alpha-user"]
+    )
     env = {
         "channel": f"PJSIP/{phone['sip_username']}-00000001",
         "accountcode": "alpha",
