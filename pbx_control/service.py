@@ -17,6 +17,7 @@ from aiohttp import web
 
 from pbx_control.agi import AgiServer
 from pbx_control.ami import AmiClient, CallModel, EventPublisher
+from pbx_control.ami.lane import ActionLane
 from pbx_control.api.app import all_operations, create_app
 from pbx_control.api.context import HealthProbe
 from pbx_control.api.registry import Operation
@@ -113,6 +114,7 @@ class ControlService:
         if "ami" in s.components:
             check_ami_secret(s.ami_secret)  # never log in with an empty secret
             self.ami = AmiClient(s)
+            self.ami.lane = ActionLane(s)  # a second login, events off: actions never wait behind events
         self.dialplan = Dialplan(self.pool, s.asterisk_etc, self.ami)
         rt = Runtime(
             s,
@@ -190,6 +192,7 @@ class ControlService:
                 "connected": self.ami.connected,
                 "fully_booted": self.ami.fully_booted,
                 "channels": len(self.calls.channels()),
+                "action_lane": self.ami.lane is not None and self.ami.lane.connected,
             }
         if self.agi is not None:
             out["agi"] = {

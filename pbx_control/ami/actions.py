@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from panoramisk.message import Message
 
 from pbx_control.ami._panoramisk import ClientProtocol, SafeAction
 from pbx_control.ami.errors import AmiError, AmiTimeout, AmiUnavailable
+from pbx_control.kernel.timing import add_ami_wait
 
 Response = Message | list[Message]
 
@@ -110,11 +112,13 @@ class PendingAction:
         """
         future = self._action.future
         limit = self.timeout_s if timeout_s is None else timeout_s
+        waited = time.perf_counter()
         try:
             if not future.done():
                 waiters: set[asyncio.Future[Any]] = {future, self._lost}  # futures of different results
                 await asyncio.wait(waiters, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            add_ami_wait(time.perf_counter() - waited)  # the request's Server-Timing `ami`
             if not future.done():
                 future.cancel()
                 self._forget()
