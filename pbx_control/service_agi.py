@@ -52,7 +52,7 @@ READY_TIMEOUT_S = 30.0
 LIVE_TIMEOUT_S = 0.3
 RESTART_FIRST_S = 0.5
 RESTART_MAX_S = 10.0
-STATS_EVERY_S = 1.0
+STATS_EVERY_S = 0.2
 _COUNTERS = ("sessions_total", "sessions_active", "errors_total", "timeouts_total", "rejected_total")
 
 
