@@ -26,7 +26,7 @@ from pbx_control.config import Settings, check_ami_secret
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import API_ACQUIRE_TIMEOUT_S, create_pool
 from pbx_control.dialplan.sync import Dialplan
-from pbx_control.feature import AgiHandler, Feature, LiveQuery, Runtime, Worker
+from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
 from pbx_control.features import FEATURES
 from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.logs import get_logger
@@ -107,6 +107,12 @@ class ControlService:
         own_agi = "agi" in s.components and s.agi_process == "own" and self.clock is system_clock
         if "agi" in s.components and not own_agi:
             self.agi_pool = await create_pool(s.database_url)
+        if own_agi:
+            # Started first: its start-up (imports, pool) overlaps this process's own.
+            self._live = LiveQueryServer({})
+            socket = await self._live.start() if "ami" in s.components else None
+            self.agi = AgiProcess(s, live_socket=socket)
+            await self.agi.start(wait=False)
         async with self.pool.acquire() as conn:
             applied = await migrate(conn)
         if applied:
@@ -134,27 +140,26 @@ class ControlService:
                     feature.ami(rt, self.ami)
                 if feature.ami_workers is not None:
                     self.workers += feature.ami_workers(rt, self.ami)
+        # Built before AMI connects: the features' objects (hold, transfers, ...) hook the call model
+        # before its first snapshot, however long the FastAGI process takes to start.
+        app = api_app(rt, self.features, health_probe=self.health) if "api" in s.components else None
+        if self.ami is not None:
             await self.ami.start()
             for worker in self.workers:
                 await worker.start()
         if own_agi:
-            socket = None
+            assert isinstance(self.agi, AgiProcess) and self._live is not None
             if rt.calls is not None:
-                queries: dict[str, LiveQuery] = {}
                 for feature in self.features:
                     if feature.live_queries is not None:
-                        queries.update(feature.live_queries(rt))
-                self._live = LiveQueryServer(queries)
-                socket = await self._live.start()
-            self.agi = AgiProcess(s, live_socket=socket)
-            await self.agi.start()
+                        self._live.queries.update(feature.live_queries(rt))
+            await self.agi.ready()
         elif "agi" in s.components:
             self.agi = AgiServer(
                 agi_handlers(rt, self.features), host=s.agi_host, port=s.agi_port, deadline_s=s.agi_deadline_s
             )
             await self.agi.start()
-        if "api" in s.components:
-            app = api_app(rt, self.features, health_probe=self.health)
+        if app is not None:
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, s.api_host, s.api_port, backlog=1024)

@@ -108,6 +108,7 @@ class AgiProcess:
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
         self._observer: SessionObserver | None = None
+        self._first_ready: asyncio.Future[None] | None = None
         self.restarts = 0
 
     # AgiServer's health counters, as the child last reported them
@@ -143,11 +144,18 @@ class AgiProcess:
         if proc is not None and proc.stdin is not None and not proc.stdin.is_closing():
             proc.stdin.write(line.encode() + b"\n")
 
-    async def start(self) -> None:
-        ready = asyncio.get_running_loop().create_future()
-        self._supervisor = asyncio.create_task(self._supervise(ready))
+    async def start(self, *, wait: bool = True) -> None:
+        """Start the child; with `wait`, return once it listens (else call `ready()` later)."""
+        self._first_ready = asyncio.get_running_loop().create_future()
+        self._supervisor = asyncio.create_task(self._supervise(self._first_ready))
+        if wait:
+            await self.ready()
+
+    async def ready(self) -> None:
+        """Until the first child listens (READY_TIMEOUT_S at most: then it is stopped, and raises)."""
+        assert self._first_ready is not None, "start() first"
         try:
-            await asyncio.wait_for(asyncio.shield(ready), READY_TIMEOUT_S)
+            await asyncio.wait_for(asyncio.shield(self._first_ready), READY_TIMEOUT_S)
         except BaseException:
             await self.stop()
             raise
