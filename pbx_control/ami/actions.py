@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from panoramisk.message import Message
@@ -91,8 +91,14 @@ class PendingAction:
     """
 
     def __init__(
-        self, action: SafeAction, protocol: ClientProtocol, lost: asyncio.Future[str], timeout_s: float
+        self,
+        action: SafeAction,
+        protocol: ClientProtocol,
+        lost: asyncio.Future[str],
+        timeout_s: float,
+        on_unanswered: Callable[[], None] | None = None,
     ) -> None:
+        self._on_unanswered = on_unanswered
         self._action = action
         self._protocol = protocol
         self._lost = lost
@@ -122,6 +128,8 @@ class PendingAction:
             if not future.done():
                 future.cancel()
                 self._forget()
+                if self._on_unanswered is not None and not self._lost.done():
+                    self._on_unanswered()
         if future.cancelled():
             if self._lost.done():
                 raise AmiUnavailable("the AMI connection was lost before the response came", action=self.name)

@@ -12,7 +12,8 @@ be ordered against the event stream (CoreShowChannels, DeviceStateList, the Conf
 the lane is not connected, actions go on the main login as before.
 
 It connects and reconnects like the main login (backoff 0.5 s doubling up to 10 s, +/-20 % jitter),
-drops a connection that leaves a Ping unanswered, and fails the actions still waiting when its
+drops a connection that leaves a Ping or any action unanswered (so what a stuck Asterisk has not
+read yet never runs late, after the request gave up), and fails the actions still waiting when its
 connection goes (AmiUnavailable), never re-sending them.
 """
 
@@ -73,12 +74,14 @@ class ActionLane:
         self._logged_in = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stuck = False  # an action went unanswered: this login is dropped once idle
         self.connections = 0
 
     @property
     def connected(self) -> bool:
         return (
             self._logged_in
+            and not self._stuck
             and self._protocol is not None
             and not self._protocol.closed
             and self._lost is not None
@@ -102,8 +105,20 @@ class ActionLane:
         if not self.connected or self._protocol is None or self._lost is None:
             raise AmiUnavailable("the AMI action lane is not connected", action=str(fields.get("Action", "")))
         prepared = SafeAction(dict(fields), as_list=None)
-        self._protocol.send(prepared, as_list=None)
-        return PendingAction(prepared, self._protocol, self._lost, timeout_s or self._action_timeout)
+        protocol = self._protocol
+        protocol.send(prepared, as_list=None)
+
+        def unanswered() -> None:
+            # Asterisk stuck (or frozen): no new action goes here (the main login carries them), and
+            # once no other action waits on this login it is dropped, so what Asterisk has not read
+            # yet never runs late (a Setvar of a request that already answered 504).
+            log.warning("ami.lane_action_unanswered", action=str(fields.get("Action", "")))
+            self._stuck = True
+            self._drop_when_idle(protocol)
+
+        return PendingAction(
+            prepared, protocol, self._lost, timeout_s or self._action_timeout, on_unanswered=unanswered
+        )
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -154,6 +169,7 @@ class ActionLane:
             if not first.success:
                 raise AmiLoginFailed(str(first.get("Message") or "Authentication failed"), action="Login")
             established = True
+            self._stuck = False
             self._logged_in = True
             self._manager.authenticated = True
             self.connections += 1
@@ -187,6 +203,15 @@ class ActionLane:
                 return
             except AmiError as exc:
                 log.warning("ami.lane_ping_failed", error=exc.message)
+
+    def _drop_when_idle(self, protocol: ClientProtocol) -> None:
+        if protocol.closed or protocol is not self._protocol:
+            return
+        if not protocol.responses:  # nothing else waits for an answer here
+            self._protocol_lost(protocol, "an action was not answered in time")
+            protocol.transport.abort()
+            return
+        asyncio.get_running_loop().call_later(0.05, self._drop_when_idle, protocol)
 
     def _protocol_lost(self, protocol: ClientProtocol, exc: LossReason) -> None:
         lost = self._lost
