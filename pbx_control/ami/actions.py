@@ -119,19 +119,21 @@ class PendingAction:
         future = self._action.future
         limit = self.timeout_s if timeout_s is None else timeout_s
         waited = time.perf_counter()
+        lost_first = False
         try:
             if not future.done():
                 waiters: set[asyncio.Future[Any]] = {future, self._lost}  # futures of different results
                 await asyncio.wait(waiters, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
         finally:
             add_ami_wait(time.perf_counter() - waited)  # the request's Server-Timing `ami`
+            lost_first = self._lost.done()  # before on_unanswered, which may drop the connection
             if not future.done():
                 future.cancel()
                 self._forget()
-                if self._on_unanswered is not None and not self._lost.done():
+                if self._on_unanswered is not None and not lost_first:
                     self._on_unanswered()
         if future.cancelled():
-            if self._lost.done():
+            if lost_first:
                 raise AmiUnavailable("the AMI connection was lost before the response came", action=self.name)
             raise AmiTimeout(f"no response within {limit:g} s", action=self.name)
         response: Response = future.result()

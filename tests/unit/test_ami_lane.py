@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pbx_control.ami.actions import prepare_action
+from pbx_control.ami.errors import AmiTimeout
 from pbx_control.ami.lane import ActionLane, lane_may_carry
 from pbx_control.kernel.timing import begin_request
 from tests.unit.test_ami_client import FakeAmi, eventually, frame, make_client
@@ -136,3 +137,21 @@ async def test_the_wait_for_an_answer_counts_in_the_request_timing(fake: LaneAwa
     assert 0.18 <= timing.ami_s < 1.0
     app, ami = (float(part.split("dur=")[1]) for part in timing.header().split(", "))
     assert ami >= 180 and app < ami
+
+
+async def test_an_unanswered_action_takes_the_lane_out_until_it_reconnects(
+    fake: LaneAwareAmi, client: Any
+) -> None:
+    """What a stuck Asterisk has not answered must not run late: the lane is dropped (once idle)
+    and the next action goes on the main login; then the lane logs in again."""
+    lane = client.lane
+    before = lane.connections
+    with pytest.raises(AmiTimeout):
+        await client.send({"Action": "Hold", "Channel": "PJSIP/a-1"}, timeout_s=0.2)  # never answered
+    assert fake.seen[-1] == ("Hold", "off")
+    assert not lane.connected
+    fake.refuse_lane = True
+    await client.send({"Action": "QueueAdd", "Queue": "g1v1", "Interface": "PJSIP/a"})
+    assert fake.seen[-1] == ("QueueAdd", "system,call,agent,user")
+    fake.refuse_lane = False
+    await eventually(lambda: lane.connected and lane.connections == before + 1)
