@@ -121,7 +121,9 @@ class FakeAsteriskResult:
     """The server's stream check (``GET FULL VARIABLE PBXSYNC...``), if it sent one first."""
     variables: dict[str, str] = field(default_factory=dict)
     """Variables set with SET VARIABLE (as Asterisk would store them; last write wins), and those a
-    PBX_PACK carries (as the dialplan's [pbx-unpack] sets them)."""
+    PBX_PACK carries (as the dialplan's [pbx-unpack] sets them; the pack itself is in `packed`)."""
+    packed: list[str] = field(default_factory=list)
+    """Each PBX_PACK set, as sent."""
     verbose: list[str] = field(default_factory=list)
     """Messages sent with VERBOSE."""
     hangup_sent: bool = False
@@ -255,11 +257,13 @@ class FakeAsterisk:
             if len(argv) != 4:
                 return _USAGE_REPLY.format(usage=" Usage: SET VARIABLE <variablename> <value>")
             channel_vars[argv[2]] = argv[3]
-            result.variables[argv[2]] = argv[3]
             if argv[2] == PACK.name:  # what the dialplan's [pbx-unpack] then sets
+                result.packed.append(argv[3])
                 unpacked = unpack(argv[3])
                 channel_vars.update(unpacked)
                 result.variables.update(unpacked)
+            else:
+                result.variables[argv[2]] = argv[3]
             return "200 result=1"
         if words[:2] == ("GET", "VARIABLE"):
             if len(argv) != 3:
