@@ -286,11 +286,13 @@ async def _child(config: Mapping[str, Any]) -> None:
     from pbx_control.service import agi_handlers
 
     settings = Settings.from_json(str(config["settings"]))
-    report = os.fdopen(int(config["report_fd"]), "w", buffering=1)
+    report = int(config["report_fd"])
+    os.set_blocking(report, False)  # a parent slow to read never stalls the call path
 
     def send(message: Mapping[str, Any]) -> None:
+        # One line per write (under PIPE_BUF: all of it or nothing); a full pipe drops the report.
         with contextlib.suppress(OSError, ValueError):
-            report.write(json.dumps(message) + "\n")
+            os.write(report, (json.dumps(message) + "\n").encode())
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
