@@ -6,9 +6,11 @@ README.md's settings table lists every variable `from_env` reads (a unit test co
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 
 def _env(name: str, default: str) -> str:
@@ -39,6 +41,9 @@ class Settings:
     agi_port: int = 4573
     # A handler that has not finished by then leaves the call to the dialplan's fallback.
     agi_deadline_s: float = 0.5
+    # own: the FastAGI server runs in a child process with its own event loop and pool (the call
+    # path never waits behind API, WebSocket or AMI work); shared: in this process's event loop.
+    agi_process: str = "own"
     # Where softphones register (told to clients when a device is created).
     sip_domain: str = "127.0.0.1"
     sip_port: int = 5060
@@ -119,6 +124,9 @@ class Settings:
             agi_host=_env("PBX_AGI_HOST", cls.agi_host),
             agi_port=_env_int("PBX_AGI_PORT", cls.agi_port),
             agi_deadline_s=float(_env("PBX_AGI_DEADLINE_S", str(cls.agi_deadline_s))),
+            agi_process=mode
+            if (mode := _env("PBX_AGI_PROCESS", cls.agi_process)) in ("own", "shared")
+            else "own",
             sip_domain=_env("PBX_SIP_DOMAIN", cls.sip_domain),
             sip_port=_env_int("PBX_SIP_PORT", cls.sip_port),
             sip_ws_port=_env_int("PBX_SIP_WS_PORT", cls.sip_ws_port),
@@ -168,6 +176,33 @@ class Settings:
             run_port_base=int(base) if (base := _env("PBX_RUN_PORT_BASE", "")) else None,
         )
 
+    def to_json(self) -> str:
+        """Every field, for a child process of the service (the FastAGI process) to rebuild the
+        same Settings with `from_json`, secrets included (it is sent over a pipe, never logged)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = (
+                str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
+            )
+        return json.dumps(out)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        data = json.loads(text)
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            default = getattr(cls, f.name, None)
+            if isinstance(value, list):
+                value = tuple(value)
+            elif isinstance(value, str) and (isinstance(default, Path) or f.name in _PATH_FIELDS):
+                value = Path(value)
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
     @property
     def app_url(self) -> str:
         """Where users open the web app, without a trailing slash (PBX_PUBLIC_URL, else the API's
@@ -183,6 +218,20 @@ class Settings:
     def voicemail_spool(self) -> Path:
         """app_voicemail's spool: PBX_VOICEMAIL_SPOOL_DIR, else <instance>/spool/voicemail beside etc."""
         return self.voicemail_spool_dir or self.asterisk_etc.parent / "spool" / "voicemail"
+
+
+_PATH_FIELDS = frozenset(
+    {
+        "sip_tls_cert",
+        "sip_tls_key",
+        "asterisk_etc",
+        "prompts_dir",
+        "voicemail_spool_dir",
+        "state_dir",
+        "asterisk_root",
+        "pg_bin",
+    }
+)
 
 
 def _asterisk_root(value: str) -> Path | None:

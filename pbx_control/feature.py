@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 from aiohttp import web
@@ -23,6 +23,10 @@ from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.routing.targets import Targets
 
 AgiHandler = Callable[[AgiSession], Awaitable[None]]
+# A question about live state (the call model) that the process running the AMI bridge answers for
+# the FastAGI process; argument and answer are JSON values.
+LiveQuery = Callable[[Any], Awaitable[Any]]
+AskLive = Callable[[str, Any], Awaitable[Any]]
 
 
 class Worker(Protocol):
@@ -52,6 +56,9 @@ class Runtime:
     clock: Clock = system_clock
     # FastAGI's own connections, so API load cannot starve routing (None: `pool`).
     agi_pool: asyncpg.Pool | None = None
+    # In a FastAGI process of its own (service_agi.py): asks the service's live queries (None:
+    # there is no process with the call model to ask, or `calls` is here).
+    ask_live: AskLive | None = None
 
     @property
     def call_pool(self) -> asyncpg.Pool:
@@ -77,5 +84,7 @@ class Feature:
     ami_health: Callable[[Runtime], Mapping[str, object]] | None = None
     # The feature's shared objects in the API application (its AppKeys).
     app: Callable[[web.Application, Runtime], None] | None = None
+    # Questions about live state the FastAGI process may ask (answered where `calls` is).
+    live_queries: Callable[[Runtime], Mapping[str, LiveQuery]] | None = None
     # Background workers started with the API.
     workers: Callable[[Runtime], list[Worker]] | None = None

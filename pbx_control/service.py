@@ -1,7 +1,9 @@
-"""The control service: FastAGI server, AMI bridge and HTTP API in one process (each optional),
-composed from the feature list (pbx_control.features). Nothing else wires features together.
+"""The control service: FastAGI server, AMI bridge and HTTP API (each optional), composed from the
+feature list (pbx_control.features). Nothing else wires features together.
 
-Components are chosen by Settings.components, so each can run alone when it must scale out.
+Components are chosen by Settings.components, so each can run alone when it must scale out. The
+FastAGI server runs in a child process of its own by default (Settings.agi_process, service_agi.py),
+so the call path never waits behind the API, the WebSocket fan-out or AMI events.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from aiohttp import web
 
 from pbx_control.agi import AgiServer
 from pbx_control.ami import AmiClient, CallModel, EventPublisher
+from pbx_control.ami.lane import ActionLane
 from pbx_control.api.app import all_operations, create_app
 from pbx_control.api.context import HealthProbe
 from pbx_control.api.registry import Operation
@@ -28,6 +31,7 @@ from pbx_control.features import FEATURES
 from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.logs import get_logger
 from pbx_control.mail.outbox import queue_state
+from pbx_control.service_agi import AgiProcess, LiveQueryServer
 
 log = get_logger(__name__)
 
@@ -84,7 +88,8 @@ class ControlService:
         self.clock = clock
         self.pool: asyncpg.Pool | None = None
         self.agi_pool: asyncpg.Pool | None = None
-        self.agi: AgiServer | None = None
+        self.agi: AgiServer | AgiProcess | None = None
+        self._live: LiveQueryServer | None = None
         self.ami: AmiClient | None = None
         self.events = EventPublisher()
         self.calls = CallModel(self.events)
@@ -99,8 +104,16 @@ class ControlService:
         # Two pools: a flood of API requests (or a slow one holding connections) cannot take the
         # connections calls are routed with. The API's gives up after a bound (503 at once).
         self.pool = await create_pool(s.database_url, acquire_timeout_s=API_ACQUIRE_TIMEOUT_S)
-        if "agi" in s.components:
+        # FastAGI in a process of its own needs the system clock (a test's fixed clock lives here).
+        own_agi = "agi" in s.components and s.agi_process == "own" and self.clock is system_clock
+        if "agi" in s.components and not own_agi:
             self.agi_pool = await create_pool(s.database_url)
+        if own_agi:
+            # Started first: its start-up (imports, pool) overlaps this process's own.
+            self._live = LiveQueryServer({})
+            socket = await self._live.start() if "ami" in s.components else None
+            self.agi = AgiProcess(s, live_socket=socket)
+            await self.agi.start(wait=False)
         async with self.pool.acquire() as conn:
             applied = await migrate(conn)
         if applied:
@@ -108,6 +121,7 @@ class ControlService:
         if "ami" in s.components:
             check_ami_secret(s.ami_secret)  # never log in with an empty secret
             self.ami = AmiClient(s)
+            self.ami.lane = ActionLane(s)  # a second login, events off: actions never wait behind events
         self.dialplan = Dialplan(self.pool, s.asterisk_etc, self.ami)
         rt = Runtime(
             s,
@@ -128,16 +142,26 @@ class ControlService:
                     feature.ami(rt, self.ami)
                 if feature.ami_workers is not None:
                     self.workers += feature.ami_workers(rt, self.ami)
+        # Built before AMI connects: the features' objects (hold, transfers, ...) hook the call model
+        # before its first snapshot, however long the FastAGI process takes to start.
+        app = api_app(rt, self.features, health_probe=self.health) if "api" in s.components else None
+        if self.ami is not None:
             await self.ami.start()
             for worker in self.workers:
                 await worker.start()
-        if "agi" in s.components:
+        if own_agi:
+            assert isinstance(self.agi, AgiProcess) and self._live is not None
+            if rt.calls is not None:
+                for feature in self.features:
+                    if feature.live_queries is not None:
+                        self._live.queries.update(feature.live_queries(rt))
+            await self.agi.ready()
+        elif "agi" in s.components:
             self.agi = AgiServer(
                 agi_handlers(rt, self.features), host=s.agi_host, port=s.agi_port, deadline_s=s.agi_deadline_s
             )
             await self.agi.start()
-        if "api" in s.components:
-            app = api_app(rt, self.features, health_probe=self.health)
+        if app is not None:
             self._runner = web.AppRunner(app, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, s.api_host, s.api_port, backlog=1024)
@@ -152,7 +176,13 @@ class ControlService:
                 await worker.start()
             self.workers += api_workers
         await self.dialplan.organizations_changed()
-        log.info("service.started", components=list(s.components), api_port=s.api_port, agi_port=s.agi_port)
+        log.info(
+            "service.started",
+            components=list(s.components),
+            api_port=s.api_port,
+            agi_port=s.agi_port,
+            agi_process="own" if own_agi else "shared",
+        )
 
     async def _on_ami_ready(self) -> None:
         # The call model re-derives itself (CallModel.attach). Asterisk may have (re)started with
@@ -169,6 +199,7 @@ class ControlService:
                 "connected": self.ami.connected,
                 "fully_booted": self.ami.fully_booted,
                 "channels": len(self.calls.channels()),
+                "action_lane": self.ami.lane is not None and self.ami.lane.connected,
             }
             for feature in self.features:
                 if feature.ami_health is not None and self._runtime is not None:
@@ -189,17 +220,26 @@ class ControlService:
         return out
 
     async def stop(self) -> None:
+        """Stops what start() started; a second call finds nothing left to stop."""
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
         for worker in self.workers:
             await worker.stop()
+        self.workers = []
         if self.agi is not None:
             await self.agi.stop()
+            self.agi = None
+        if self._live is not None:
+            await self._live.stop()
+            self._live = None
         if self.ami is not None:
             await self.ami.stop()
+            self.ami = None
         for pool in (self.agi_pool, self.pool):
             if pool is not None:
                 await pool.close()
+        self.agi_pool = self.pool = None
         log.info("service.stopped")
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from panoramisk.message import Message
 
 from pbx_control.ami._panoramisk import ClientProtocol, SafeAction
 from pbx_control.ami.errors import AmiError, AmiTimeout, AmiUnavailable
+from pbx_control.kernel.timing import add_ami_wait
 
 Response = Message | list[Message]
 
@@ -89,8 +91,14 @@ class PendingAction:
     """
 
     def __init__(
-        self, action: SafeAction, protocol: ClientProtocol, lost: asyncio.Future[str], timeout_s: float
+        self,
+        action: SafeAction,
+        protocol: ClientProtocol,
+        lost: asyncio.Future[str],
+        timeout_s: float,
+        on_unanswered: Callable[[], None] | None = None,
     ) -> None:
+        self._on_unanswered = on_unanswered
         self._action = action
         self._protocol = protocol
         self._lost = lost
@@ -110,16 +118,22 @@ class PendingAction:
         """
         future = self._action.future
         limit = self.timeout_s if timeout_s is None else timeout_s
+        waited = time.perf_counter()
+        lost_first = False
         try:
             if not future.done():
                 waiters: set[asyncio.Future[Any]] = {future, self._lost}  # futures of different results
                 await asyncio.wait(waiters, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            add_ami_wait(time.perf_counter() - waited)  # the request's Server-Timing `ami`
+            lost_first = self._lost.done()  # before on_unanswered, which may drop the connection
             if not future.done():
                 future.cancel()
                 self._forget()
+                if self._on_unanswered is not None and not lost_first:
+                    self._on_unanswered()
         if future.cancelled():
-            if self._lost.done():
+            if lost_first:
                 raise AmiUnavailable("the AMI connection was lost before the response came", action=self.name)
             raise AmiTimeout(f"no response within {limit:g} s", action=self.name)
         response: Response = future.result()

@@ -33,6 +33,7 @@ from panoramisk.message import Message
 from pbx_control.ami._panoramisk import PANORAMISK_LOG, ClientProtocol, LossReason, PassiveManager, SafeAction
 from pbx_control.ami.actions import PendingAction, Response, command_output, first_message, prepare_action
 from pbx_control.ami.errors import AmiError, AmiLoginFailed, AmiTimeout, AmiUnavailable
+from pbx_control.ami.lane import ActionLane, lane_may_carry
 from pbx_control.config import Settings
 from pbx_control.logs import get_logger
 
@@ -143,6 +144,8 @@ class AmiClient:
         self._tasks: set[asyncio.Future[Any]] = set()
         self._stopping = False
         self.last_connected_at: datetime | None = None
+        # The action lane (lane.py): a second login, events off, for the actions requests wait on.
+        self.lane: ActionLane | None = None
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -177,11 +180,15 @@ class AmiClient:
         """Start connecting in the background. Returns at once, whether Asterisk is up or not."""
         if self._task is not None and not self._task.done():
             return
+        if self.lane is not None:
+            await self.lane.start()
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="ami-client")
 
     async def stop(self) -> None:
         self._stopping = True
+        if self.lane is not None:
+            await self.lane.stop()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -352,7 +359,8 @@ class AmiClient:
     # -- actions ---------------------------------------------------------------------------------
 
     def submit(self, action: Mapping[str, object]) -> PendingAction:
-        """Send an action now and return at once; `await pending.result()` for the response.
+        """Send an action now and return at once; `await pending.result()` for the response. On the
+        action lane when it is connected and may carry it (lane.py), else on this login.
 
         Raises AmiUnavailable (without waiting) when not connected.
         """
@@ -362,6 +370,11 @@ class AmiClient:
                 f"not connected to the Asterisk AMI at {settings.ami_host}:{settings.ami_port}",
                 action=str(action.get("Action", "")),
             )
+        lane = self.lane
+        if lane is not None and lane.connected:
+            fields = prepare_action(action)
+            if lane_may_carry(fields):
+                return lane.submit(fields, self._timeout_for(fields))
         return self._submit_on(self._protocol, self._lost, action)
 
     def _submit_on(

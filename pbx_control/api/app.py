@@ -12,7 +12,7 @@ from pbx_control.ami import AmiClient, CallModel, EventPublisher
 from pbx_control.api import context, health, login, meta
 from pbx_control.api.context import HealthProbe
 from pbx_control.api.errors import error_middleware
-from pbx_control.api.middlewares import auth_middleware, request_log_middleware
+from pbx_control.api.middlewares import auth_middleware, request_log_middleware, server_timing
 from pbx_control.api.openapi import build_document
 from pbx_control.api.registry import Operation, RouteTable, install
 from pbx_control.api.webapp import install_webapp
@@ -54,6 +54,7 @@ def create_app(
         middlewares=[request_log_middleware, error_middleware, auth_middleware],
         client_max_size=MAX_BODY_BYTES,
     )
+    app.on_response_prepare.append(server_timing)
     app[context.SETTINGS] = settings
     app[context.POOL] = pool
     app[context.DIALPLAN] = dialplan

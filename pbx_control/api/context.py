@@ -18,6 +18,7 @@ from pbx_control.auth.tokens import Principal
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.kernel.clock import Clock
+from pbx_control.kernel.timing import RequestTiming
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api")
@@ -54,6 +55,7 @@ def _request_key(name: str, kind: type[_T]) -> web.RequestKey[_T]:
 PRINCIPAL = _request_key("principal", Principal)
 TOKEN = _request_key("token", str)
 REQUEST_ID = _request_key("request_id", str)
+TIMING = _request_key("timing", RequestTiming)  # Server-Timing (kernel/timing.py)
 
 
 @dataclass

@@ -13,10 +13,11 @@ import uuid
 import structlog
 from aiohttp import web
 
-from pbx_control.api.context import POOL, PRINCIPAL, REQUEST_ID, TICKETS, TOKEN
+from pbx_control.api.context import POOL, PRINCIPAL, REQUEST_ID, TICKETS, TIMING, TOKEN
 from pbx_control.api.errors import ApiError, Handler
 from pbx_control.api.registry import route_of
 from pbx_control.auth.tokens import Principal, lookup_token
+from pbx_control.kernel.timing import RequestTiming, begin_request
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api")
@@ -29,6 +30,7 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = incoming if _REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
     request[REQUEST_ID] = request_id
+    request[TIMING] = begin_request()  # the Server-Timing header (server_timing below)
     started = time.perf_counter()
     status = 499  # client went away before we answered
     with structlog.contextvars.bound_contextvars(request_id=request_id):
@@ -48,6 +50,19 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
                 user_id=principal.user_id if principal else None,
                 organization_id=principal.organization_id if principal else None,
             )
+
+
+SERVER_TIMING_HEADER = "Server-Timing"
+
+
+async def server_timing(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """on_response_prepare: every response (errors, files, a WebSocket's upgrade too) says how
+    long the service worked on it and how long it waited for AMI responses within it:
+    `Server-Timing: app;dur=<ms>, ami;dur=<ms>` (kernel/timing.py)."""
+    timing = request.get(TIMING)
+    if not isinstance(timing, RequestTiming):
+        timing = RequestTiming()  # answered before the middleware ran: no AMI wait in it
+    response.headers[SERVER_TIMING_HEADER] = timing.header()
 
 
 @web.middleware

@@ -23,6 +23,10 @@ from pbx_control.dialplan.apply import apply_decision
 from pbx_control.kernel import ids
 
 Handler = Callable[[AgiSession], Awaitable[None]]
+# The call to take for the given devices: [old channel's uniqueid, peer's uniqueid], or None. Asked
+# of the live call model, here or (FastAGI in its own process) in the service's process.
+Finder = Callable[[list[str]], Awaitable[list[str] | None]]
+MOVE_QUERY = "move.call_to_take"
 
 _MY_OTHER_DEVICES = """
 SELECT other.sip_username
@@ -42,19 +46,25 @@ class MoveHere:
         return c.variables({c.ROUTE: self.action, c.MOVE_PEER: self.peer, c.MOVE_OLD: self.old})
 
 
-def make_move_handler(pool: asyncpg.Pool, calls: CallModel | None) -> Handler:
+def take_from(calls: CallModel, endpoints: list[str]) -> list[str] | None:
+    found = call_to_take(calls, endpoints)
+    return None if found is None else [found[0].uniqueid, found[1].uniqueid]
+
+
+def make_move_handler(pool: asyncpg.Pool, find: Finder | None) -> Handler:
     async def move_here(session: AgiSession) -> None:
         endpoint = session.endpoint
-        if calls is None or endpoint is None or not ids.ENDPOINT.fullmatch(endpoint):
+        if find is None or endpoint is None or not ids.ENDPOINT.fullmatch(endpoint):
             await apply_decision(session, MoveHere("move-none", "no call model or no device"))
             return
         structlog.contextvars.bind_contextvars(endpoint=endpoint)
         others = [r["sip_username"] for r in await pool.fetch(_MY_OTHER_DEVICES, endpoint)]
-        found = call_to_take(calls, others)
-        if found is None:
+        found = await find(others)
+        # what comes back from the other process is checked like any other input
+        if found is None or not all(ids.UNIQUEID.fullmatch(u) for u in found):
             await apply_decision(session, MoveHere("move-none", "no answered call on my other devices"))
             return
         old, peer = found
-        await apply_decision(session, MoveHere("move", "taking my call", peer.uniqueid, old.uniqueid))
+        await apply_decision(session, MoveHere("move", "taking my call", peer, old))
 
     return move_here

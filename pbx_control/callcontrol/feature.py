@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
 from pbx_control.callcontrol import http, http_calls, http_transfers
 from pbx_control.callcontrol.actions import CallControl
-from pbx_control.callcontrol.agi import make_move_handler
+from pbx_control.callcontrol.agi import MOVE_QUERY, Finder, make_move_handler, take_from
 from pbx_control.callcontrol.hold import Hold
 from pbx_control.callcontrol.move import Moves
 from pbx_control.callcontrol.transfer import Transfers
-from pbx_control.feature import AgiHandler, Feature, Runtime
+from pbx_control.feature import AgiHandler, Feature, LiveQuery, Runtime
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
@@ -27,8 +28,35 @@ def _app(app: web.Application, rt: Runtime) -> None:
     app[http_calls.MOVES] = Moves(ami, calls, rt.events) if ami is not None and calls is not None else None
 
 
+def _live_queries(rt: Runtime) -> Mapping[str, LiveQuery]:
+    calls = rt.calls
+    if calls is None:
+        return {}
+
+    async def call_to_take(endpoints: Any) -> list[str] | None:
+        return take_from(calls, [str(e) for e in endpoints]) if isinstance(endpoints, list) else None
+
+    return {MOVE_QUERY: call_to_take}
+
+
 def _agi(rt: Runtime) -> Mapping[str, AgiHandler]:
-    return {"move_here": make_move_handler(rt.call_pool, rt.calls)}
+    find: Finder | None = None
+    calls, ask = rt.calls, rt.ask_live
+    if calls is not None:
+
+        async def local(endpoints: list[str]) -> list[str] | None:
+            return take_from(calls, endpoints)
+
+        find = local
+    elif ask is not None:  # FastAGI in its own process: the service's call model answers
+
+        async def remote(endpoints: list[str]) -> list[str] | None:
+            found = await ask(MOVE_QUERY, endpoints)
+            ok = isinstance(found, list) and len(found) == 2 and all(isinstance(x, str) for x in found)
+            return [str(x) for x in found] if ok else None
+
+        find = remote
+    return {"move_here": make_move_handler(rt.call_pool, find)}
 
 
 FEATURE = Feature(
@@ -36,5 +64,6 @@ FEATURE = Feature(
     routes=(http.routes, http_transfers.routes, http_calls.routes),
     dialplan="extensions_callcontrol.conf",
     agi=_agi,
+    live_queries=_live_queries,
     app=_app,
 )

@@ -5,17 +5,19 @@ from __future__ import annotations
 import structlog
 
 from pbx_control.agi.session import AgiSession
-from pbx_control.dialplan.contract import Decision
+from pbx_control.dialplan.contract import PACK, Decision, pack
 
 log = structlog.get_logger("pbx_control.agi.route")
 
 
 async def apply_decision(session: AgiSession, route: Decision) -> None:
-    """Set the route's variables, PBX_ROUTE last: the dialplan only trusts a route once it is set,
-    so a handler cut off half way leaves the call to the fallback, never to half a decision."""
-    variables = route.variables()
-    action = variables.pop("PBX_ROUTE")
-    for name, value in variables.items():
-        await session.set_variable(name, value)
-    await session.set_variable("PBX_ROUTE", action)
+    """Hand the route's variables over in one round trip (PBX_PACK, unpacked by the dialplan's
+    [pbx-unpack]): a handler cut off before it leaves the call to the fallback, never to half a
+    decision."""
+    await apply_variables(session, route.variables())
     log.info("route.decided", action=route.action, reason=route.reason)
+
+
+async def apply_variables(session: AgiSession, variables: dict[str, str]) -> None:
+    """Checked variables by name (contract.variables), PBX_ROUTE among them, as one PBX_PACK."""
+    await session.set_variable(PACK.name, pack(variables))

@@ -9,7 +9,8 @@ import asyncpg
 import structlog
 
 from pbx_control.agi.session import AgiSession
-from pbx_control.dialplan.apply import apply_decision
+from pbx_control.dialplan import contract as c
+from pbx_control.dialplan.apply import apply_decision, apply_variables
 from pbx_control.groups.decision import GroupRoute, decide_group
 from pbx_control.groups.membership import feature_code
 from pbx_control.groups.repository import GroupRepository
@@ -66,16 +67,17 @@ class GroupTargets:
                 and feature in ("login", "night")
                 and ids.EXTENSION.fullmatch(ext)
             ):
-                await session.set_variable("PBX_ROUTE", "feature-refused")
+                await apply_variables(session, c.variables({c.ROUTE: "feature-refused"}))
                 return
             structlog.contextvars.bind_contextvars(organization=org)
             result = await feature_code(self.pool, org, endpoint, feature, ext)
             if result is None:
                 log.info("group.feature.refused", feature=feature, extension=ext)
-                await session.set_variable("PBX_ROUTE", "feature-refused")
+                await apply_variables(session, c.variables({c.ROUTE: "feature-refused"}))
                 return
-            await session.set_variable("PBX_GROUP_ID", str(int(result.group_id)))  # the lamp's name
             log.info("group.feature", feature=feature, extension=ext, on=result.on)
-            await session.set_variable("PBX_ROUTE", "feature-on" if result.on else "feature-off")
+            route = "feature-on" if result.on else "feature-off"
+            # PBX_GROUP_ID: the lamp's name
+            await apply_variables(session, c.variables({c.ROUTE: route, c.GROUP_ID: int(result.group_id)}))
 
         return group_feature

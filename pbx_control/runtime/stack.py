@@ -198,6 +198,7 @@ class Stack:
             sip_ws_port=self.ports.http,
             sip_tls_port=self.ports.sip_tls,
             sip_domain=self.config.sip_domain,
+            agi_process=self.config.agi_process,
         )
 
     def stop(self) -> None:

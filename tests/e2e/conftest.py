@@ -34,7 +34,8 @@ _phone_ports = itertools.count(TEST_PORT_BASE + 2000, 10)
 
 
 class ControlProcess:
-    """`python -m pbx_control serve` against the test stack."""
+    """`python -m pbx_control serve` against the test stack. It runs in a session of its own, so
+    freezing or killing "the service" reaches its FastAGI child process too (PBX_AGI_PROCESS=own)."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = {
@@ -58,28 +59,32 @@ class ControlProcess:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_healthy(self.proc, self.api, self.log_path, timeout_s)
 
     def freeze(self) -> None:
         """SIGSTOP: the listening sockets still accept connections, but nothing answers."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGSTOP)
+        self._signal_all(signal.SIGSTOP)
 
     def thaw(self) -> None:
+        self._signal_all(signal.SIGCONT)
+
+    def _signal_all(self, sig: signal.Signals) -> None:
+        """The service and its FastAGI child (one process group)."""
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGCONT)
+        os.killpg(self.proc.pid, sig)
 
     def kill(self) -> None:
         """SIGKILL, as a crash: nothing is closed in order, no goodbye to Asterisk."""
         assert self.proc is not None
-        self.proc.kill()
+        self._signal_all(signal.SIGKILL)
         self.proc.wait()
         self.proc = None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
+            self._signal_all(signal.SIGCONT)
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
