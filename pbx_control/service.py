@@ -195,9 +195,11 @@ class ControlService:
         out: dict[str, Any] = {}
         if self.ami is not None:
             out["ami"] = {
-                "ok": self.ami.connected and self.ami.fully_booted,
+                # ok once the live call model is re-derived too: until then call actions are 503s
+                "ok": self.ami.connected and self.ami.fully_booted and self.calls.current,
                 "connected": self.ami.connected,
                 "fully_booted": self.ami.fully_booted,
+                "calls_current": self.calls.current,
                 "channels": len(self.calls.channels()),
                 "action_lane": self.ami.lane is not None and self.ami.lane.connected,
             }
