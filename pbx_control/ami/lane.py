@@ -192,6 +192,8 @@ class ActionLane:
             await asyncio.wait(waiter, timeout=self._ping_interval)
             if lost.done():
                 return
+            if self._stuck:  # out of use (submit refuses): _drop_when_idle ends it once idle
+                continue
             try:
                 await self.submit(prepare_action({"Action": "Ping"})).result(self._ping_timeout)
             except AmiTimeout:

@@ -156,3 +156,25 @@ async def test_an_unanswered_action_takes_the_lane_out_until_it_reconnects(
     assert fake.seen[-1] == ("QueueAdd", EVENT_CLASSES)
     fake.refuse_lane = False
     await eventually(lambda: lane.connected and lane.connections == before + 1)
+
+
+async def test_a_stuck_lane_lets_the_other_waiting_actions_reach_their_own_deadline(
+    fake: LaneAwareAmi,
+) -> None:
+    """Once one action went unanswered the lane takes no new action (its Ping neither): its watch
+    must not end the session then, or the actions still waiting on it fail at once as 'not
+    connected' (a 503) instead of at their own deadline (a 504). Found in a fresh-clone run."""
+    ami = make_client(fake.port)
+    ami.lane = ActionLane(ami._settings, backoff_initial=0.02, backoff_max=0.2, ping_interval=0.05)
+    await ami.start()
+    try:
+        await eventually(lambda: ami.connected and ami.lane is not None and ami.lane.connected)
+        first = asyncio.ensure_future(ami.send({"Action": "Hold", "Channel": "PJSIP/a-1"}, timeout_s=0.2))
+        second = asyncio.ensure_future(ami.send({"Action": "Hold", "Channel": "PJSIP/b-1"}, timeout_s=0.8))
+        with pytest.raises(AmiTimeout):
+            await first
+        with pytest.raises(AmiTimeout):  # not AmiUnavailable: several Ping ticks passed meanwhile
+            await second
+        assert [a for a in fake.seen if a[0] == "Hold"] == [("Hold", "off"), ("Hold", "off")]
+    finally:
+        await ami.stop()
