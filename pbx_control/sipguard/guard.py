@@ -26,6 +26,7 @@ from panoramisk.message import Message
 from pbx_control.ami import AmiClient
 from pbx_control.ami.errors import AmiError
 from pbx_control.kernel.clock import Clock
+from pbx_control.kernel.periodic import PeriodicWorker
 from pbx_control.logs import get_logger
 from pbx_control.sipguard.counter import Address, Block, FailureCounter, remote_address
 
@@ -58,7 +59,11 @@ def acl_addresses(entries: Sequence[Mapping[str, object]]) -> set[Address]:
     return found
 
 
-class SipGuard:
+class SipGuard(PeriodicWorker):
+    """Every `sweep_s` (kernel/periodic.py): expired blocks deleted, astdb made to match."""
+
+    name = "sip-guard"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -68,12 +73,11 @@ class SipGuard:
         *,
         sweep_s: float = 5.0,
     ) -> None:
+        super().__init__(sweep_s)
         self._pool = pool
         self.counter = counter
         self._clock = clock
         self._ami = ami
-        self._sweep_s = sweep_s
-        self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self.failures_seen = 0
@@ -181,23 +185,15 @@ class SipGuard:
                 self.counter.forget(address)
                 log.info("sip_guard.lifted", address=str(address), by="sip_blocks")
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except _DB_ERRORS as exc:
-                log.warning("sip_guard.sweep_failed", error=str(exc))
-            await self.reconcile()
-            await asyncio.sleep(self._sweep_s)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="sip-guard")
+    async def run_once(self) -> int:
+        try:
+            await self.sweep()
+        except _DB_ERRORS as exc:
+            log.warning("sip_guard.sweep_failed", error=str(exc))
+        await self.reconcile()
+        return 0
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         for task in list(self._pending):
             task.cancel()
