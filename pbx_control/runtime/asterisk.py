@@ -112,10 +112,18 @@ class AsteriskInstance:
         )
         if self.root is not None:
             # Without the host's name files, Asterisk stalls on DNS lookups inside the root.
+            # The root is shared by every instance on the machine: replace the files atomically (an
+            # instance booting meanwhile must never read a half-written hosts file).
             for name in ("hosts", "resolv.conf"):
-                src = Path("/etc") / name
-                if src.exists():
-                    shutil.copyfile(src, self.root / "etc" / name)
+                src, dst = Path("/etc") / name, self.root / "etc" / name
+                if not src.exists():
+                    continue
+                content = src.read_bytes()
+                if dst.exists() and dst.read_bytes() == content:
+                    continue
+                tmp = dst.with_name(f".{name}.{os.getpid()}")
+                tmp.write_bytes(content)
+                tmp.replace(dst)
 
     def _tls_keys(self) -> tuple[str, str]:
         """The TLS certificate and key as Asterisk sees them, in {base}/keys: the operator's pair
@@ -164,15 +172,25 @@ class AsteriskInstance:
         inner = ["/usr/sbin/asterisk", "-C", conf, *args]
         return inner if self.root is None else ["chroot", str(self.root), *inner]
 
-    def start(self, *, stdout: int | None = subprocess.DEVNULL, timeout_s: float = 60) -> None:
+    def start(self, *, stdout: int | None = None, timeout_s: float = 60) -> None:
+        """Start in the foreground (-f) and wait until fully booted. Asterisk's console output goes
+        to {log_dir}/console.log unless `stdout` says otherwise, so a failed boot can be read."""
         self.render()
-        self._proc = subprocess.Popen(
-            self._cmd("-f", "-n"),
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        console = None
+        if stdout is None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            console = (self.log_dir / "console.log").open("wb")  # this run only
+        try:
+            self._proc = subprocess.Popen(
+                self._cmd("-f", "-n"),
+                stdout=console if console is not None else stdout,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            if console is not None:
+                console.close()  # the child keeps its own descriptor
         self.wait_fully_booted(timeout_s)
 
     def wait_fully_booted(self, timeout_s: float = 60) -> None:
@@ -180,19 +198,35 @@ class AsteriskInstance:
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
                 raise RuntimeError(
-                    f"asterisk {self.name} exited with {self._proc.returncode}; see {self.log_dir}"
+                    f"asterisk {self.name} exited with {self._proc.returncode} while booting\n"
+                    + self.log_tail()
                 )
-            r = subprocess.run(
-                self._cmd("-rx", "core waitfullybooted"),
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                check=False,
-            )
+            try:
+                r = subprocess.run(
+                    self._cmd("-rx", "core waitfullybooted"),
+                    capture_output=True,
+                    text=True,
+                    timeout=max(1.0, deadline - time.monotonic()),
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                break
             if r.returncode == 0 and "fully booted" in r.stdout.lower():
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"asterisk {self.name} did not boot within {timeout_s}s")
+        raise RuntimeError(f"asterisk {self.name} did not boot within {timeout_s}s\n" + self.log_tail())
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The end of the console and messages logs, for an error a reader can act on."""
+        out = []
+        for name in ("console.log", "messages.log"):
+            path = self.log_dir / name
+            try:
+                text = path.read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                continue
+            out.append(f"--- {path} (last {len(text)} lines)\n" + "\n".join(text))
+        return "\n".join(out) or f"(no logs in {self.log_dir})"
 
     def cli(self, command: str, timeout_s: float = 10) -> str:
         r = subprocess.run(

@@ -84,7 +84,11 @@ class RunningStack:
             line = self.lines.get(timeout=timeout_s)
             if line == "<eof>":
                 code = self.proc.wait(timeout=30)
-                raise AssertionError(f"stack exited ({code}) before {pattern!r}: {seen}")
+                self.log.flush()
+                stderr = Path(self.log.name).read_text(errors="replace")[-4000:]
+                raise AssertionError(
+                    f"stack exited ({code}) before {pattern!r}: {seen}\nits stderr:\n{stderr}"
+                )
             seen.append(line)
             if re.search(pattern, line):
                 return seen
