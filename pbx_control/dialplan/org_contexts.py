@@ -7,11 +7,11 @@ context. The organization therefore comes from the authenticated endpoint, never
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from pbx_control.kernel import ids
+from pbx_control.kernel.files import replace_if_changed
 
 FILE_NAME = "extensions_orgs.conf"
 
@@ -30,11 +30,4 @@ def render(slugs: Iterable[str]) -> str:
 
 def write(etc_dir: Path, slugs: Iterable[str]) -> bool:
     """Write the file atomically; return True when its content changed."""
-    target = etc_dir / FILE_NAME
-    text = render(slugs)
-    if target.exists() and target.read_text() == text:
-        return False
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, target)
-    return True
+    return replace_if_changed(etc_dir / FILE_NAME, render(slugs).encode())

@@ -9,7 +9,6 @@ every AMI (re)connect) or by the feature code's own channel.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import asyncpg
 
 from pbx_control.ami import AmiClient
 from pbx_control.kernel import ids
+from pbx_control.kernel.files import replace_if_changed
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
@@ -48,13 +48,7 @@ def render(groups: Iterable[tuple[str, str, int]]) -> str:
 
 
 def write(etc_dir: Path, text: str) -> bool:
-    target = etc_dir / FILE_NAME
-    if target.exists() and target.read_text() == text:
-        return False
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, target)
-    return True
+    return replace_if_changed(etc_dir / FILE_NAME, text.encode())
 
 
 _ALL = """

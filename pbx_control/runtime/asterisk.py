@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pbx_control.config import check_ami_secret
+from pbx_control.kernel.files import replace_if_changed
 from pbx_control.runtime.asterisk_config import render_dir
 from pbx_control.runtime.moh import write_tune
 
@@ -115,15 +116,9 @@ class AsteriskInstance:
             # The root is shared by every instance on the machine: replace the files atomically (an
             # instance booting meanwhile must never read a half-written hosts file).
             for name in ("hosts", "resolv.conf"):
-                src, dst = Path("/etc") / name, self.root / "etc" / name
-                if not src.exists():
-                    continue
-                content = src.read_bytes()
-                if dst.exists() and dst.read_bytes() == content:
-                    continue
-                tmp = dst.with_name(f".{name}.{os.getpid()}")
-                tmp.write_bytes(content)
-                tmp.replace(dst)
+                src = Path("/etc") / name
+                if src.exists():
+                    replace_if_changed(self.root / "etc" / name, src.read_bytes())
 
     def _tls_keys(self) -> tuple[str, str]:
         """The TLS certificate and key as Asterisk sees them, in {base}/keys: the operator's pair
@@ -172,25 +167,19 @@ class AsteriskInstance:
         inner = ["/usr/sbin/asterisk", "-C", conf, *args]
         return inner if self.root is None else ["chroot", str(self.root), *inner]
 
-    def start(self, *, stdout: int | None = None, timeout_s: float = 60) -> None:
+    def start(self, *, timeout_s: float = 60) -> None:
         """Start in the foreground (-f) and wait until fully booted. Asterisk's console output goes
-        to {log_dir}/console.log unless `stdout` says otherwise, so a failed boot can be read."""
+        to {log_dir}/console.log (this run's only), so a failed boot can be read."""
         self.render()
-        console = None
-        if stdout is None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            console = (self.log_dir / "console.log").open("wb")  # this run only
-        try:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / "console.log").open("wb") as console:  # the child keeps its own descriptor
             self._proc = subprocess.Popen(
                 self._cmd("-f", "-n"),
-                stdout=console if console is not None else stdout,
+                stdout=console,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        finally:
-            if console is not None:
-                console.close()  # the child keeps its own descriptor
         self.wait_fully_booted(timeout_s)
 
     def wait_fully_booted(self, timeout_s: float = 60) -> None:
