@@ -18,6 +18,7 @@ from pbx_control.api.registry import Operation, RouteTable, install
 from pbx_control.api.webapp import install_webapp
 from pbx_control.auth.throttle import LoginThrottle
 from pbx_control.auth.tickets import TicketStore
+from pbx_control.auth.tokens import token_lookups
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.kernel.clock import Clock, system_clock
@@ -70,6 +71,7 @@ def create_app(
         window_s=settings.login_window_s,
     )
     app[context.TICKETS] = TicketStore(clock)
+    app[context.TOKEN_LOOKUPS] = token_lookups(pool)
     operations = all_operations(tables)
     install(app, PREFIX, operations)
     app[context.OPENAPI] = build_document(operations, PREFIX)

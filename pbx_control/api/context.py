@@ -17,6 +17,7 @@ from pbx_control.auth.tickets import TicketStore
 from pbx_control.auth.tokens import Principal
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
+from pbx_control.kernel.batch import BatchLookup
 from pbx_control.kernel.clock import Clock
 from pbx_control.kernel.timing import RequestTiming
 from pbx_control.logs import get_logger
@@ -34,6 +35,8 @@ DIALPLAN = web.AppKey("dialplan", Dialplan)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 # Failed logins counted per username and client address (in memory, this process only).
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+# Bearer tokens of concurrent requests looked up in one query (auth/tokens.py; nothing cached).
+TOKEN_LOOKUPS: web.AppKey[BatchLookup[str, Principal]] = web.AppKey("token_lookups")
 # Single-use WebSocket tickets (in memory, this process only).
 TICKETS = web.AppKey("tickets", TicketStore)
 # The AMI side, when this process runs it (None otherwise): live calls, AMI actions, pushed events.

@@ -1,13 +1,17 @@
 """Opaque bearer tokens. The client gets `secrets.token_urlsafe(32)`; only its sha256 is stored
-(api_tokens), with an expiry. Looking a token up is one primary-key query joined to users."""
+(api_tokens), with an expiry. Looking a token up is one primary-key query joined to users; the API
+looks up the tokens of concurrent requests together (`token_lookups`: one query for all of them,
+nothing cached, so a revoked token is refused by the next request)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pbx_control.kernel.batch import BatchLookup
 from pbx_control.kernel.db import Db
 
 # Length cap on what we hash: a real token is 43 characters.
@@ -55,6 +59,34 @@ async def lookup_token(db: Db, token: str) -> Principal | None:
     if rec is None:
         return None
     return Principal(rec["id"], rec["organization_id"], rec["role"], rec["username"])
+
+
+async def lookup_tokens(db: Db, tokens: Sequence[str]) -> dict[str, Principal]:
+    """The principals of those of `tokens` that are valid and unexpired, in one query."""
+    by_digest = {digest(t): t for t in tokens if t and len(t) <= MAX_TOKEN_LENGTH}
+    if not by_digest:
+        return {}
+    rows = await db.fetch(
+        "SELECT t.token_sha256, u.id, u.organization_id, u.role, u.username"
+        "  FROM api_tokens t JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_sha256 = ANY($1::bytea[]) AND t.expires_at > now()",
+        list(by_digest),
+    )
+    found: dict[str, Principal] = {}
+    for r in rows:
+        found[by_digest[bytes(r["token_sha256"])]] = Principal(
+            r["id"], r["organization_id"], r["role"], r["username"]
+        )
+    return found
+
+
+def token_lookups(db: Db) -> BatchLookup[str, Principal]:
+    """`await token_lookups(pool).get(token)`: as lookup_token, concurrent look-ups in one query."""
+
+    async def fetch(tokens: Sequence[str]) -> dict[str, Principal]:
+        return await lookup_tokens(db, tokens)
+
+    return BatchLookup(fetch)
 
 
 async def revoke_token(db: Db, token: str) -> bool:

@@ -9,13 +9,14 @@ every call of their organization.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from pbx_control.ami.calls import CallModel, Channel
+from pbx_control.kernel.batch import BatchLookup
 
 SEES_ALL_ROLES = frozenset({"operator", "admin"})
 
@@ -29,6 +30,19 @@ SELECT o.slug, u.extension,
  GROUP BY o.slug, u.extension
 """
 _ORG_ENDPOINTS = "SELECT sip_username FROM devices WHERE organization_id = $1"
+_ASKERS = """
+SELECT u.id, u.organization_id, o.slug, u.extension,
+       coalesce(array_agg(d.sip_username) FILTER (WHERE d.id IS NOT NULL), '{}') AS endpoints
+  FROM users u
+  JOIN organizations o ON o.id = u.organization_id
+  LEFT JOIN devices d ON d.user_id = u.id
+ WHERE u.id = ANY($1::bigint[])
+ GROUP BY u.id, u.organization_id, o.slug, u.extension
+"""
+_ORGS_ENDPOINTS = """
+SELECT organization_id, array_agg(sip_username) AS endpoints
+  FROM devices WHERE organization_id = ANY($1::bigint[]) GROUP BY organization_id
+"""
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,47 @@ async def viewer(
     if sees_all:
         endpoints |= {r["sip_username"] for r in await conn.fetch(_ORG_ENDPOINTS, org_id)}
     return Viewer(row["slug"], row["extension"], frozenset(endpoints), sees_all)
+
+
+class ViewerLookups:
+    """viewer() for concurrent requests in shared queries (kernel/batch.py: nothing cached; a
+    thousand WebSocket clients connecting at once cost a few queries, not two thousand)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        async def askers(keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], asyncpg.Record]:
+            rows = await pool.fetch(_ASKERS, sorted({user for user, _ in keys}))
+            return {(r["id"], r["organization_id"]): r for r in rows}
+
+        async def orgs(keys: Sequence[int]) -> dict[int, frozenset[str]]:
+            rows = await pool.fetch(_ORGS_ENDPOINTS, list(keys))
+            return {r["organization_id"]: frozenset(r["endpoints"]) for r in rows}
+
+        self.askers = BatchLookup(askers)
+        self.orgs = BatchLookup(orgs)
+
+    async def viewer(self, user_id: int, org_id: int, role: str) -> Viewer | None:
+        """As viewer(pool, ...)."""
+        row = await self.askers.get((user_id, org_id))
+        if row is None:
+            return None
+        endpoints = frozenset(row["endpoints"])
+        sees_all = role in SEES_ALL_ROLES
+        if sees_all:
+            endpoints |= await self.orgs.get(org_id) or frozenset()
+        return Viewer(row["slug"], row["extension"], endpoints, sees_all)
+
+
+_LOOKUPS: dict[int, tuple[asyncpg.Pool, ViewerLookups]] = {}
+
+
+def viewer_lookups(pool: asyncpg.Pool) -> ViewerLookups:
+    """The one ViewerLookups of a pool."""
+    found = _LOOKUPS.get(id(pool))
+    if found is None or found[0] is not pool:
+        for key in [k for k, (p, _) in _LOOKUPS.items() if p.is_closing()]:
+            del _LOOKUPS[key]
+        found = _LOOKUPS[id(pool)] = (pool, ViewerLookups(pool))
+    return found[1]
 
 
 def party_endpoints(calls: CallModel | None, channel: Mapping[str, Any] | Channel) -> frozenset[str]:

@@ -27,14 +27,14 @@ from aiohttp import WSMsgType, web
 
 from pbx_control.ami.calls import CallModel
 from pbx_control.ami.events import EventPublisher
-from pbx_control.api.context import CALLS, EVENTS, PRINCIPAL, TICKETS, TOKEN, Ctx
+from pbx_control.api.context import CALLS, EVENTS, PRINCIPAL, TICKETS, TOKEN, TOKEN_LOOKUPS, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.auth.tokens import lookup_token
-from pbx_control.callcontrol.visibility import viewer, visible_channels
+from pbx_control.callcontrol.visibility import viewer_lookups, visible_channels
 from pbx_control.events.frames import text_frame
 from pbx_control.events.hub import EventHub, Scope, encode, hub_for
 from pbx_control.events.schemas import EventMessage, TicketOut
+from pbx_control.kernel.errors import Unavailable
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api.events")
@@ -91,7 +91,7 @@ async def event_stream(ctx: Ctx) -> web.StreamResponse:
     if not ws.can_prepare(ctx.request).ok:
         raise ApiError(400, "websocket_required", "this endpoint speaks WebSocket only (Upgrade: websocket)")
     principal = ctx.principal
-    seen = await viewer(ctx.pool, principal.user_id, org_id, principal.role)
+    seen = await viewer_lookups(ctx.pool).viewer(principal.user_id, org_id, principal.role)
     if seen is None:
         raise ApiError(404, "not_found", "user not found")
     slug, scope = seen.slug, seen.scope
@@ -184,12 +184,18 @@ async def _drain_incoming(ws: web.WebSocketResponse) -> None:
 
 
 async def _token_still_valid(ctx: Ctx) -> None:
-    """Returns once the token stopped being valid (logout, expiry, password change)."""
+    """Returns once the token stopped being valid (logout, expiry, password change). The sockets'
+    checks share queries (TOKEN_LOOKUPS); a database that does not answer closes no socket, the
+    token is asked about again at the next check."""
     token = ctx.request[TOKEN]
+    lookups = ctx.app[TOKEN_LOOKUPS]
     while True:
         await asyncio.sleep(RECHECK_TOKEN_S)
-        if await lookup_token(ctx.pool, token) is None:
-            return
+        try:
+            if await lookups.get(token) is None:
+                return
+        except Unavailable as exc:
+            log.warning("events.token_check_failed", error=str(exc))
 
 
 async def _close(request: web.Request, ws: web.WebSocketResponse, code: int, reason: str) -> None:

@@ -136,3 +136,27 @@ async def test_purge_expired_tokens(client: TestClient, db_pool: asyncpg.Pool) -
     )
     assert await purge_expired_tokens(db_pool) == 1
     assert await db_pool.fetchval("SELECT count(*) FROM api_tokens") == 1
+
+
+async def test_concurrent_requests_share_token_queries_and_a_revoked_token_fails_at_once(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
+    """Concurrent requests' tokens are looked up together (kernel/batch.py), never cached: the
+    request right after a logout, in the same storm, is 401."""
+    import asyncio
+
+    from pbx_control.api.context import TOKEN_LOOKUPS
+
+    lookups = client.app[TOKEN_LOOKUPS]
+    good, gone = await login(client, "alpha-user"), await login(client, "alpha-admin")
+    before = lookups.queries
+    answers = await asyncio.gather(
+        *(client.get("/api/v1/users/me", headers=bearer(t)) for t in [good, gone, "junk"] * 20)
+    )
+    assert [r.status for r in answers] == [200, 200, 401] * 20
+    assert lookups.queries - before < 20  # 60 requests, a few shared queries
+    assert (await client.post("/api/v1/auth/logout", headers=bearer(gone))).status == 204
+    answers = await asyncio.gather(
+        *(client.get("/api/v1/users/me", headers=bearer(t)) for t in [good, gone] * 20)
+    )
+    assert [r.status for r in answers] == [200, 401] * 20
