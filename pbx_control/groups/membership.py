@@ -85,7 +85,8 @@ WITH g AS (
 ), target AS (
     SELECT logged_in FROM answer_group_members WHERE group_id = $2 AND user_id = $3
 ), changed AS (
-    UPDATE answer_group_members SET logged_in = $6::boolean, paused = false, pause_reason = '', changed_at = now()
+    UPDATE answer_group_members
+       SET logged_in = $6::boolean, paused = false, pause_reason = '', changed_at = now()
      WHERE group_id = $2 AND user_id = $3 AND logged_in IS DISTINCT FROM $6
        AND EXISTS (SELECT 1 FROM g) AND (SELECT ok FROM allowed)
     RETURNING 1
