@@ -395,11 +395,11 @@ async def test_login_changes_the_generation_once_per_change_also_when_concurrent
         assert await generation() == before + 2
 
     # who may: a colleague only by a manager; another organization's group is a 404; members only
-    before = await group_rows(db_pool)
+    rows_before = await group_rows(db_pool)
     status, body = await post("alpha-other", "login", {"user_id": user})
     assert status == 403 and body["error"]["code"] == "forbidden"
     assert (await call(client, "beta-admin", "POST", f"{G}/{gid}/login", {}))[0] == 404
     assert (await post("alpha-admin", "login", {}))[0] == 403  # the admin is no member
     status, body = await post("alpha-admin", "login", {"user_id": world.users["beta-user"]})
     assert status == 400 and "may not answer" in body["error"]["message"]
-    assert await group_rows(db_pool) == before
+    assert await group_rows(db_pool) == rows_before
