@@ -20,7 +20,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -71,10 +71,28 @@ class Channel:
         return self.accountcode or None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat() if self.created_at else None
-        data["organization"] = self.organization
-        return data
+        # Field by field: dataclasses.asdict deep-copies every value, and this runs for every
+        # channel change while someone listens (a tenth of the loop's time under 700 live calls).
+        return {
+            "name": self.name,
+            "uniqueid": self.uniqueid,
+            "linkedid": self.linkedid,
+            "state": self.state,
+            "caller_id_num": self.caller_id_num,
+            "caller_id_name": self.caller_id_name,
+            "connected_line_num": self.connected_line_num,
+            "connected_line_name": self.connected_line_name,
+            "accountcode": self.accountcode,
+            "endpoint": self.endpoint,
+            "bridge_id": self.bridge_id,
+            "context": self.context,
+            "exten": self.exten,
+            "dialed_by": self.dialed_by,
+            "dial_status": self.dial_status,
+            "on_hold": self.on_hold,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "organization": self.organization,
+        }
 
 
 # Snapshot header (lower case, without prefix) -> Channel field.

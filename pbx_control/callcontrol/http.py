@@ -27,7 +27,7 @@ from pbx_control.callcontrol.schemas import (
     TransferIn,
 )
 from pbx_control.callcontrol.views import CallView, calls_of, held_in_model, peer_of
-from pbx_control.callcontrol.visibility import viewer
+from pbx_control.callcontrol.visibility import Asker, asker, viewer
 from pbx_control.reachability.checks import forward_number
 
 routes = RouteTable("calls")
@@ -57,14 +57,27 @@ def _out(v: CallView) -> dict[str, Any]:
     return {**v.__dict__, "since": v.since.isoformat() if v.since else None}
 
 
+async def _me(ctx: Ctx, endpoint: str | None = None) -> Asker:
+    """The asker's organization slug and extension, and whether `endpoint` is one whose calls they
+    may act on (one query; `_asker` reads every endpoint, for the lists)."""
+    principal = ctx.principal
+    found = await asker(ctx.pool, principal.user_id, ctx.org_id, principal.role, endpoint)
+    if found is None:
+        raise ApiError(404, "not_found", "user not found")
+    return found
+
+
 async def _channel(ctx: Ctx, call_id: str) -> tuple[CallControl, CallModel, Channel, str, str | None]:
     control, calls = _control(ctx)
-    slug, extension, endpoints = await _asker(ctx)
-    channel = calls.get(call_id) if is_uniqueid(call_id) else None
+    found = calls.get(call_id) if is_uniqueid(call_id) else None
+    endpoint = found.endpoint if found is not None else None
+    me = await _me(ctx, endpoint)
+    # The model is read again after the query: the channel may have gone (or moved) meanwhile.
+    channel = calls.get(call_id) if endpoint is not None else None
     # Another organization's call, or a colleague's for a plain user: the same 404 as none at all.
-    if channel is None or channel.endpoint not in endpoints:
+    if channel is None or channel.endpoint != endpoint or not me.sees:
         raise ApiError(404, "call_not_found", "no such call on your devices")
-    return control, calls, channel, slug, extension
+    return control, calls, channel, me.slug, me.extension
 
 
 CALL_DEADLINE_S = AMI_DEADLINE_S
@@ -135,7 +148,7 @@ async def park_call(ctx: Ctx) -> dict[str, Any]:
 )
 async def list_parked(ctx: Ctx) -> list[dict[str, Any]]:
     control, _ = _control(ctx)
-    slug, _, _ = await _asker(ctx)
+    slug = (await _me(ctx)).slug
     async with asterisk_errors():
         parked = await control.parked(slug)
     return [p.__dict__ for p in parked]

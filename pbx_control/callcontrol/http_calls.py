@@ -18,7 +18,7 @@ from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.callcontrol.dial import DestinationError, parse_destination, ring_then_dial
 from pbx_control.callcontrol.hold import DIGIT_MS, Hold
-from pbx_control.callcontrol.http import CALL_DEADLINE_S, HOLD, _asker, _channel, _control
+from pbx_control.callcontrol.http import CALL_DEADLINE_S, HOLD, _asker, _channel, _control, _me
 from pbx_control.callcontrol.http_transfers import TRANSFERS
 from pbx_control.callcontrol.move import MoveInProgress, Moves, movable
 from pbx_control.callcontrol.schemas import (
@@ -160,7 +160,7 @@ async def click_to_call(ctx: Ctx) -> dict[str, Any]:
     # The asker's call policy, as when the number is dialled on the phone (checked there again).
     await check_destination(ctx.pool, ctx.org_id, ctx.principal.user_id, "dial", destination.dial, "to")
     _control(ctx)
-    slug, _, _ = await _asker(ctx)
+    slug = (await _me(ctx)).slug
     endpoints = await _my_endpoints(ctx, ctx.body.device)
     async with asterisk_errors(None):  # bounded by the Originate's ring time
         await ring_then_dial(_hold(ctx).ami, slug, endpoints, destination.dial, display=destination.dial)
@@ -179,7 +179,7 @@ async def click_to_call(ctx: Ctx) -> dict[str, Any]:
 async def retrieve_parked(ctx: Ctx) -> dict[str, Any]:
     """Your device rings; answered, it picks up the call parked in `slot` (as dialling *8<slot>)."""
     control, _ = _control(ctx)
-    slug, _, _ = await _asker(ctx)
+    slug = (await _me(ctx)).slug
     async with asterisk_errors():
         parked = {p.slot: p for p in await control.parked(slug)}
     found = parked.get(ctx.body.slot)

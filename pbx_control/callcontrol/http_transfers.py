@@ -14,7 +14,7 @@ from pbx_control.api.asterisk import asterisk_errors
 from pbx_control.api.context import Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.callcontrol.http import _asker, _channel
+from pbx_control.callcontrol.http import _channel, _me
 from pbx_control.callcontrol.schemas import AnnouncedTransferIn, TransferOut
 from pbx_control.callcontrol.transfer import Transfer, TransferConflict, Transfers
 from pbx_control.callcontrol.views import peer_of
@@ -33,9 +33,9 @@ def _transfers(ctx: Ctx) -> Transfers:
 
 async def _mine(ctx: Ctx) -> tuple[Transfers, Transfer]:
     transfers = _transfers(ctx)
-    slug, _, endpoints = await _asker(ctx)
     transfer = transfers.get(ctx.params["transfer_id"])
-    if transfer is None or transfer.organization != slug or transfer.initiator_endpoint not in endpoints:
+    me = await _me(ctx, transfer.initiator_endpoint if transfer is not None else None)
+    if transfer is None or transfer.organization != me.slug or not me.sees:
         raise ApiError(404, "transfer_not_found", "no such transfer on your calls")
     return transfers, transfer
 

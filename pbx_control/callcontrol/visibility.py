@@ -43,6 +43,17 @@ _ORGS_ENDPOINTS = """
 SELECT organization_id, array_agg(sip_username) AS endpoints
   FROM devices WHERE organization_id = ANY($1::bigint[]) GROUP BY organization_id
 """
+# The same rule for one endpoint, in one round trip: whether `endpoint` is among the viewer's
+# endpoints (their own devices; every device of the organization for operators and admins).
+_ASKER_FOR = """
+SELECT o.slug, u.extension,
+       EXISTS (SELECT 1 FROM devices d
+                WHERE d.sip_username = $3
+                  AND (d.user_id = u.id OR ($4 AND d.organization_id = u.organization_id))) AS sees
+  FROM users u
+  JOIN organizations o ON o.id = u.organization_id
+ WHERE u.id = $1 AND u.organization_id = $2
+"""
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,25 @@ def viewer_lookups(pool: asyncpg.Pool) -> ViewerLookups:
             del _LOOKUPS[key]
         found = _LOOKUPS[id(pool)] = (pool, ViewerLookups(pool))
     return found[1]
+
+
+@dataclass(frozen=True)
+class Asker:
+    slug: str
+    extension: str | None
+    sees: bool  # the endpoint asked about is one of the viewer's (Viewer.endpoints)
+
+
+async def asker(
+    conn: asyncpg.Connection | asyncpg.Pool, user_id: int, org_id: int, role: str, endpoint: str | None
+) -> Asker | None:
+    """The member's organization slug and extension, and whether they may see and act on the calls
+    of `endpoint` (None: no endpoint, `sees` False): the rule of `viewer` for one endpoint, without
+    reading every device of the organization. None: no such user there."""
+    row = await conn.fetchrow(_ASKER_FOR, user_id, org_id, endpoint or "", role in SEES_ALL_ROLES)
+    if row is None:
+        return None
+    return Asker(row["slug"], row["extension"], endpoint is not None and bool(row["sees"]))
 
 
 def party_endpoints(calls: CallModel | None, channel: Mapping[str, Any] | Channel) -> frozenset[str]:

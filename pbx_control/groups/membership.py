@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from pbx_control.kernel.db import Conn, Db, transaction
+from pbx_control.kernel.db import Conn, Db, transaction, translate_errors
 from pbx_control.kernel.errors import DomainError, Forbidden, Invalid, NotFound
 
 
@@ -28,10 +28,6 @@ _GROUP = (
 _MEMBER = (
     "SELECT logged_in, paused, group_admin FROM answer_group_members WHERE group_id = $1 AND user_id = $2"
 )
-# An in-order queue fixes its ring order when app_queue builds it: a membership change makes a
-# new generation (new queue name) for the next call; callers already waiting keep theirs, which
-# stays readable while they may wait (sql/015: answer_group_generations).
-_BUMP_LINEAR = "UPDATE answer_groups SET generation = generation + 1 WHERE id = $1 AND strategy = 'linear'"
 
 
 async def _group(conn: Conn, org_id: int, group_id: int) -> asyncpg.Record:
@@ -71,28 +67,59 @@ async def require_manager(db: Db, actor: Actor, group_id: int, fields: set[str])
         raise Forbidden(f"only admins change {', '.join(others)}")
 
 
+# set_login in one statement: the group's row lock (FOR UPDATE, as in the other changes) is held
+# for this statement only, not across the round trips of a transaction driven from Python, where
+# every other login to the same group waited behind it (and held a pool connection meanwhile).
+# An in-order queue fixes its ring order when app_queue builds it: a membership change makes a
+# new generation (new queue name) for the next call; callers already waiting keep theirs, which
+# stays readable while they may wait (sql/015: answer_group_generations): `bumped`.
+# Data-modifying CTEs run whether or not the final SELECT reads them; the UPDATE re-checks
+# `logged_in` on the newest row version, so `changed` (and the generation bump) is exact.
+_SET_LOGIN = """
+WITH g AS (
+    SELECT id FROM answer_groups WHERE id = $2 AND organization_id = $1 FOR UPDATE
+), allowed AS (
+    SELECT ($3::bigint = $4::bigint OR $5::boolean OR EXISTS (
+        SELECT 1 FROM answer_group_members WHERE group_id = $2 AND user_id = $4 AND group_admin
+    )) AS ok
+), target AS (
+    SELECT logged_in FROM answer_group_members WHERE group_id = $2 AND user_id = $3
+), changed AS (
+    UPDATE answer_group_members
+       SET logged_in = $6::boolean, paused = false, pause_reason = '', changed_at = now()
+     WHERE group_id = $2 AND user_id = $3 AND logged_in IS DISTINCT FROM $6
+       AND EXISTS (SELECT 1 FROM g) AND (SELECT ok FROM allowed)
+    RETURNING 1
+), bumped AS (
+    UPDATE answer_groups SET generation = generation + 1
+     WHERE id = $2 AND strategy = 'linear' AND EXISTS (SELECT 1 FROM changed)
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM g) AS group_found,
+       (SELECT ok FROM allowed) AS allowed,
+       EXISTS (SELECT 1 FROM target) AS member,
+       EXISTS (SELECT 1 FROM changed) AS changed
+"""
+
+
 async def set_login(db: Db, actor: Actor, group_id: int, user_id: int, logged_in: bool) -> bool:
-    """Log user_id in or out of the group; return whether anything changed."""
-    async with transaction(db) as conn:
-        await _group(conn, actor.organization_id, group_id)
-        if user_id != actor.user_id and not await may_manage(conn, actor, group_id):
-            raise Forbidden("you may not log colleagues in or out of this group")
-        member = await conn.fetchrow(_MEMBER, group_id, user_id)
-        if member is None:
-            if user_id == actor.user_id:
-                raise Forbidden("you may not answer this group")
-            raise Invalid("user_id: this user may not answer this group")
-        if member["logged_in"] == logged_in:
-            return False
-        await conn.execute(
-            "UPDATE answer_group_members SET logged_in = $3, paused = false, pause_reason = '',"
-            " changed_at = now() WHERE group_id = $1 AND user_id = $2",
-            group_id,
-            user_id,
-            logged_in,
+    """Log user_id in or out of the group; return whether anything changed. One statement
+    (_SET_LOGIN): the group must be the actor's organization's (else NotFound); a colleague only by
+    an operator, an admin or the group's group admin (else Forbidden); the user must be a member."""
+    manages_all = actor.role in ("operator", "admin")
+    with translate_errors():
+        row = await db.fetchrow(
+            _SET_LOGIN, actor.organization_id, group_id, user_id, actor.user_id, manages_all, logged_in
         )
-        await conn.execute(_BUMP_LINEAR, group_id)
-        return True
+    if row is None or not row["group_found"]:
+        raise NotFound("group not found")
+    if not row["allowed"]:
+        raise Forbidden("you may not log colleagues in or out of this group")
+    if not row["member"]:
+        if user_id == actor.user_id:
+            raise Forbidden("you may not answer this group")
+        raise Invalid("user_id: this user may not answer this group")
+    return bool(row["changed"])
 
 
 async def set_pause(db: Db, actor: Actor, group_id: int, user_id: int, paused: bool, reason: str) -> None:

@@ -3,6 +3,7 @@ what app_queue will read (the realtime views) follows every change."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -347,3 +348,58 @@ async def test_pause_with_a_reason_is_not_a_logout(
         client, "alpha-user", "POST", f"{G}/{gid}/pause", {"paused": True, "reason": "a\nb"}
     )
     assert status == 400
+
+
+async def test_login_changes_the_generation_once_per_change_also_when_concurrent(
+    client: TestClient, world: World, group: dict, db_pool: asyncpg.Pool
+) -> None:
+    """An in-order group's queue generation goes up once per real change (a login that changes
+    nothing leaves it), also when several logins to the group run at once (one statement each,
+    under the group's row lock); who may log whom in is unchanged."""
+    gid = group["id"]
+    user, other = world.users["alpha-user"], world.users["alpha-other"]
+    tokens = {who: await login(client, who) for who in ("alpha-admin", "alpha-user", "alpha-other")}
+
+    async def generation() -> int:
+        return int(await db_pool.fetchval("SELECT generation FROM answer_groups WHERE id = $1", gid))
+
+    async def post(who: str, verb: str, body: dict[str, Any]) -> tuple[int, Any]:
+        resp = await client.post(f"{G}/{gid}/{verb}", json=body, headers=bearer(tokens[who]))
+        return resp.status, await resp.json()
+
+    async def logged_in() -> list[bool]:
+        rows = await db_pool.fetch(
+            "SELECT logged_in FROM answer_group_members WHERE group_id = $1 ORDER BY user_id", gid
+        )
+        return [r["logged_in"] for r in rows]
+
+    first = await generation()
+    assert (await post("alpha-user", "login", {}))[0] == 200
+    assert await generation() == first + 1
+    assert (await post("alpha-user", "login", {}))[0] == 200  # nothing changes: no new generation
+    assert await generation() == first + 1
+    assert (await post("alpha-user", "logout", {}))[0] == 200
+    assert await generation() == first + 2
+
+    # at once, each member logged in twice (by themselves and by the admin): two real changes
+    for verb, state in (("login", True), ("logout", False)):
+        before = await generation()
+        results = await asyncio.gather(
+            post("alpha-user", verb, {}),
+            post("alpha-other", verb, {}),
+            post("alpha-admin", verb, {"user_id": user}),
+            post("alpha-admin", verb, {"user_id": other}),
+        )
+        assert [status for status, _ in results] == [200] * 4
+        assert await logged_in() == [state, state]
+        assert await generation() == before + 2
+
+    # who may: a colleague only by a manager; another organization's group is a 404; members only
+    rows_before = await group_rows(db_pool)
+    status, body = await post("alpha-other", "login", {"user_id": user})
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    assert (await call(client, "beta-admin", "POST", f"{G}/{gid}/login", {}))[0] == 404
+    assert (await post("alpha-admin", "login", {}))[0] == 403  # the admin is no member
+    status, body = await post("alpha-admin", "login", {"user_id": world.users["beta-user"]})
+    assert status == 400 and "may not answer" in body["error"]["message"]
+    assert await group_rows(db_pool) == rows_before

@@ -296,3 +296,34 @@ def test_snapshot_entry_and_reset() -> None:
     reset = subscription.get_nowait()
     assert reset["type"] == "model.reset"
     assert [c["uniqueid"] for c in reset["channels"]] == ["1.2"]
+
+
+def test_to_dict_has_every_field_as_published() -> None:
+    """to_dict is written out field by field (no deep copy per event): it still carries every
+    field of Channel, with created_at in ISO form and the organization."""
+    from dataclasses import asdict
+
+    created = datetime.fromtimestamp(NOW, UTC)
+    channel = Channel(
+        name=A,
+        uniqueid="1.1",
+        linkedid="1.1",
+        state="Up",
+        caller_id_num="1001",
+        caller_id_name="Anna",
+        connected_line_num="1002",
+        connected_line_name="Bo",
+        accountcode="acme",
+        endpoint="acme_1001_desk",
+        bridge_id="b-1",
+        context="org-acme",
+        exten="1002",
+        dialed_by="1.0",
+        dial_status="ANSWER",
+        on_hold=True,
+        created_at=created,
+    )
+    expected = asdict(channel) | {"created_at": created.isoformat(), "organization": "acme"}
+    assert channel.to_dict() == expected
+    assert Channel(name=B, uniqueid="2.2").to_dict()["created_at"] is None
+    assert Channel(name=B, uniqueid="2.2").to_dict()["organization"] is None
