@@ -140,11 +140,13 @@ class ProcessOffload(_Bounded):
         return value
 
 
-async def run_program(*cmd: str, timeout_s: float) -> tuple[int | None, str]:
+async def run_program(*cmd: str, timeout_s: float, nice: int = 0) -> tuple[int | None, str]:
     """Run `cmd` (no stdin, stdout discarded): its exit code and stderr, or (None, "timed out")
-    after `timeout_s`. The process never outlives the call."""
+    after `timeout_s`. The process never outlives the call. nice > 0: at that lower CPU priority
+    (background work such as a bulk of default greetings yields the cores to calls and requests)."""
+    argv = ("nice", "-n", str(nice), *cmd) if nice > 0 else cmd
     proc = await asyncio.create_subprocess_exec(
-        *cmd,
+        *argv,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,

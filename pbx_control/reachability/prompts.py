@@ -34,16 +34,17 @@ def prompt_path(sounds_dir: Path, key: str) -> Path:
     return sounds_dir / f"{key}{SUFFIX}"
 
 
-async def _run(*cmd: str) -> None:
-    code, err = await run_program(*cmd, timeout_s=TIMEOUT_S)
+async def _run(*cmd: str, nice: int) -> None:
+    code, err = await run_program(*cmd, timeout_s=TIMEOUT_S, nice=nice)
     if code is None:
         raise RuntimeError(f"{cmd[0]} timed out")
     if code != 0:
         raise RuntimeError(f"{cmd[0]} failed ({code}): {err[-300:]}")
 
 
-async def ensure_prompt(sounds_dir: Path, text: str, language: str) -> str:
+async def ensure_prompt(sounds_dir: Path, text: str, language: str, *, nice: int = 0) -> str:
     """Make the prompt for `text` unless it exists; return its key (the file name without suffix).
+    nice: run the synthesis at that lower CPU priority (kernel/offload.run_program).
 
     The text goes to espeak-ng as one argument after `--` (never through a shell), so it cannot
     become an option or a command.
@@ -59,8 +60,10 @@ async def ensure_prompt(sounds_dir: Path, text: str, language: str) -> str:
     raw = target.with_name(f".{key}.{unique}.raw.wav")
     tmp = target.with_name(f".{key}.{unique}.tmp.wav")
     try:
-        await _run("espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), "--", text)
-        await _run("sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(tmp))
+        await _run("espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), "--", text, nice=nice)
+        await _run(
+            "sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(tmp), nice=nice
+        )
         tmp.chmod(0o644)
         os.replace(tmp, target)
     finally:

@@ -2,7 +2,8 @@
 
 - DefaultGreetings: makes each box's default greeting (greeting.py) and writes it into the box
   when it is missing or stale (a new user, a rename, another language or extension), never over
-  the owner's own greeting; a failure waits before the next try.
+  the owner's own greeting; a failure waits before the next try. The synthesis runs at the
+  lowest CPU priority.
 - Purges: empties the box of a user who was deleted or given another extension (rows queued by
   the triggers of sql/018_visual_voicemail.sql): messages through AMI VoicemailRemove, greetings and
   the default greeting from the files, only what is older than the purge, so a new owner's first
@@ -30,6 +31,10 @@ from pbx_control.voicemail.service import STALE_MARGIN, Voicemail
 from pbx_control.voicemail.spool import Spool
 
 log = get_logger("pbx_control.voicemail.workers")
+
+# A bulk of new users (an import, a new platform's 100,000) is hours of synthesis: it runs at the
+# lowest CPU priority, so calls, requests and events never wait behind it.
+LOW_PRIORITY = 19
 
 
 class DefaultGreetings(PeriodicWorker):
@@ -101,7 +106,7 @@ class DefaultGreetings(PeriodicWorker):
         language = row["language"] if row["language"] in ("sv", "en") else "sv"
         cache = self._prompts / "voicemail"
         try:
-            key = await ensure_prompt(cache, sentence(row["name"], language), language)
+            key = await ensure_prompt(cache, sentence(row["name"], language), language, nice=LOW_PRIORITY)
             data = await asyncio.to_thread(prompt_path(cache, key).read_bytes)
             await asyncio.to_thread(self._install, box, data, row["default_greeting_sha"], row["created_at"])
         except Exception as exc:

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from pbx_control.kernel.errors import Unavailable
-from pbx_control.kernel.offload import Offload, ProcessOffload
+from pbx_control.kernel.offload import Offload, ProcessOffload, run_program
 
 pytestmark = [pytest.mark.unit, pytest.mark.faults]
 
@@ -90,3 +90,12 @@ async def test_at_most_workers_at_once_and_the_rest_refused_beyond_max_pending()
     assert await asyncio.gather(*tasks) == [1, 1, 1]
     assert most == 2 and pool.pending == 0
     assert await pool.run(work) == 1  # room again
+
+
+async def test_a_program_runs_at_the_priority_asked_for() -> None:
+    base = os.nice(0)
+    # `nice` without arguments prints the niceness it runs at; stderr is what run_program returns.
+    code, err = await run_program("sh", "-c", "nice >&2", timeout_s=5, nice=19)
+    assert (code, int(err)) == (0, min(19, base + 19))
+    code, err = await run_program("sh", "-c", "nice >&2", timeout_s=5)
+    assert (code, int(err)) == (0, base)
