@@ -100,7 +100,7 @@ class ControlProcess:
     def agi_sessions(self, timeout_s: float = 10) -> dict[str, Any]:
         """The server-side session times recorded since the last call (and start a new recording).
         From the in-process hook, or else (the AGI server in a process of its own) from the AGI
-        server's `agi.session.end` log lines (0.1 ms resolution); "source" says which."""
+        server's `agi.session.end` log lines (0.01 ms resolution); "source" says which."""
         stats = self._hooked_sessions(timeout_s)
         log_offset, self._log_offset = self._log_offset, self.log_path.stat().st_size
         if stats.get("hooked", True):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pbx_control import logs
 from pbx_control.config import Settings
+from pbx_control.kernel.loop import run_main
 from pbx_control.service import ControlService
 
 
@@ -62,4 +63,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main(), Settings.from_env().event_loop)

@@ -11,6 +11,7 @@ import asyncpg
 
 from pbx_control import logs
 from pbx_control.config import Settings
+from pbx_control.kernel.loop import run_main
 
 
 def _stop_event() -> asyncio.Event:
@@ -32,7 +33,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     async def main() -> None:
         await serve_forever(settings, _stop_event())
 
-    asyncio.run(main())
+    run_main(main(), settings.event_loop)
     return 0
 
 

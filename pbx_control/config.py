@@ -44,6 +44,12 @@ class Settings:
     # own: the FastAGI server runs in a child process with its own event loop and pool (the call
     # path never waits behind API, WebSocket or AMI work); shared: in this process's event loop.
     agi_process: str = "own"
+    # The FastAGI process's CPU priority (nice, -20..19): below 0 it comes first when the cores are
+    # busy (needs CAP_SYS_NICE; without, agi.priority_unchanged in the log). 0 by default: on the
+    # bench's two shared cores -10 gained the decision little and starved the API and events.
+    agi_nice: int = 0
+    # The event loop of the service and its FastAGI process (kernel/loop.py): uvloop or asyncio.
+    event_loop: str = "uvloop"
     # Where softphones register (told to clients when a device is created).
     sip_domain: str = "127.0.0.1"
     sip_port: int = 5060
@@ -127,6 +133,10 @@ class Settings:
             agi_process=mode
             if (mode := _env("PBX_AGI_PROCESS", cls.agi_process)) in ("own", "shared")
             else "own",
+            event_loop=kind
+            if (kind := _env("PBX_EVENT_LOOP", cls.event_loop)) in ("uvloop", "asyncio")
+            else cls.event_loop,
+            agi_nice=max(-20, min(19, _env_int("PBX_AGI_NICE", cls.agi_nice))),
             sip_domain=_env("PBX_SIP_DOMAIN", cls.sip_domain),
             sip_port=_env_int("PBX_SIP_PORT", cls.sip_port),
             sip_ws_port=_env_int("PBX_SIP_WS_PORT", cls.sip_ws_port),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -232,8 +233,8 @@ class AgiServer:
             self._tasks.add(task)
         self._sessions_total += 1
         self._sessions_active += 1
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        # perf_counter, not loop.time(): uvloop's clock moves in whole milliseconds per iteration.
+        started = time.perf_counter()
         outcome = "error"
         details: dict[str, Any] = {}
         try:
@@ -247,7 +248,7 @@ class AgiServer:
         finally:
             if self.on_session_end is not None:
                 try:
-                    self.on_session_end(outcome, loop.time() - started)
+                    self.on_session_end(outcome, time.perf_counter() - started)
                 except Exception:
                     self._log.exception("agi.observer.error")
             self._sessions_active -= 1
@@ -258,7 +259,7 @@ class AgiServer:
             emit(
                 "agi.session.end",
                 outcome=outcome,
-                duration_ms=round((loop.time() - started) * 1000, 1),
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 **details,
             )
 

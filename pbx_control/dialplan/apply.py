@@ -7,15 +7,14 @@ import structlog
 from pbx_control.agi.session import AgiSession
 from pbx_control.dialplan.contract import PACK, Decision, pack
 
-log = structlog.get_logger("pbx_control.agi.route")
-
 
 async def apply_decision(session: AgiSession, route: Decision) -> None:
     """Hand the route's variables over in one round trip (PBX_PACK, unpacked by the dialplan's
     [pbx-unpack]): a handler cut off before it leaves the call to the fallback, never to half a
     decision."""
     await apply_variables(session, route.variables())
-    log.info("route.decided", action=route.action, reason=route.reason)
+    # One log line per call: the session's `agi.session.end` carries the decision.
+    structlog.contextvars.bind_contextvars(route=route.action, route_reason=route.reason)
 
 
 async def apply_variables(session: AgiSession, variables: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from pbx_control import demo, logs
 from pbx_control.config import Settings
 from pbx_control.db.pool import create_pool
+from pbx_control.kernel.loop import run_main
 from pbx_control.runtime.stack import RUN_PORTS, Ports, Stack
 from pbx_control.service import ControlService
 
@@ -87,7 +88,7 @@ def run_stack(verbose: int = 0) -> int:
                 print("stopping ...", flush=True)
                 await service.stop()
 
-        asyncio.run(main())
+        run_main(main(), settings.event_loop)
     finally:
         stack.stop()
     print("stopped.", flush=True)

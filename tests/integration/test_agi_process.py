@@ -108,3 +108,18 @@ async def test_own_process_routes_follows_the_api_restarts_and_stops(
     assert child is not None
     await service.stop()
     assert not _alive(child)
+
+
+async def test_the_child_runs_at_the_priority_configured(db_url: str, tmp_path: Path) -> None:
+    # A priority below the service's own needs CAP_SYS_NICE; one above it is always allowed.
+    want = -10 if os.geteuid() == 0 else min(19, os.getpriority(os.PRIO_PROCESS, 0) + 3)
+    settings = Settings(
+        database_url=db_url, agi_port=free_port(), asterisk_etc=tmp_path, prompts_dir=tmp_path, agi_nice=want
+    )
+    agi = AgiProcess(settings)
+    await agi.start()
+    try:
+        assert agi.pid is not None
+        assert os.getpriority(os.PRIO_PROCESS, agi.pid) == want
+    finally:
+        await agi.stop()

@@ -545,3 +545,19 @@ async def test_session_end_log_line_carries_call_ids(captured_logs: LogCapture) 
     assert forged["outcome"] == "rejected"
     assert "organization" not in forged and "linkedid" not in forged
     assert forged["uniqueid"] == "1700000000.1"
+
+
+async def test_one_log_line_per_call_carries_the_decision(captured_logs: LogCapture) -> None:
+    from pbx_control.dialplan.apply import apply_decision
+    from pbx_control.routing.decision import Route
+
+    async def route(session: AgiSession) -> None:
+        await apply_decision(session, Route("voicemail", voicemail="1001@acme", reason="closed"))
+
+    async with serving({"route": route}) as server:
+        await FakeAsterisk(server.bound_port).run("route", env={"uniqueid": "1700000000.9"})
+        await eventually(lambda: server.sessions_active == 0)
+    assert not [e for e in captured_logs.entries if e["event"] == "route.decided"]
+    (line,) = [e for e in captured_logs.entries if e["event"] == "agi.session.end"]
+    assert line["outcome"] == "ok"
+    assert (line["route"], line["route_reason"], line["uniqueid"]) == ("voicemail", "closed", "1700000000.9")

@@ -1,0 +1,25 @@
+"""The event loop the service's processes run on (Settings.event_loop, PBX_EVENT_LOOP).
+
+`uvloop` (the default): libuv's loop, the one asyncpg is written for; its socket reads and writes,
+timers and callbacks cost a fraction of the standard loop's, which is most of what a FastAGI
+decision, a WebSocket fan-out and an API request do (BENCHMARKS.md has the figures). `asyncio`:
+the standard library's loop, as the tests run in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run_main(main: Coroutine[Any, Any, T], kind: str = "uvloop") -> T:
+    """asyncio.run(main) on the loop `kind` names."""
+    if kind == "asyncio":
+        return asyncio.run(main)
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
