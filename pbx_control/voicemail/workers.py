@@ -85,24 +85,42 @@ class DefaultGreetings(PeriodicWorker):
     async def _round(self) -> int:
         db = await self._db()
         rows = await db.fetch(
-            "SELECT u.id, u.name, u.language, u.extension, u.created_at, o.slug, b.default_greeting_sha"
+            "SELECT u.id, u.name, u.language, u.extension, u.created_at, o.slug, b.default_greeting_sha,"
+            " b.default_greeting_for"
             "  FROM users u JOIN organizations o ON o.id = u.organization_id"
             "  LEFT JOIN voicemail_boxes b ON b.user_id = u.id"
-            " WHERE u.extension IS NOT NULL"
+            # the partial index users_default_greeting_due (sql/030): only users marked due
+            " WHERE u.default_greeting_due AND u.extension IS NOT NULL"
             "   AND (b.default_greeting_next_try IS NULL OR b.default_greeting_next_try <= now())"
-            "   AND b.default_greeting_for IS DISTINCT FROM"
-            "       u.name || '|' || u.language || '|' || u.extension || '@' || o.slug"
             " ORDER BY b.default_greeting_next_try NULLS FIRST, u.id LIMIT $1",
             self._batch,
         )
+        made = 0
         for row in rows:
             box = Box(row["slug"], row["extension"])
-            await self._make(db, row, box, made_for(row["name"], row["language"], box))
-        return len(rows)
+            want = made_for(row["name"], row["language"], box)
+            if row["default_greeting_for"] != want:
+                made += await self._make(db, row, box, want)
+            else:
+                await self._settled(db, row["id"], want)
+        return made
+
+    @staticmethod
+    async def _settled(db: asyncpg.Connection | asyncpg.Pool, user_id: int, want: str) -> None:
+        """Not due any more, unless the words changed meanwhile (a rename after the read keeps the
+        mark its trigger set)."""
+        await db.execute(
+            "UPDATE users u SET default_greeting_due = false FROM organizations o"
+            " WHERE u.id = $1 AND o.id = u.organization_id"
+            "   AND u.name || '|' || u.language || '|' || u.extension || '@' || o.slug = $2",
+            user_id,
+            want,
+        )
 
     async def _make(
         self, db: asyncpg.Connection | asyncpg.Pool, row: asyncpg.Record, box: Box, want: str
-    ) -> None:
+    ) -> int:
+        """1 when made and stored, 0 when it failed (tried again later, with a growing pause)."""
         language = row["language"] if row["language"] in ("sv", "en") else "sv"
         cache = self._prompts / "voicemail"
         try:
@@ -120,7 +138,7 @@ class DefaultGreetings(PeriodicWorker):
                 " interval '10 seconds' * power(2, voicemail_boxes.default_greeting_attempts))",
                 row["id"],
             )
-            return
+            return 0
         await db.execute(
             "INSERT INTO voicemail_boxes (user_id, organization_id, default_greeting_for,"
             " default_greeting_sha) SELECT id, organization_id, $2, $3 FROM users WHERE id = $1"
@@ -131,7 +149,9 @@ class DefaultGreetings(PeriodicWorker):
             want,
             digest(data),
         )
+        await self._settled(db, row["id"], want)
         log.info("voicemail.default_greeting_made", box=box.name, language=language)
+        return 1
 
     def _install(self, box: Box, data: bytes, old_sha: str | None, owner_since: datetime) -> None:
         """Write it as the unavailable and the busy greeting, unless the owner has their own there

@@ -156,3 +156,37 @@ async def test_the_default_greeting_says_the_owners_name_and_never_replaces_thei
     assert unavail.read_bytes() == b"RIFF own greeting"
     assert spool.greeting(box, "busy") not in (renamed, b"RIFF own greeting")
     assert spool.own_greeting(box, await db_pool.fetchval(sha_sql, user))
+
+
+async def test_only_users_marked_due_are_read_and_every_change_of_the_words_marks_them(
+    world: World, db_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """The worker reads the due users (sql/030's partial index), not every user each round."""
+    await db_pool.execute("DELETE FROM users WHERE organization_id = $1", world.orgs["beta"])
+    worker = DefaultGreetings(db_pool, tmp_path / "prompts", Spool(tmp_path / "spool"), batch=10)
+
+    async def due() -> set[int]:
+        rows = await db_pool.fetch(
+            "SELECT id FROM users WHERE default_greeting_due AND extension IS NOT NULL"
+        )
+        return {r["id"] for r in rows}
+
+    assert len(await due()) == 3  # new users are due
+    assert await worker.run_once() == 3
+    assert await due() == set()
+    user = world.users["alpha-user"]
+    for change in ("name = 'Annika Andersson'", "language = 'en'", "extension = '1077'"):
+        await db_pool.execute(f"UPDATE users SET {change} WHERE id = $1", user)  # noqa: S608
+        assert await due() == {user}, change
+        assert await worker.run_once() == 1
+        assert await due() == set()
+    # a box reset to be written again (own greeting deleted, a purge for a new owner) marks it too
+    await db_pool.execute("UPDATE voicemail_boxes SET default_greeting_for = NULL WHERE user_id = $1", user)
+    assert await due() == {user}
+    # a rename between the worker's read and its clearing keeps the mark (the words it made are old)
+    await DefaultGreetings._settled(db_pool, user, "Someone Else|sv|1077@alpha")
+    assert await due() == {user}
+    assert await worker.run_once() == 1 and await due() == set()
+    # an organization's slug changed: its users' boxes are named after it
+    await db_pool.execute("UPDATE organizations SET slug = 'alpha2' WHERE id = $1", world.orgs["alpha"])
+    assert len(await due()) == 3
