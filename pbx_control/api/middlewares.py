@@ -16,7 +16,7 @@ from aiohttp import web
 from pbx_control.api.context import PRINCIPAL, REQUEST_ID, TICKETS, TIMING, TOKEN, TOKEN_LOOKUPS
 from pbx_control.api.errors import ApiError, Handler
 from pbx_control.api.registry import route_of
-from pbx_control.auth.tokens import MAX_TOKEN_LENGTH, Principal
+from pbx_control.auth.tokens import Principal
 from pbx_control.kernel.timing import RequestTiming, begin_request
 from pbx_control.logs import get_logger
 
@@ -84,7 +84,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             raise ApiError(
                 401, "unauthorized", "a bearer token is required (Authorization: Bearer <token>)", challenge
             )
-        found = await _lookup(request, token)
+        found = await request.app[TOKEN_LOOKUPS].get(token)
         if found is None:
             raise ApiError(401, "unauthorized", "the token is invalid or has expired", challenge)
         principal = found
@@ -96,13 +96,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         user_id=principal.user_id, organization_id=principal.organization_id
     ):
         return await handler(request)
-
-
-async def _lookup(request: web.Request, token: str) -> Principal | None:
-    """The token's principal (a query of its own, or shared with concurrent requests')."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    return await request.app[TOKEN_LOOKUPS].get(token)
 
 
 async def _redeem_ticket(request: web.Request, challenge: dict[str, str]) -> tuple[Principal, str]:
@@ -125,7 +118,7 @@ async def _redeem_ticket(request: web.Request, challenge: dict[str, str]) -> tup
             challenge,
         )
     grant = request.app[TICKETS].redeem(ticket)
-    principal = None if grant is None else await _lookup(request, grant.token)
+    principal = None if grant is None else await request.app[TOKEN_LOOKUPS].get(grant.token)
     if (
         grant is None
         or principal is None

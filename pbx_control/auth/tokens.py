@@ -1,7 +1,6 @@
 """Opaque bearer tokens. The client gets `secrets.token_urlsafe(32)`; only its sha256 is stored
-(api_tokens), with an expiry. Looking a token up is one primary-key query joined to users; the API
-looks up the tokens of concurrent requests together (`token_lookups`: one query for all of them,
-nothing cached, so a revoked token is refused by the next request)."""
+(api_tokens), with an expiry. The API looks tokens up through `token_lookups`: the tokens of
+concurrent requests in one query, nothing cached, so a revoked token is refused by the next request."""
 
 from __future__ import annotations
 
@@ -46,23 +45,9 @@ async def issue_token(db: Db, user_id: int, ttl_s: int) -> tuple[str, datetime]:
     return token, expires_at
 
 
-async def lookup_token(db: Db, token: str) -> Principal | None:
-    """The principal a valid, unexpired token belongs to, or None."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    rec = await db.fetchrow(
-        "SELECT u.id, u.organization_id, u.role, u.username"
-        "  FROM api_tokens t JOIN users u ON u.id = t.user_id"
-        " WHERE t.token_sha256 = $1 AND t.expires_at > now()",
-        digest(token),
-    )
-    if rec is None:
-        return None
-    return Principal(rec["id"], rec["organization_id"], rec["role"], rec["username"])
-
-
 async def lookup_tokens(db: Db, tokens: Sequence[str]) -> dict[str, Principal]:
-    """The principals of those of `tokens` that are valid and unexpired, in one query."""
+    """The principals of those of `tokens` that are valid and unexpired, in one primary-key query
+    joined to users (an empty or over-long token is none)."""
     by_digest = {digest(t): t for t in tokens if t and len(t) <= MAX_TOKEN_LENGTH}
     if not by_digest:
         return {}
@@ -81,7 +66,8 @@ async def lookup_tokens(db: Db, tokens: Sequence[str]) -> dict[str, Principal]:
 
 
 def token_lookups(db: Db) -> BatchLookup[str, Principal]:
-    """`await token_lookups(pool).get(token)`: as lookup_token, concurrent look-ups in one query."""
+    """`await token_lookups(pool).get(token)`: the token's principal or None; concurrent look-ups
+    share one query (lookup_tokens)."""
 
     async def fetch(tokens: Sequence[str]) -> dict[str, Principal]:
         return await lookup_tokens(db, tokens)

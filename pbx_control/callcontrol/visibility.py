@@ -111,19 +111,6 @@ class ViewerLookups:
         return Viewer(row["slug"], row["extension"], endpoints, sees_all)
 
 
-_LOOKUPS: dict[int, tuple[asyncpg.Pool, ViewerLookups]] = {}
-
-
-def viewer_lookups(pool: asyncpg.Pool) -> ViewerLookups:
-    """The one ViewerLookups of a pool."""
-    found = _LOOKUPS.get(id(pool))
-    if found is None or found[0] is not pool:
-        for key in [k for k, (p, _) in _LOOKUPS.items() if p.is_closing()]:
-            del _LOOKUPS[key]
-        found = _LOOKUPS[id(pool)] = (pool, ViewerLookups(pool))
-    return found[1]
-
-
 @dataclass(frozen=True)
 class Asker:
     slug: str

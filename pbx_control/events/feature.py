@@ -3,9 +3,16 @@ presence and answer-group changes into events (live.py)."""
 
 from __future__ import annotations
 
+from aiohttp import web
+
+from pbx_control.callcontrol.visibility import ViewerLookups
 from pbx_control.events import http
 from pbx_control.events.live import LiveNotifier
 from pbx_control.feature import Feature, Runtime, Worker
+
+
+def _app(app: web.Application, rt: Runtime) -> None:
+    app[http.VIEWERS] = ViewerLookups(rt.pool)
 
 
 def _workers(rt: Runtime) -> list[Worker]:
@@ -14,4 +21,4 @@ def _workers(rt: Runtime) -> list[Worker]:
     return [LiveNotifier(rt.events, rt.settings.database_url)]
 
 
-FEATURE = Feature(name="events", routes=(http.routes,), workers=_workers)
+FEATURE = Feature(name="events", routes=(http.routes,), app=_app, workers=_workers)

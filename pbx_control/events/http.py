@@ -30,7 +30,7 @@ from pbx_control.ami.events import EventPublisher
 from pbx_control.api.context import CALLS, EVENTS, PRINCIPAL, TICKETS, TOKEN, TOKEN_LOOKUPS, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
-from pbx_control.callcontrol.visibility import viewer_lookups, visible_channels
+from pbx_control.callcontrol.visibility import ViewerLookups, visible_channels
 from pbx_control.events.frames import text_frame
 from pbx_control.events.hub import EventHub, Scope, encode, hub_for
 from pbx_control.events.schemas import EventMessage, TicketOut
@@ -38,6 +38,9 @@ from pbx_control.kernel.errors import Unavailable
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api.events")
+
+# The sockets' viewer look-ups, shared by concurrent connects (installed by feature.py).
+VIEWERS: web.AppKey[ViewerLookups] = web.AppKey("event_viewers")
 routes = RouteTable("events")
 
 HEARTBEAT_S = 30.0
@@ -91,7 +94,7 @@ async def event_stream(ctx: Ctx) -> web.StreamResponse:
     if not ws.can_prepare(ctx.request).ok:
         raise ApiError(400, "websocket_required", "this endpoint speaks WebSocket only (Upgrade: websocket)")
     principal = ctx.principal
-    seen = await viewer_lookups(ctx.pool).viewer(principal.user_id, org_id, principal.role)
+    seen = await ctx.app[VIEWERS].viewer(principal.user_id, org_id, principal.role)
     if seen is None:
         raise ApiError(404, "not_found", "user not found")
     slug, scope = seen.slug, seen.scope
