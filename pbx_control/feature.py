@@ -1,28 +1,35 @@
 """What a feature brings to the control service, and what it is built with.
 
 A feature folder (routing/, groups/, ...) declares one `Feature` in its `feature.py`;
-`pbx_control.features` lists them and `pbx_control.service` composes that list. Nothing else
-wires features together.
+`pbx_control.features` lists them and `pbx_control.service` composes that list. A feature with
+FastAGI handlers or call targets also declares its `CallPath` in its `call_path.py`, listed in
+`pbx_control.call_paths`: the FastAGI process (service_agi.py) imports that list alone, so it
+carries no HTTP server, API schemas or AMI client. Nothing else wires features together.
+
+This module is imported by the FastAGI process too: what only the service needs is imported for
+type checking alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import asyncpg
-from aiohttp import web
-
-from pbx_control.agi.session import AgiSession
-from pbx_control.ami import AmiClient, CallModel, EventPublisher
-from pbx_control.api.registry import RouteTable
-from pbx_control.config import Settings
-from pbx_control.dialplan.sync import Dialplan
 from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.routing.targets import Targets
 
-AgiHandler = Callable[[AgiSession], Awaitable[None]]
+if TYPE_CHECKING:
+    import asyncpg
+    from aiohttp import web
+
+    from pbx_control.agi.session import AgiSession
+    from pbx_control.ami import AmiClient, CallModel, EventPublisher
+    from pbx_control.api.registry import RouteTable
+    from pbx_control.config import Settings
+    from pbx_control.dialplan.sync import Dialplan
+
+AgiHandler = Callable[["AgiSession"], Awaitable[None]]
 # A question about live state (the call model) that the process running the AMI bridge answers for
 # the FastAGI process; argument and answer are JSON values.
 LiveQuery = Callable[[Any], Awaitable[Any]]
@@ -72,10 +79,6 @@ class Feature:
     routes: tuple[RouteTable, ...] = ()
     # The feature's include file in asterisk-config/ (None: it has no dialplan of its own).
     dialplan: str | None = None
-    # FastAGI handlers by the name the dialplan calls: AGI(agi://host:port/<name>).
-    agi: Callable[[Runtime], Mapping[str, AgiHandler]] | None = None
-    # Extensions and numbers that are not users (answer groups...), asked by the routing of calls.
-    targets: Callable[[Runtime, Targets], None] | None = None
     # Hooks on the AMI connection (events, after every (re)connect), when this process runs AMI.
     ami: Callable[[Runtime, AmiClient], None] | None = None
     # Background workers that need the AMI connection, started with it (wherever it runs).
@@ -88,3 +91,15 @@ class Feature:
     live_queries: Callable[[Runtime], Mapping[str, LiveQuery]] | None = None
     # Background workers started with the API.
     workers: Callable[[Runtime], list[Worker]] | None = None
+
+
+@dataclass(frozen=True)
+class CallPath:
+    """What a feature runs where calls are routed (the FastAGI process, or the service itself with
+    `PBX_AGI_PROCESS=shared`). Declared in the feature's `call_path.py`."""
+
+    name: str
+    # FastAGI handlers by the name the dialplan calls: AGI(agi://host:port/<name>).
+    agi: Callable[[Runtime], Mapping[str, AgiHandler]] | None = None
+    # Extensions and numbers that are not users (answer groups...), asked by the routing of calls.
+    targets: Callable[[Runtime, Targets], None] | None = None

@@ -1,5 +1,6 @@
 """The control service: FastAGI server, AMI bridge and HTTP API (each optional), composed from the
-feature list (pbx_control.features). Nothing else wires features together.
+feature list (pbx_control.features) and the call paths (pbx_control.call_paths). Nothing else
+wires features together.
 
 Components are chosen by Settings.components, so each can run alone when it must scale out. The
 FastAGI server runs in a child process of its own by default (Settings.agi_process, service_agi.py),
@@ -22,11 +23,12 @@ from pbx_control.api.app import all_operations, create_app
 from pbx_control.api.context import HealthProbe
 from pbx_control.api.registry import Operation
 from pbx_control.auth.purge import TokenPurgeWorker
+from pbx_control.call_paths import CALL_PATHS, agi_handlers
 from pbx_control.config import Settings, check_ami_secret
 from pbx_control.db.migrate import migrate
 from pbx_control.db.pool import API_ACQUIRE_TIMEOUT_S, create_pool
 from pbx_control.dialplan.sync import Dialplan
-from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
+from pbx_control.feature import CallPath, Feature, Runtime, Worker
 from pbx_control.features import FEATURES
 from pbx_control.kernel.clock import Clock, system_clock
 from pbx_control.logs import get_logger
@@ -34,22 +36,6 @@ from pbx_control.mail.outbox import queue_state
 from pbx_control.service_agi import AgiProcess, LiveQueryServer
 
 log = get_logger(__name__)
-
-
-def agi_handlers(rt: Runtime, features: Sequence[Feature] = FEATURES) -> dict[str, AgiHandler]:
-    """Every feature's call targets registered first, then every FastAGI handler by name."""
-    for feature in features:
-        if feature.targets is not None:
-            feature.targets(rt, rt.targets)
-    handlers: dict[str, AgiHandler] = {}
-    for feature in features:
-        if feature.agi is None:
-            continue
-        for name, handler in feature.agi(rt).items():
-            if name in handlers:
-                raise ValueError(f"FastAGI handler {name!r} declared twice")
-            handlers[name] = handler
-    return handlers
 
 
 def operations(features: Sequence[Feature] = FEATURES) -> list[Operation]:
@@ -80,11 +66,17 @@ def api_app(
 
 class ControlService:
     def __init__(
-        self, settings: Settings, features: Sequence[Feature] = FEATURES, clock: Clock = system_clock
+        self,
+        settings: Settings,
+        features: Sequence[Feature] = FEATURES,
+        clock: Clock = system_clock,
+        call_paths: Sequence[CallPath] = CALL_PATHS,
     ) -> None:
-        """clock: "now" for everything about time of day, dates and expiry, in every feature."""
+        """clock: "now" for everything about time of day, dates and expiry, in every feature.
+        call_paths: what FastAGI serves when it runs in this process (`PBX_AGI_PROCESS=shared`)."""
         self.settings = settings
         self.features = features
+        self.call_paths = call_paths
         self.clock = clock
         self.pool: asyncpg.Pool | None = None
         self.agi_pool: asyncpg.Pool | None = None
@@ -158,7 +150,10 @@ class ControlService:
             await self.agi.ready()
         elif "agi" in s.components:
             self.agi = AgiServer(
-                agi_handlers(rt, self.features), host=s.agi_host, port=s.agi_port, deadline_s=s.agi_deadline_s
+                agi_handlers(rt, self.call_paths),
+                host=s.agi_host,
+                port=s.agi_port,
+                deadline_s=s.agi_deadline_s,
             )
             await self.agi.start()
         if app is not None:

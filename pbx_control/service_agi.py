@@ -3,7 +3,8 @@
 Why: one event loop that also answers HTTP, fans events out to WebSocket clients and parses the AMI
 event stream makes a call's routing wait, now and then, behind that work (issue 14: the decision's
 p99 was twelve times its p50). The child has its own event loop and its own asyncpg pool, and runs
-nothing but the FastAGI handlers the features declare.
+nothing but the FastAGI handlers the features declare (pbx_control.call_paths: it imports no HTTP
+server, API schema or AMI client, so it stays small).
 
 What the handlers know comes from PostgreSQL only: every decision reads indexed rows at each call
 (routing, reachability, policy, groups, meetings), none keeps a copy of the data in memory, so a
@@ -282,10 +283,10 @@ class _LiveClient:
 
 async def _child(config: Mapping[str, Any]) -> None:
     from pbx_control.agi import AgiServer
+    from pbx_control.call_paths import agi_handlers
     from pbx_control.db.pool import create_pool
     from pbx_control.dialplan.sync import Dialplan
     from pbx_control.feature import Runtime
-    from pbx_control.service import agi_handlers
 
     settings = Settings.from_json(str(config["settings"]))
     report = int(config["report_fd"])

@@ -1,4 +1,5 @@
-"""Call control in the control service: my calls, hang up, blind transfer and park over HTTP."""
+"""Call control in the control service: my calls, hang up, blind transfer and park over HTTP, and
+the live query its call path (call_path.py: *88) asks."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from aiohttp import web
 
 from pbx_control.callcontrol import http, http_calls, http_transfers
 from pbx_control.callcontrol.actions import CallControl
-from pbx_control.callcontrol.agi import MOVE_QUERY, Finder, make_move_handler, take_from
+from pbx_control.callcontrol.agi import MOVE_QUERY, take_from
 from pbx_control.callcontrol.hold import Hold
 from pbx_control.callcontrol.move import Moves
 from pbx_control.callcontrol.transfer import Transfers
-from pbx_control.feature import AgiHandler, Feature, LiveQuery, Runtime
+from pbx_control.feature import Feature, LiveQuery, Runtime
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
@@ -39,31 +40,10 @@ def _live_queries(rt: Runtime) -> Mapping[str, LiveQuery]:
     return {MOVE_QUERY: call_to_take}
 
 
-def _agi(rt: Runtime) -> Mapping[str, AgiHandler]:
-    find: Finder | None = None
-    calls, ask = rt.calls, rt.ask_live
-    if calls is not None:
-
-        async def local(endpoints: list[str]) -> list[str] | None:
-            return take_from(calls, endpoints)
-
-        find = local
-    elif ask is not None:  # FastAGI in its own process: the service's call model answers
-
-        async def remote(endpoints: list[str]) -> list[str] | None:
-            found = await ask(MOVE_QUERY, endpoints)
-            ok = isinstance(found, list) and len(found) == 2 and all(isinstance(x, str) for x in found)
-            return [str(x) for x in found] if ok else None
-
-        find = remote
-    return {"move_here": make_move_handler(rt.call_pool, find)}
-
-
 FEATURE = Feature(
     name="callcontrol",
     routes=(http.routes, http_transfers.routes, http_calls.routes),
     dialplan="extensions_callcontrol.conf",
-    agi=_agi,
     live_queries=_live_queries,
     app=_app,
 )

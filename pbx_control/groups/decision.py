@@ -13,13 +13,39 @@ variables.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Literal, Protocol, get_args
 from zoneinfo import ZoneInfo
 
 from pbx_control.dialplan import contract
-from pbx_control.groups.model import DAYS, Holiday, OpenHours, minutes
 from pbx_control.kernel import ids
+
+DestinationKind = Literal["user", "group", "voicemail", "external", "answering_service"]
+DESTINATION_KINDS: tuple[DestinationKind, ...] = get_args(DestinationKind)
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = get_args(Day)
+
+
+def minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+# What the decision reads of a schedule and its holidays: the rows the repository reads back, or
+# the API's validated models (groups/model.py), alike.
+class OpenInterval(Protocol):
+    @property
+    def day(self) -> str: ...
+    @property
+    def open(self) -> str: ...  # HH:MM
+    @property
+    def close(self) -> str: ...  # HH:MM, 24:00 the end of the day
+
+
+class ClosedDay(Protocol):
+    @property
+    def date(self) -> date: ...
+
 
 GroupAction = Literal["queue", "dial", "external", "group-voicemail", "group-goto", "unavailable"]
 
@@ -30,7 +56,7 @@ MAX_GROUP_HOPS = 3  # overflow from group to group to group... then unavailable
 class Target:
     """A destination resolved from the database (None where it does not apply)."""
 
-    kind: Literal["user", "group", "voicemail", "external", "answering_service"]
+    kind: DestinationKind
     extension: str = ""  # user, voicemail, group
     endpoints: tuple[str, ...] = ()  # user
     ring_time: int = 30  # user
@@ -47,8 +73,8 @@ class GroupFacts:
     max_wait: int
     logged_in: int  # logged-in members that have a device
     night_manual: bool
-    schedule: tuple[OpenHours, ...]
-    holidays: tuple[Holiday, ...]
+    schedule: tuple[OpenInterval, ...]
+    holidays: tuple[ClosedDay, ...]
     timezone: str
     overflow: Target | None
     night: Target | None
@@ -95,8 +121,8 @@ UNAVAILABLE = GroupRoute("unavailable", reason="no destination")
 
 def is_night(
     manual: bool,
-    schedule: tuple[OpenHours, ...],
-    holidays: tuple[Holiday, ...],
+    schedule: tuple[OpenInterval, ...],
+    holidays: tuple[ClosedDay, ...],
     timezone: str,
     now: datetime,
 ) -> bool:

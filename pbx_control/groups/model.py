@@ -1,5 +1,6 @@
 """What an answer group is made of: destinations, weekly schedules, holidays. Validated here, so
-the API, the seeder and the database rows share one set of rules."""
+the API, the seeder and the database rows share one set of rules. The call path reads the stored
+rows back without this module (groups/repository.py): it never imports pydantic."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pbx_control.groups.decision import Day, DestinationKind, minutes
 from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy import phone_numbers
 
 Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
-DestinationKind = Literal["user", "group", "voicemail", "external", "answering_service"]
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
@@ -71,11 +70,6 @@ class OpenHours(_Strict):
 class Holiday(_Strict):
     date: date
     name: Annotated[str, Field(max_length=100)] = ""
-
-
-def minutes(hhmm: str) -> int:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)
 
 
 def parse_time(hhmm: str) -> time:

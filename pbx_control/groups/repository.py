@@ -1,14 +1,27 @@
-"""The facts a call to an answer group needs, read on the FastAGI path (indexed lookups only)."""
+"""The facts a call to an answer group needs, read on the FastAGI path (indexed lookups only).
+
+The stored schedule, holidays and destinations were validated when they were saved
+(groups/model.py); here they are read back as plain values, checked only so that a malformed one is
+taken as none (the call path does not import pydantic: the FastAGI process stays small).
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import asyncpg
 
-from pbx_control.groups.decision import GroupFacts, Target
-from pbx_control.groups.model import Destination, Holiday, OpenHours, destination_from_row
+from pbx_control.groups.decision import (
+    DAYS,
+    DESTINATION_KINDS,
+    DestinationKind,
+    GroupFacts,
+    Target,
+    minutes,
+)
 from pbx_control.policy.model import CallPolicy, refusal
 from pbx_control.policy.model import from_row as policy_from_row
 from pbx_control.policy.repository import ORG_POLICY_COLUMNS, ORG_POLICY_JOIN
@@ -44,18 +57,59 @@ def _json(value: object) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _schedule(value: object) -> tuple[OpenHours, ...]:
+@dataclass(frozen=True)
+class OpenTime:
+    day: str
+    open: str
+    close: str
+
+
+@dataclass(frozen=True)
+class Holiday:
+    date: date
+
+
+@dataclass(frozen=True)
+class Destination:
+    kind: DestinationKind
+    user_id: int | None = None
+    group_id: int | None = None
+    number: str | None = None
+
+
+def _open_time(value: Any) -> OpenTime:
+    found = OpenTime(str(value["day"]), str(value["open"]), str(value["close"]))
+    if found.day not in DAYS or not 0 <= minutes(found.open) < minutes(found.close) <= 24 * 60:
+        raise ValueError(f"not an open interval: {value!r}")
+    return found
+
+
+def _schedule(value: object) -> tuple[OpenTime, ...]:
     try:
-        return tuple(OpenHours.model_validate(v) for v in _json(value) or [])
-    except ValueError:
+        return tuple(_open_time(v) for v in _json(value) or [])
+    except (TypeError, KeyError, ValueError):
         return ()
 
 
 def _holidays(value: object) -> tuple[Holiday, ...]:
     try:
-        return tuple(Holiday.model_validate(v) for v in _json(value) or [])
-    except ValueError:
+        return tuple(Holiday(date.fromisoformat(str(v["date"]))) for v in _json(value) or [])
+    except (TypeError, KeyError, ValueError):
         return ()
+
+
+def _destination(value: object) -> Destination | None:
+    """A stored destination: its kind and the one id or number that kind takes."""
+    if not isinstance(value, dict) or value.get("kind") not in DESTINATION_KINDS:
+        return None
+    kind: DestinationKind = value["kind"]
+    if kind in ("user", "voicemail", "group"):
+        key = "group_id" if kind == "group" else "user_id"
+        ref = value.get(key)
+        ok = isinstance(ref, int) and not isinstance(ref, bool) and ref >= 1
+        return Destination(kind, **{key: ref}) if ok else None
+    number = value.get("number")
+    return Destination(kind, number=number) if isinstance(number, str) and number else None
 
 
 class GroupRepository:
@@ -84,8 +138,8 @@ class GroupRepository:
             schedule=_schedule(row["schedule"]),
             holidays=_holidays(row["holidays"]),
             timezone=row["timezone"],
-            overflow=await self._target(org_id, destination_from_row(_json(row["overflow"])), policy),
-            night=await self._target(org_id, destination_from_row(_json(row["night_destination"])), policy),
+            overflow=await self._target(org_id, _destination(_json(row["overflow"])), policy),
+            night=await self._target(org_id, _destination(_json(row["night_destination"])), policy),
             callerid_num=row["main_number"],
         )
 

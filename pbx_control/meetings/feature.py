@@ -1,25 +1,20 @@
 """Meetings: rooms with a PIN on Asterisk ConfBridge, and ad-hoc conferences (a call with more
 people added, a multi-party call) on the same rooms. HTTP routes; the dial-in (`*80` from the
 organization's phones, the outside dial-in number through the inbound route) with its FastAGI
-handler `meeting_pin`; the dial-in's prompts, made when the service starts."""
+handler `meeting_pin` (call_path.py); the dial-in's prompts, made when the service starts."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 from aiohttp import web
 
 from pbx_control.ami import AmiClient
-from pbx_control.feature import AgiHandler, Feature, Runtime, Worker
+from pbx_control.feature import Feature, Runtime, Worker
 from pbx_control.meetings import http, http_conferences, http_live
-from pbx_control.meetings.agi import MeetingPrompts, make_conference_dial_handler, make_pin_handler
+from pbx_control.meetings.agi import MeetingPrompts
 from pbx_control.meetings.conferences import Conferences
 from pbx_control.meetings.live import LiveMeetings
-from pbx_control.meetings.pins import PinThrottle
-from pbx_control.meetings.targets import dial_in_target
-from pbx_control.routing.calls import CallRouter
-from pbx_control.routing.repository import RoutingRepository
 
 
 class PromptMaker:
@@ -36,15 +31,6 @@ class PromptMaker:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-
-
-def _agi(rt: Runtime) -> Mapping[str, AgiHandler]:
-    # invitees of a conference are routed as calls from the host's device (routing's own router)
-    router = CallRouter(RoutingRepository(rt.call_pool), rt.targets, None)
-    return {
-        "meeting_pin": make_pin_handler(rt.call_pool, PinThrottle(rt.clock), rt.clock),
-        "conference_dial": make_conference_dial_handler(rt.call_pool, router, rt.clock),
-    }
 
 
 class ConferenceWorker:
@@ -98,8 +84,6 @@ FEATURE = Feature(
     name="meetings",
     routes=(http.routes, http_live.routes, http_conferences.routes),
     dialplan="extensions_meetings.conf",
-    agi=_agi,
-    targets=lambda rt, targets: targets.numbers.append(dial_in_target(rt.call_pool)),
     workers=_workers,
     ami=_ami,
     app=_app,

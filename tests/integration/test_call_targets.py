@@ -12,7 +12,7 @@ import pytest
 from pbx_control.agi import AgiServer
 from pbx_control.agi.testing import FakeAsterisk
 from pbx_control.dialplan.contract import Decision
-from pbx_control.routing.feature import handlers as build_handlers
+from pbx_control.routing.call_path import handlers as build_handlers
 from pbx_control.routing.targets import Targets
 from pbx_control.tenancy import devices, numbers, organizations, users
 

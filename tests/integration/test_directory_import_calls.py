@@ -15,7 +15,7 @@ from pbx_control.agi import AgiServer
 from pbx_control.agi.testing import FakeAsterisk
 from pbx_control.config import Settings
 from pbx_control.directory.imports import MAX_ROWS
-from pbx_control.routing.feature import handlers as routing_handlers
+from pbx_control.routing.call_path import handlers as routing_handlers
 from pbx_control.tenancy import devices
 from pbx_control.testing import World, bearer, login
 from tests.support.directory import big_vcard, call

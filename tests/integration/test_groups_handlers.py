@@ -13,10 +13,10 @@ import pytest
 
 from pbx_control.agi import AgiServer
 from pbx_control.agi.testing import FakeAsterisk
+from pbx_control.call_paths import agi_handlers
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import Runtime
-from pbx_control.service import agi_handlers
 from pbx_control.tenancy import devices, organizations, trunks, users
 from tests.support.clock import FixedClock
 

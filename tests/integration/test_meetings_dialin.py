@@ -15,13 +15,13 @@ import pytest
 
 from pbx_control.agi import AgiServer
 from pbx_control.agi.testing import FakeAsterisk
+from pbx_control.call_paths import agi_handlers
 from pbx_control.config import Settings
 from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import Runtime
 from pbx_control.kernel.errors import Conflict
 from pbx_control.meetings import repository
 from pbx_control.meetings.agi import MeetingPrompts
-from pbx_control.service import agi_handlers
 from pbx_control.tenancy import numbers, trunks
 from pbx_control.testing import World, seed_world
 from tests.support.clock import FixedClock

@@ -17,8 +17,8 @@ import pytest
 from pbx_control.agi import AgiServer
 from pbx_control.agi.testing import FakeAsterisk
 from pbx_control.reachability import service, settings
+from pbx_control.routing.call_path import handlers as build_handlers
 from pbx_control.routing.decision import Route
-from pbx_control.routing.feature import handlers as build_handlers
 from pbx_control.routing.targets import Targets
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
 from tests.support.clock import FixedClock

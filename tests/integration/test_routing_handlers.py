@@ -10,7 +10,7 @@ import pytest
 
 from pbx_control.agi import AgiServer
 from pbx_control.agi.testing import FakeAsterisk
-from pbx_control.routing.feature import handlers as build_handlers
+from pbx_control.routing.call_path import handlers as build_handlers
 from pbx_control.tenancy import devices, numbers, organizations, trunks, users
 
 pytestmark = [pytest.mark.integration, pytest.mark.routing]

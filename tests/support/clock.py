@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from pbx_control.groups.model import Day
+from pbx_control.groups.decision import Day
 
 
 @dataclass(frozen=True)
