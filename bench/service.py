@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pbx_control import logs
 from pbx_control.config import Settings
-from pbx_control.kernel.loop import run_main
+from pbx_control.kernel.loop import run_main, settle_heap
 from pbx_control.service import ControlService
 
 
@@ -48,6 +48,7 @@ async def main() -> None:
     recorder = SessionRecorder(Path(os.environ["PBX_BENCH_AGI_STATS"]))
     service = ControlService(settings)
     await service.start()
+    settle_heap()
     if service.agi is not None:
         service.agi.on_session_end = recorder
         recorder.hooked = True

@@ -31,6 +31,7 @@ from pbx_control.dialplan.sync import Dialplan
 from pbx_control.feature import CallPath, Feature, Runtime, Worker
 from pbx_control.features import FEATURES
 from pbx_control.kernel.clock import Clock, system_clock
+from pbx_control.kernel.loop import settle_heap
 from pbx_control.logs import get_logger
 from pbx_control.mail.outbox import queue_state
 from pbx_control.service_agi import AgiProcess, LiveQueryServer
@@ -243,6 +244,7 @@ class ControlService:
 async def serve_forever(settings: Settings, stop: asyncio.Event) -> None:
     service = ControlService(settings)
     await service.start()
+    settle_heap()
     try:
         await stop.wait()
     finally:

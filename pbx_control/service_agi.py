@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import gc
 import json
 import os
 import shutil
@@ -44,7 +43,7 @@ import structlog
 
 from pbx_control import logs
 from pbx_control.config import Settings
-from pbx_control.kernel.loop import run_main
+from pbx_control.kernel.loop import run_main, settle_heap
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.agi.process")
@@ -308,10 +307,7 @@ async def _child(config: Mapping[str, Any]) -> None:
         agi_handlers(rt), host=settings.agi_host, port=settings.agi_port, deadline_s=settings.agi_deadline_s
     )
     await server.start()
-    # What start-up made (modules, the pool, the handlers) is never scanned by the collector again:
-    # a full collection then walks only what calls made since, so it pauses a decision less.
-    gc.collect()
-    gc.freeze()
+    settle_heap()  # a full collection walks only what calls made since: it pauses a decision less
 
     def stats() -> dict[str, Any]:
         return {name: getattr(server, name) for name in _COUNTERS}

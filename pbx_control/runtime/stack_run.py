@@ -9,7 +9,7 @@ from typing import Any
 from pbx_control import demo, logs
 from pbx_control.config import Settings
 from pbx_control.db.pool import create_pool
-from pbx_control.kernel.loop import run_main
+from pbx_control.kernel.loop import run_main, settle_heap
 from pbx_control.runtime.stack import RUN_PORTS, Ports, Stack
 from pbx_control.service import ControlService
 
@@ -81,6 +81,7 @@ def run_stack(verbose: int = 0) -> int:
                 demo.save_credentials(creds_file, creds)
             service = ControlService(settings)
             await service.start()
+            settle_heap()
             _print_banner(stack, creds)
             try:
                 await stop.wait()
