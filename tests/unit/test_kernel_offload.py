@@ -8,10 +8,12 @@ import asyncio
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from pbx_control.kernel.errors import Unavailable
+from pbx_control.kernel.loop import run_main
 from pbx_control.kernel.offload import Offload, ProcessOffload, run_program
 
 pytestmark = [pytest.mark.unit, pytest.mark.faults]
@@ -99,3 +101,70 @@ async def test_a_program_runs_at_the_priority_asked_for() -> None:
     assert (code, int(err)) == (0, min(19, base + 19))
     code, err = await run_program("sh", "-c", "nice >&2", timeout_s=5)
     assert (code, int(err)) == (0, base)
+
+
+def _gone(pid: int, within_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+async def test_a_program_that_overruns_is_killed(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    code, err = await run_program("sh", "-c", f"echo $$ > {pid_file}; exec sleep 30", timeout_s=0.5)
+    assert (code, err) == (None, "timed out")
+    assert _gone(int(pid_file.read_text()))
+
+
+async def test_a_program_whose_caller_goes_away_is_killed(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    task = asyncio.create_task(run_program("sh", "-c", f"echo $$ > {pid_file}; exec sleep 30", timeout_s=60))
+    for _ in range(250):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _gone(int(pid_file.read_text()))
+
+
+_FORKED_INTO: Path | None = None
+
+
+def _mark_fork() -> None:
+    if _FORKED_INTO is not None:
+        with _FORKED_INTO.open("a") as f:
+            f.write("forked\n")
+
+
+os.register_at_fork(after_in_child=_mark_fork)
+
+
+def test_programs_and_processes_start_without_a_copy_of_the_service(tmp_path: Path) -> None:
+    """On the service's loop (uvloop, whose own subprocess start forks: it stops the loop to copy
+    the process and counts its memory twice until the exec), a program and an offloaded process
+    start by vfork: no fork handler runs. The check itself: os.fork() is seen."""
+    global _FORKED_INTO
+    _FORKED_INTO = tmp_path / "forks"
+
+    async def main() -> tuple[tuple[int | None, str], int]:
+        ran = await run_program("true", timeout_s=5)
+        _pid, size = await ProcessOffload("t", workers=1, timeout_s=30).run(pid_and_size, b"ab")
+        return ran, size
+
+    try:
+        assert run_main(main(), "uvloop") == ((0, ""), 2)
+        assert not _FORKED_INTO.exists()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert _FORKED_INTO.read_text() == "forked\n"
+    finally:
+        _FORKED_INTO = None
