@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 PY_SPY = shutil.which("py-spy") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "py-spy")
@@ -23,16 +24,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_idle(pid: int, below: float = 0.05, quiet_s: int = 3, timeout_s: float = 120) -> float:
-    """Wait until the process used less than `below` of a core in each of `quiet_s` seconds in a
+def wait_idle(pids: Sequence[int], below: float = 0.05, quiet_s: int = 3, timeout_s: float = 120) -> float:
+    """Wait until each process used less than `below` of a core in each of `quiet_s` seconds in a
     row; the seconds waited."""
     started = time.monotonic()
-    last = cpu_seconds(pid)
+    last = [cpu_seconds(pid) for pid in pids]
     quiet = 0
     while quiet < quiet_s and time.monotonic() - started < timeout_s:
         time.sleep(1.0)
-        now = cpu_seconds(pid)
-        quiet = quiet + 1 if now - last < below else 0
+        now = [cpu_seconds(pid) for pid in pids]
+        quiet = quiet + 1 if all(b - a < below for a, b in zip(last, now, strict=True)) else 0
         last = now
     return round(time.monotonic() - started, 1)
 
