@@ -20,8 +20,10 @@ from pbx_control.groups.model import (
     check_schedule,
     check_timezone,
     destination_from_row,
+    holidays_from_row,
+    schedule_from_row,
 )
-from pbx_control.groups.repository import _holidays, _json, _schedule
+from pbx_control.groups.repository import _json
 from pbx_control.kernel.db import Conn, Db, transaction
 from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from pbx_control.policy.checks import check_destination
@@ -47,9 +49,9 @@ SELECT m.group_id, m.user_id, u.name, u.extension, m.position, m.group_admin, m.
 
 
 def _view(row: asyncpg.Record, members: list[asyncpg.Record], asker_id: int, now: datetime) -> dict[str, Any]:
-    night = is_night(
-        row["night_manual"], _schedule(row["schedule"]), _holidays(row["holidays"]), row["effective_tz"], now
-    )
+    schedule = schedule_from_row(_json(row["schedule"]))
+    holidays = holidays_from_row(_json(row["holidays"]))
+    night = is_night(row["night_manual"], tuple(schedule), tuple(holidays), row["effective_tz"], now)
     mine = next((m for m in members if m["user_id"] == asker_id), None)
     state = "padlock" if night else ("green" if mine and mine["logged_in"] else "grey")
     return {
@@ -64,8 +66,8 @@ def _view(row: asyncpg.Record, members: list[asyncpg.Record], asker_id: int, now
         "night_destination": destination_from_row(_json(row["night_destination"])),
         "night_manual": row["night_manual"],
         "night": night,
-        "schedule": list(_schedule(row["schedule"])),
-        "holidays": list(_holidays(row["holidays"])),
+        "schedule": schedule,
+        "holidays": holidays,
         "timezone": row["timezone"],
         "state": state,
         "may_answer": mine is not None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -97,6 +97,22 @@ def check_timezone(name: str | None) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid(f"timezone: unknown timezone {name!r}") from None
+
+
+def schedule_from_row(value: Any) -> list[OpenHours]:
+    """A stored schedule (jsonb, decoded) back as models; a malformed one is treated as none."""
+    try:
+        return [OpenHours.model_validate(v) for v in value or []]
+    except (TypeError, ValueError):
+        return []
+
+
+def holidays_from_row(value: Any) -> list[Holiday]:
+    """Stored holidays (jsonb, decoded) back as models; malformed ones are treated as none."""
+    try:
+        return [Holiday.model_validate(v) for v in value or []]
+    except (TypeError, ValueError):
+        return []
 
 
 def destination_from_row(value: object) -> Destination | None:
