@@ -4,7 +4,7 @@ A feature folder (routing/, groups/, ...) declares one `Feature` in its `feature
 `pbx_control.features` lists them and `pbx_control.service` composes that list. A feature with
 FastAGI handlers or call targets also declares its `CallPath` in its `call_path.py`, listed in
 `pbx_control.call_paths`: the FastAGI process (service_agi.py) imports that list alone, so it
-carries no HTTP server, API schemas or AMI client. Nothing else wires features together.
+carries no HTTP server and no API schemas. Nothing else wires features together.
 
 This module is imported by the FastAGI process too: what only the service needs is imported for
 type checking alone.
