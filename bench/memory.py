@@ -29,15 +29,36 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def rss_mib(pid: int) -> float:
-    """The process's VmRSS plus its descendants' (a child that is gone counts nothing)."""
-    total = _own_rss_mib(pid)
+def _label(pid: int, top: int) -> str:
+    """Which process: the service, its FastAGI process, or a program by its name."""
+    if pid == top:
+        return "service"
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    if b"pbx_control.service_agi" in argv:
+        return "fastagi"
+    return Path(argv[0].decode(errors="replace")).name or "child"
+
+
+def rss_by_process(pid: int, top: int | None = None) -> dict[str, float]:
+    """VmRSS of the process and its descendants, added up by label (a child that is gone counts
+    nothing)."""
+    top = pid if top is None else top
+    out = {_label(pid, top): _own_rss_mib(pid)}
     for child in _children(pid):
         try:
-            total += rss_mib(child)
+            for label, mib in rss_by_process(child, top).items():
+                out[label] = out.get(label, 0.0) + mib
         except OSError:
             continue
-    return total
+    return out
+
+
+def rss_mib(pid: int) -> float:
+    """The process's VmRSS plus its descendants'."""
+    return sum(rss_by_process(pid).values())
 
 
 class RssSampler:
@@ -48,6 +69,8 @@ class RssSampler:
         self.period_s = period_s
         self.phase = "start"
         self.peaks: dict[str, float] = {}
+        # the peak of each process (service, fastagi, programs by name) over the whole run
+        self.process_peaks: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
 
@@ -58,10 +81,13 @@ class RssSampler:
 
     def sample(self) -> float:
         try:
-            value = rss_mib(self.pid)
+            parts = rss_by_process(self.pid)
         except OSError:
             return 0.0
+        value = sum(parts.values())
         self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), value)
+        for label, mib in parts.items():
+            self.process_peaks[label] = max(self.process_peaks.get(label, 0.0), mib)
         return value
 
     def _loop(self) -> None:
@@ -82,6 +108,13 @@ def result(sampler: RssSampler, smoke: bool, load_phases: tuple[str, ...]) -> Re
     peaks = {k: round(v, 1) for k, v in sampler.peaks.items()}
     under_load = [v for k, v in peaks.items() if k in load_phases]
     peak = max(under_load or peaks.values() or [0.0])
-    out = Result("memory", GOAL, {"peak_mib": peak, "idle_mib": peaks.get("start"), "peak_by_phase": peaks})
+    by_process = {k: round(v, 1) for k, v in sampler.process_peaks.items()}
+    figures = {
+        "peak_mib": peak,
+        "idle_mib": peaks.get("start"),
+        "peak_by_phase": peaks,
+        "peak_by_process": by_process,
+    }
+    out = Result("memory", GOAL, figures)
     out.notes.append(f"peak over: {', '.join(p for p in load_phases if p in peaks)}")
     return out.judge(None if smoke else peak * 1.048576 <= LIMIT_MB)

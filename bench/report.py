@@ -118,7 +118,8 @@ def headline(m: dict[str, Any]) -> str:
             f"{room.get('p99_ms')} ms (prompt {f.get('prompt_ms')} ms included)"
         )
     if name == "memory":
-        return f"peak {f.get('peak_mib')} MiB (idle {f.get('idle_mib')} MiB)"
+        each = ", ".join(f"{k} {v}" for k, v in sorted((f.get("peak_by_process") or {}).items()))
+        return f"peak {f.get('peak_mib')} MiB (idle {f.get('idle_mib')} MiB); each process's own peak: {each}"
     return json.dumps(f)[:100]
 
 

@@ -146,7 +146,10 @@ def test_api_and_memory_figures(smoke: dict[str, Any]) -> None:
     for name in ("presence", "queue_login", "queue_logout", "park", "transfer"):
         if isinstance(api[name], dict):  # the feature exists: its requests were made and succeeded
             assert api[name]["errors"] == 0 and api[name].get("requests", api[name].get("count")), api
-    assert smoke["memory"]["figures"]["peak_mib"] > 0
+    memory = smoke["memory"]["figures"]
+    assert memory["peak_mib"] > 0
+    # each process's own peak: the service and its FastAGI process, apart
+    assert memory["peak_by_process"]["service"] > 0 and memory["peak_by_process"]["fastagi"] > 0, memory
 
 
 def test_every_operation_is_in_the_operations_table(smoke: dict[str, Any]) -> None:
