@@ -2,7 +2,7 @@
 
 Each entry is the `CALL_PATH` of a feature folder's `call_path.py`. The FastAGI process
 (service_agi.py) imports this module and nothing of the features' HTTP routes, schemas or AMI hooks
-(tests/unit/test_call_path_imports.py); the order is the order in which call targets are asked.
+(tests/unit/test_layering.py); the order is the order in which call targets are asked.
 """
 
 from __future__ import annotations

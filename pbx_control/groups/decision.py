@@ -12,6 +12,7 @@ variables.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal, Protocol, get_args
@@ -24,6 +25,7 @@ DestinationKind = Literal["user", "group", "voicemail", "external", "answering_s
 DESTINATION_KINDS: tuple[DestinationKind, ...] = get_args(DestinationKind)
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = get_args(Day)
+HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")  # a schedule's times, 24:00 the day's end
 
 
 def minutes(hhmm: str) -> int:

@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pbx_control.groups.decision import Day, DestinationKind, minutes
+from pbx_control.groups.decision import HHMM, Day, DestinationKind, minutes
 from pbx_control.kernel.errors import Invalid
 from pbx_control.tenancy import phone_numbers
 
 Strategy = Literal["ringall", "linear", "rrmemory", "leastrecent", "fewestcalls", "random"]
-_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
 class _Strict(BaseModel):
@@ -56,7 +55,7 @@ class OpenHours(_Strict):
     @field_validator("open", "close")
     @classmethod
     def _hhmm(cls, v: str) -> str:
-        if not _HHMM.match(v):
+        if not HHMM.match(v):
             raise ValueError("must be HH:MM (00:00 to 24:00)")
         return v
 

@@ -17,6 +17,7 @@ import asyncpg
 from pbx_control.groups.decision import (
     DAYS,
     DESTINATION_KINDS,
+    HHMM,
     DestinationKind,
     GroupFacts,
     Target,
@@ -79,7 +80,8 @@ class Destination:
 
 def _open_time(value: Any) -> OpenTime:
     found = OpenTime(str(value["day"]), str(value["open"]), str(value["close"]))
-    if found.day not in DAYS or not 0 <= minutes(found.open) < minutes(found.close) <= 24 * 60:
+    times = HHMM.match(found.open) and HHMM.match(found.close)  # the rules of groups/model.OpenHours
+    if found.day not in DAYS or not times or minutes(found.open) >= minutes(found.close):
         raise ValueError(f"not an open interval: {value!r}")
     return found
 
