@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pbx_control.config import Settings
+from pbx_control.kernel import entry as process_entry
 from pbx_control.runtime.asterisk import AsteriskInstance
 from pbx_control.runtime.service_process import wait_healthy
 from pbx_control.runtime.stack import Ports, Stack
@@ -84,7 +84,7 @@ class ControlProcess:
     def start(self, timeout_s: float = 30) -> None:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bench.service"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+                process_entry.command("bench.service"), cwd=ROOT, env=self.env, stdout=log, stderr=log
             )
         wait_healthy(self.proc, self.api, self.log_path, timeout_s)
 

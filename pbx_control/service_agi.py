@@ -14,7 +14,7 @@ uses. "Now" is the system clock in both processes. The one thing that lives only
 the live call model (AMI): a handler that needs it (`move_here`, *88) asks the parent over a Unix
 socket (`LiveQueryServer`, the features' `live_queries`).
 
-Parent and child: the parent (`AgiProcess`) starts `python -m pbx_control.service_agi`, sends the
+Parent and child: the parent (`AgiProcess`) starts `python -m pbx_control.service_agi` (through pbx_control.kernel.entry), sends the
 Settings as one JSON line on its stdin and keeps stdin open; EOF (the parent stopping, or dying)
 stops the child, which also asks the kernel to kill it when the parent dies (PR_SET_PDEATHSIG).
 The child reports on a pipe of its own: `{"ready": ...}` once it listens, its counters every
@@ -43,6 +43,7 @@ import structlog
 
 from pbx_control import logs
 from pbx_control.config import Settings
+from pbx_control.kernel import entry
 from pbx_control.kernel.loop import run_main, settle_heap
 from pbx_control.logs import get_logger
 
@@ -166,9 +167,7 @@ class AgiProcess:
         read_fd, write_fd = os.pipe()
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "pbx_control.service_agi",
+                *entry.command("pbx_control.service_agi"),
                 stdin=asyncio.subprocess.PIPE,
                 pass_fds=(write_fd,),
             )

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
+from pbx_control.kernel import entry
 from pbx_control.kernel.errors import Unavailable
 
 P = ParamSpec("P")
@@ -119,7 +120,7 @@ class ProcessOffload(_Bounded):
 
     async def _run(self, target: str, data: bytes) -> Any:
         code, out, err = await _run_child(
-            (sys.executable, "-m", __name__, target), data, self.timeout_s, capture_stdout=True
+            (*entry.command(__name__), target), data, self.timeout_s, capture_stdout=True
         )
         if code is None:
             raise Unavailable(f"{self.name} took too long; try again later", code="busy")

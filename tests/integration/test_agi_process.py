@@ -121,5 +121,7 @@ async def test_the_child_runs_at_the_priority_configured(db_url: str, tmp_path: 
     try:
         assert agi.pid is not None
         assert os.getpriority(os.PRIO_PROCESS, agi.pid) == want
+        cmdline = Path(f"/proc/{agi.pid}/cmdline").read_bytes()  # noqa: ASYNC240 (procfs)
+        assert b"pbx_control.kernel.entry" in cmdline  # started without console-only imports
     finally:
         await agi.stop()
