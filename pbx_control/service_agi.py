@@ -14,9 +14,10 @@ uses. "Now" is the system clock in both processes. The one thing that lives only
 the live call model (AMI): a handler that needs it (`move_here`, *88) asks the parent over a Unix
 socket (`LiveQueryServer`, the features' `live_queries`).
 
-Parent and child: the parent (`AgiProcess`) starts `python -m pbx_control.service_agi` (through pbx_control.kernel.entry), sends the
-Settings as one JSON line on its stdin and keeps stdin open; EOF (the parent stopping, or dying)
-stops the child, which also asks the kernel to kill it when the parent dies (PR_SET_PDEATHSIG).
+Parent and child: the parent (`AgiProcess`) starts `python -m pbx_control.service_agi` (through
+pbx_control.kernel.entry), sends the Settings as one JSON line on its stdin and keeps stdin open;
+EOF (the parent stopping, or dying) stops the child, which also asks the kernel to kill it when
+the parent dies (PR_SET_PDEATHSIG).
 The child reports on a pipe of its own: `{"ready": ...}` once it listens, its counters every
 second, and (when the parent sets `on_session_end`) each session's outcome and duration. A child
 that dies is started again after a pause that doubles from 0.5 s to 10 s. Its logs are the same
