@@ -4,7 +4,7 @@ Authentication is the usual bearer token in an ``Authorization: Bearer`` header,
 cannot set headers on a WebSocket, ``?ticket=<ticket>`` on the upgrade request: a single-use ticket
 good for 30 s, from ``POST /events/tickets`` (auth/tickets.py, api.middlewares). The bearer token
 itself is never accepted in the URL (401 ``token_in_url``). The token (the ticket's, for a ticket) is
-checked again every ``RECHECK_TOKEN_S``: after a logout or password change the socket is
+checked again every ``RECHECK_TOKEN_S`` (sockets.py): after a logout or password change the socket is
 closed with 4001. A client that does not keep up (more than the hub's ``max_buffer`` unsent) is
 closed with 4008; it should reconnect and start again from the ``hello`` snapshot.
 
@@ -23,31 +23,29 @@ import asyncio
 import contextlib
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from pbx_control.ami.calls import CallModel
 from pbx_control.ami.events import EventPublisher
-from pbx_control.api.context import CALLS, EVENTS, PRINCIPAL, TICKETS, TOKEN, TOKEN_LOOKUPS, Ctx
+from pbx_control.api.context import CALLS, EVENTS, PRINCIPAL, TICKETS, TOKEN, Ctx
 from pbx_control.api.errors import ApiError
 from pbx_control.api.registry import MEMBERS, RouteTable
 from pbx_control.callcontrol.visibility import ViewerLookups, visible_channels
 from pbx_control.events.frames import text_frame
 from pbx_control.events.hub import EventHub, Scope, encode, hub_for
 from pbx_control.events.schemas import EventMessage, TicketOut
-from pbx_control.kernel.errors import Unavailable
+from pbx_control.events.sockets import CLOSE_TOO_SLOW, OpenSockets
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.api.events")
 
-# The sockets' viewer look-ups, shared by concurrent connects (installed by feature.py).
+# The sockets' viewer look-ups, shared by concurrent connects, and the open sockets (feature.py).
 VIEWERS: web.AppKey[ViewerLookups] = web.AppKey("event_viewers")
+SOCKETS: web.AppKey[OpenSockets] = web.AppKey("event_sockets")
 routes = RouteTable("events")
 
 HEARTBEAT_S = 30.0
-RECHECK_TOKEN_S = 60.0
 CLOSE_TIMEOUT_S = 1.0
-CLOSE_TOKEN_INVALID = 4001
-CLOSE_TOO_SLOW = 4008
 
 
 @routes.route(
@@ -102,21 +100,30 @@ async def event_stream(ctx: Ctx) -> web.StreamResponse:
     transport = ctx.request.transport
     if transport is None:  # the client went away during the handshake
         return ws
-    too_slow = asyncio.Event()
+    sockets = ctx.app[SOCKETS]
+    socket = sockets.open(ctx.request[TOKEN])
     calls = ctx.app.get(CALLS)
     hub = hub_for(publisher, calls if isinstance(calls, CallModel) else None)
     # Join and write the snapshot (or the replay) with no await between them: no event is missed
     # or comes first.
-    feed = hub.join(slug, org_id, transport, on_overflow=too_slow.set, scope=scope, user_id=principal.user_id)
+    feed = hub.join(
+        slug,
+        org_id,
+        transport,
+        on_overflow=lambda: socket.stop(CLOSE_TOO_SLOW, "too slow"),
+        scope=scope,
+        user_id=principal.user_id,
+    )
     transport.write(_start(hub, calls, slug, scope, since, epoch, principal.user_id))
     log.info("events.client_joined", organization=slug, clients=hub.client_count)
     code, reason = 1000, "bye"
     try:
-        code, reason = await _serve(ctx, ws, too_slow)
+        code, reason = await socket.serve(ws)
     except (ConnectionError, asyncio.CancelledError):
         code, reason = 1001, "going away"
         raise
     finally:
+        sockets.close(socket)
         hub.leave(feed)
         await _close(ctx.request, ws, code, reason)
         log.info("events.client_left", organization=slug, code=code, reason=reason)
@@ -160,45 +167,6 @@ def _start(
 def _hello(calls: CallModel | None, slug: str, scope: Scope, head: dict[str, Any]) -> dict[str, Any]:
     channels = visible_channels(calls, slug, scope) if isinstance(calls, CallModel) else []
     return {"type": "hello", **head, "channels": [c.to_dict() for c in channels]}
-
-
-async def _serve(ctx: Ctx, ws: web.WebSocketResponse, too_slow: asyncio.Event) -> tuple[int, str]:
-    tasks = {
-        asyncio.ensure_future(_drain_incoming(ws)): (1000, "closed by client"),
-        asyncio.ensure_future(too_slow.wait()): (CLOSE_TOO_SLOW, "too slow"),
-        asyncio.ensure_future(_token_still_valid(ctx)): (CLOSE_TOKEN_INVALID, "token no longer valid"),
-    }
-    try:
-        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    if too_slow.is_set():
-        return CLOSE_TOO_SLOW, "too slow"
-    return tasks[next(iter(done))]
-
-
-async def _drain_incoming(ws: web.WebSocketResponse) -> None:
-    """Clients have nothing to say; read (and ignore) until they close."""
-    async for msg in ws:
-        if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
-            return
-
-
-async def _token_still_valid(ctx: Ctx) -> None:
-    """Returns once the token stopped being valid (logout, expiry, password change). The sockets'
-    checks share queries (TOKEN_LOOKUPS); a database that does not answer closes no socket, the
-    token is asked about again at the next check."""
-    token = ctx.request[TOKEN]
-    lookups = ctx.app[TOKEN_LOOKUPS]
-    while True:
-        await asyncio.sleep(RECHECK_TOKEN_S)
-        try:
-            if await lookups.get(token) is None:
-                return
-        except Unavailable as exc:
-            log.warning("events.token_check_failed", error=str(exc))
 
 
 async def _close(request: web.Request, ws: web.WebSocketResponse, code: int, reason: str) -> None:

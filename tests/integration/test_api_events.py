@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pbx_control.ami import CallModel, EventPublisher
 from pbx_control.api.app import PREFIX
 from pbx_control.api.context import CALLS
-from pbx_control.events import http as events_route
+from pbx_control.events import sockets as events_sockets
 from pbx_control.events.hub import hub_for
 from pbx_control.testing import api_client, bearer, composed_app, login, seed_world
 
@@ -235,7 +235,7 @@ async def test_plain_http_and_processes_without_ami_get_json_errors(db_pool: asy
 async def test_a_revoked_token_closes_the_stream(
     db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(events_route, "RECHECK_TOKEN_S", 0.05)
+    monkeypatch.setattr(events_sockets, "RECHECK_TOKEN_S", 0.05)
     await seed_world(db_pool)
     async with events_client(db_pool, EventPublisher()) as client:
         token = await login(client, "alpha-user")
@@ -245,7 +245,7 @@ async def test_a_revoked_token_closes_the_stream(
             assert resp.status in (200, 204)
             msg = await asyncio.wait_for(ws.receive(), 10)
             assert msg.type == aiohttp.WSMsgType.CLOSE
-            assert ws.close_code == events_route.CLOSE_TOKEN_INVALID
+            assert ws.close_code == events_sockets.CLOSE_TOKEN_INVALID
 
 
 async def _raw_upgrade(port: int, token: str) -> socket.socket:
