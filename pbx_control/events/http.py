@@ -104,27 +104,29 @@ async def event_stream(ctx: Ctx) -> web.StreamResponse:
     socket = sockets.open(ctx.request[TOKEN])
     calls = ctx.app.get(CALLS)
     hub = hub_for(publisher, calls if isinstance(calls, CallModel) else None)
-    # Join and write the snapshot (or the replay) with no await between them: no event is missed
-    # or comes first.
-    feed = hub.join(
-        slug,
-        org_id,
-        transport,
-        on_overflow=lambda: socket.stop(CLOSE_TOO_SLOW, "too slow"),
-        scope=scope,
-        user_id=principal.user_id,
-    )
-    transport.write(_start(hub, calls, slug, scope, since, epoch, principal.user_id))
-    log.info("events.client_joined", organization=slug, clients=hub.client_count)
-    code, reason = 1000, "bye"
+    feed = None
+    code, reason = 1011, "server error"  # unless the client, a stop or the server ends it
     try:
+        # Join and write the snapshot (or the replay) with no await between them: no event is
+        # missed or comes first.
+        feed = hub.join(
+            slug,
+            org_id,
+            transport,
+            on_overflow=lambda: socket.stop(CLOSE_TOO_SLOW, "too slow"),
+            scope=scope,
+            user_id=principal.user_id,
+        )
+        transport.write(_start(hub, calls, slug, scope, since, epoch, principal.user_id))
+        log.info("events.client_joined", organization=slug, clients=hub.client_count)
         code, reason = await socket.serve(ws)
     except (ConnectionError, asyncio.CancelledError):
         code, reason = 1001, "going away"
         raise
     finally:
         sockets.close(socket)
-        hub.leave(feed)
+        if feed is not None:
+            hub.leave(feed)
         await _close(ctx.request, ws, code, reason)
         log.info("events.client_left", organization=slug, code=code, reason=reason)
     return ws

@@ -22,6 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pbx_control.ami import CallModel, EventPublisher
 from pbx_control.api.app import PREFIX
 from pbx_control.api.context import CALLS
+from pbx_control.events import http as events_route
 from pbx_control.events import sockets as events_sockets
 from pbx_control.events.hub import hub_for
 from pbx_control.testing import api_client, bearer, composed_app, login, seed_world
@@ -297,3 +298,26 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_everyt
                 assert (await receive(reader))["channel"]["uniqueid"] == "after"
             finally:
                 stuck.close()
+
+
+async def test_a_failed_snapshot_closes_with_1011_and_leaves_nothing_behind(
+    db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> bytes:
+        raise RuntimeError("a bug in the snapshot")
+
+    await seed_world(db_pool)
+    publisher = EventPublisher()
+    async with events_client(db_pool, publisher) as client:
+        token = await login(client, "alpha-user")
+        monkeypatch.setattr(events_route, "_start", broken)
+        async with client.ws_connect(URL, headers=bearer(token)) as ws:
+            msg = await asyncio.wait_for(ws.receive(), 10)
+            assert msg.type == aiohttp.WSMsgType.CLOSE
+            assert ws.close_code == 1011
+        hub = hub_for(publisher)
+        open_sockets = client.app[events_route.SOCKETS]
+        await wait_until(lambda: hub.client_count == 0 and len(open_sockets) == 0, "nothing left joined")
+        monkeypatch.undo()
+        async with client.ws_connect(URL, headers=bearer(token)) as ws:  # the next one works
+            assert (await receive(ws))["type"] == "hello"
