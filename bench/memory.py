@@ -3,6 +3,8 @@ server may run in one of its own), sampled all through the run, per phase."""
 
 from __future__ import annotations
 
+import ctypes
+import platform
 import threading
 from pathlib import Path
 
@@ -17,6 +19,21 @@ def _own_rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+# kcmp(2): do two processes share one address space? A child started by vfork (Python's
+# subprocess, the service's programs) shares its parent's until its exec, and its VmRSS is the
+# parent's: counted again, a greeting's espeak-ng looked like a second service for a moment.
+_SYS_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
+_KCMP_VM = 1
+
+
+def same_address_space(a: int, b: int) -> bool:
+    """True when a and b (processes or threads) share their memory (False when unknown)."""
+    if _SYS_KCMP is None:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return int(libc.syscall(_SYS_KCMP, a, b, _KCMP_VM, 0, 0)) == 0
 
 
 def _children(pid: int) -> list[int]:
@@ -43,12 +60,14 @@ def _label(pid: int, top: int) -> str:
 
 
 def rss_by_process(pid: int, top: int | None = None) -> dict[str, float]:
-    """VmRSS of the process and its descendants, added up by label (a child that is gone counts
-    nothing)."""
+    """VmRSS of the process and its descendants, added up by label (a child that is gone, or that
+    still shares its parent's memory, counts nothing)."""
     top = pid if top is None else top
     out = {_label(pid, top): _own_rss_mib(pid)}
     for child in _children(pid):
         try:
+            if same_address_space(child, pid):
+                continue
             for label, mib in rss_by_process(child, top).items():
                 out[label] = out.get(label, 0.0) + mib
         except OSError:

@@ -221,3 +221,40 @@ def test_the_chart_is_a_png_of_every_size(tmp_path: Path) -> None:
     assert draw(_doc({1_000: 1.0, 10_000: 1.1, 100_000: 1.2}), out) == str(out)
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_memory_counts_a_task_sharing_its_parents_memory_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vfork child before its exec shares the parent's memory (VmRSS the same): a thread of this
+    process stands in for it. A child with memory of its own is counted."""
+    import os
+    import subprocess
+    import threading
+
+    from bench import memory
+
+    started, stop = threading.Event(), threading.Event()
+    tid: list[int] = []
+
+    def run() -> None:
+        tid.append(threading.get_native_id())
+        started.set()
+        stop.wait(10)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait(5)
+    child = subprocess.Popen(["sleep", "5"])
+    try:
+        me = os.getpid()
+        assert memory.same_address_space(me, tid[0])
+        assert not memory.same_address_space(me, child.pid)
+        own = memory.rss_by_process(me)["service"]
+        monkeypatch.setattr(memory, "_children", lambda pid: [tid[0], child.pid] if pid == me else [])
+        counted = memory.rss_by_process(me)
+        assert set(counted) == {"service", "sleep"}, counted
+        assert counted["service"] < own * 1.5  # not twice
+    finally:
+        stop.set()
+        thread.join()
+        child.kill()
+        child.wait()
