@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import structlog
 
 from pbx_control.config import Settings
 from pbx_control.db.migrate import migrate
@@ -22,6 +23,17 @@ from tests.support.clock import DEFAULT, INSTANTS, FixedClock, Instant
 from tests.support.workers import WORKER_SUFFIX  # moves a second worker's ports: before anything reads them
 
 pytest_plugins = ["tests.support.leftovers", "tests.support.counted"]
+
+# Services started inside the test process log with structlog's default console renderer, but
+# with plain tracebacks: rich's (with every frame's locals), rendered inside the event loop, held
+# a request long enough to push a 503 past its one-second bound (test_api_database_down).
+# Production processes log JSON lines and never load rich (pbx_control/kernel/entry.py).
+structlog.configure(
+    processors=[
+        *structlog.get_config()["processors"][:-1],
+        structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback),
+    ]
+)
 
 STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))
