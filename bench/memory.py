@@ -28,12 +28,14 @@ _SYS_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
 _KCMP_VM = 1
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded once: the sampler asks every 200 ms
+
+
 def same_address_space(a: int, b: int) -> bool:
     """True when a and b (processes or threads) share their memory (False when unknown)."""
     if _SYS_KCMP is None:
         return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    return int(libc.syscall(_SYS_KCMP, a, b, _KCMP_VM, 0, 0)) == 0
+    return int(_LIBC.syscall(_SYS_KCMP, a, b, _KCMP_VM, 0, 0)) == 0
 
 
 def _children(pid: int) -> list[int]:

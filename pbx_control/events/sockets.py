@@ -115,10 +115,12 @@ class OpenSockets:
             found = await asyncio.gather(*(self._lookup(t) for t in tokens), return_exceptions=True)
             failed = 0
             for token, principal in zip(tokens, found, strict=True):
-                if isinstance(principal, Unavailable):
-                    failed += 1  # a database that does not answer closes no socket: asked again
-                elif isinstance(principal, BaseException):
-                    raise principal
+                if isinstance(principal, BaseException):
+                    # A database that does not answer (or a failed look-up) closes no socket, and
+                    # must not end the checks of every other one: asked again at the next tick.
+                    failed += 1
+                    if not isinstance(principal, Unavailable):
+                        log.error("events.token_check_error", error=repr(principal))
                 elif principal is None:
                     for socket in by_token[token]:
                         socket.stop(CLOSE_TOKEN_INVALID, "token no longer valid")

@@ -130,3 +130,25 @@ async def test_one_task_rechecks_the_tokens_and_closes_only_the_revoked_ones(
     await asyncio.sleep(0.05)
     assert sockets._checker is not None and sockets._checker.done()  # nothing open: it ended
     await sockets.stop()
+
+
+async def test_a_failing_look_up_does_not_end_the_other_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mod, "RECHECK_TOKEN_S", 0.01)
+    revoked: set[str] = set()
+
+    async def lookup(token: str) -> Any:
+        if token == "broken":
+            raise RuntimeError("a bug in the look-up")
+        return None if token in revoked else object()
+
+    sockets, opened = OpenSockets(lookup), list[Socket]()
+    ws = [FakeWs(), FakeWs()]
+    broken = asyncio.create_task(_handler(sockets, "broken", ws[0], opened))
+    later = asyncio.create_task(_handler(sockets, "later", ws[1], opened))
+    await asyncio.sleep(0.05)  # several ticks with the failing look-up
+    assert not broken.done() and not later.done()
+    revoked.add("later")
+    assert await asyncio.wait_for(later, 5) == (CLOSE_TOKEN_INVALID, "token no longer valid")
+    ws[0].incoming.put_nowait(Msg(WSMsgType.CLOSE))
+    await broken
+    await sockets.stop()
