@@ -1,4 +1,6 @@
-"""api_latency: queue login (with its AMI round trip), park, transfer and GET /presence, 50 clients.
+"""api_latency: queue login (with its AMI round trip), park, transfer, hold, click-to-call, history
+and GET /presence, from 50 clients. The operations come at the pace of 50 busy operators, each
+acting once a second (bench/pace.py); presence and the baseline are wrk's, back to back.
 
 Every feature is looked up in the running service's OpenAPI document first; a missing one is
 reported as not available instead of a number. GET /users/me is measured too, as the API's own
@@ -19,6 +21,7 @@ import aiohttp
 from bench import callcontrol, history_query
 from bench.env import BenchEnv
 from bench.http_load import wrk_get
+from bench.pace import Pace
 from bench.params import Params
 from bench.results import Result
 from bench.seed import FIRST_EXTENSION, Seeded
@@ -57,7 +60,7 @@ def _login_body(doc: dict[str, Any], method: str, path: str, on: bool) -> dict[s
 async def _queue_login_load(
     base: str, doc: dict[str, Any], op: tuple[str, str], seeded: Seeded, p: Params
 ) -> dict[str, Any]:
-    """Each client logs one member in and out of one group, back to back, for the duration."""
+    """Each client logs one member in and out of one group, one request per turn, for the duration."""
     method, path = op
     has_delete = "delete" in doc["paths"][path]
     logout = path.replace("login", "logout")
@@ -65,14 +68,19 @@ async def _queue_login_load(
     members = seeded.group_members[: p.api_clients]
     times = {"login": OpTimes(), "logout": OpTimes()}
     deadline = time.perf_counter() + p.api_duration_s
+    pace = Pace(len(members), p.api_pace_s)
 
-    async def client(http: aiohttp.ClientSession, group_id: int, user_id: int, ext: int) -> None:
+    async def client(http: aiohttp.ClientSession, n: int, group_id: int, user_id: int, ext: int) -> None:
         def url(p: str) -> str:
             return base + p.replace("{group_id}", str(group_id)).replace("{user_id}", str(user_id))
 
         headers = {"Authorization": f"Bearer {seeded.tokens[ext]}"}
         on = True
-        while time.perf_counter() < deadline:  # log in, log out, log in...
+        turns = pace.turns(n)
+        while True:  # log in, log out, log in...
+            await turns.next()
+            if time.perf_counter() >= deadline:
+                break
             verb = method if on or not has_delete else "delete"
             target = url(logout if not on and has_logout else path)
             body = _login_body(doc, method, path, on) if verb != "delete" else None
@@ -84,8 +92,8 @@ async def _queue_login_load(
             on = not on
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-        await asyncio.gather(*(client(http, g, u, e) for g, u, e in members))
-    return {name: t.figures() | {"clients": len(members)} for name, t in times.items()}
+        await asyncio.gather(*(client(http, n, g, u, e) for n, (g, u, e) in enumerate(members)))
+    return {name: t.figures() | pace.describe() for name, t in times.items()}
 
 
 def login_requests(doc: dict[str, Any], op: tuple[str, str], seeded: Seeded, count: int) -> list[Any]:

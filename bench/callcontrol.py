@@ -22,6 +22,7 @@ from bench import live_calls
 from bench import seed as names
 from bench.cps import CALLEE, CALLER, callee_endpoint
 from bench.env import BenchEnv
+from bench.pace import Pace
 from bench.params import Params
 from bench.seed import FIRST_EXTENSION, Seeded
 from bench.sipp_load import Uas, start_calls
@@ -53,12 +54,16 @@ class Requests(OpTimes):
     """Latencies, statuses and Server-Timing of one kind of request, over any number of rounds."""
 
     async def post(
-        self, http: aiohttp.ClientSession, url: str, headers: dict[str, str], bodies: list[Any], clients: int
+        self, http: aiohttp.ClientSession, url: str, headers: dict[str, str], bodies: list[Any], pace: Pace
     ) -> None:
         todo = list(bodies)
 
-        async def client() -> None:
+        async def client(n: int) -> None:
+            turns = pace.turns(n)
             while todo:
+                await turns.next()
+                if not todo:
+                    break
                 body = todo.pop()
                 started = time.perf_counter()
                 async with http.post(url, json=body, headers=headers) as resp:
@@ -66,7 +71,7 @@ class Requests(OpTimes):
                     timing = resp.headers.getall("Server-Timing", None)
                 self.add(time.perf_counter() - started, resp.status, timing)
 
-        await asyncio.gather(*(client() for _ in range(clients)))
+        await asyncio.gather(*(client(n) for n in range(pace.clients)))
 
 
 async def _load(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
@@ -83,24 +88,26 @@ async def _load(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
         found = len(ids)
         for r in range(rounds):
             batch = [{"call": i, "timeout_s": PARK_TIMEOUT_S} for i in ids[r * clients : (r + 1) * clients]]
-            await park.post(http, f"{api}/calls/park", headers, batch, clients)
+            await park.post(http, f"{api}/calls/park", headers, batch, Pace(clients, p.api_pace_s))
             if r + 1 < rounds:
                 await asyncio.sleep(PARK_TIMEOUT_S + 2)  # the lot empties
         ids = ids[rounds * clients :]
         rest, ids = ids[: p.transfers], ids[p.transfers :]
-        await transfer.post(
-            http, f"{api}/calls/transfer", headers, [{"call": i, "to": TRANSFER_TO} for i in rest], clients
-        )
+        bodies = [{"call": i, "to": TRANSFER_TO} for i in rest]
+        await transfer.post(http, f"{api}/calls/transfer", headers, bodies, Pace(clients, p.api_pace_s))
         held, ids = ids[: p.hold_calls], ids[p.hold_calls :]
-        live |= await live_calls.hold_resume(http, api, headers, held, clients)
+        live |= await live_calls.hold_resume(http, api, headers, held, Pace(clients, p.api_pace_s))
         to = str(CALLEE[1])
         xfers = ids[: p.announced_transfers]
-        live["announced"] = await live_calls.announced(http, api, headers, events, xfers, clients, to)
+        pace = Pace(clients, p.api_pace_s)
+        live["announced"] = await live_calls.announced(http, api, headers, events, xfers, pace, to)
         callee = {"Authorization": f"Bearer {seeded.tokens[CALLEE[1]]}"}
-        live |= await live_calls.click_to_call(http, api, callee, p.clicks, clients, TRANSFER_TO)
+        pace = Pace(clients, p.api_pace_s)
+        live |= await live_calls.click_to_call(http, api, callee, p.clicks, pace, TRANSFER_TO)
         await events.stop()
         left = await _hang_up_all(http, api, headers)
     figures = {"live_calls": found, "park": park.figures(), "transfer": transfer.figures(), "left_up": left}
+    figures["pace"] = Pace(clients, p.api_pace_s).describe()
     return figures | live
 
 

@@ -1,22 +1,26 @@
 """History query of api_latency: GET /users/me/history for a user with `history_rows` rows (100,000
-in the full run), under the 50 clients: the first page of all calls, of missed calls, and a page
-deep in the history (by its cursor). The API's own work only (keyset paging on the user's index,
-a caller-name lookup per distinct number on the page)."""
+in the full run), from the 50 clients at their pace (bench/pace.py): the first page of all calls,
+of missed calls, and a page deep in the history (by its cursor). The API's own work only (keyset
+paging on the user's index, a caller-name lookup per distinct number on the page)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import asyncpg
 
 from bench.env import BenchEnv
 from bench.http_load import wrk_get
+from bench.pace import Pace
 from bench.params import Params
 from bench.seed import FIRST_EXTENSION, Seeded
+from bench.timing import OpTimes
 
 USER = FIRST_EXTENSION + 4  # a plain user of the first organization, not used by other loads
 
@@ -58,6 +62,30 @@ def _cursor_deep(url: str, token: str, pages: int) -> str | None:
     return cursor
 
 
+async def _paced_get(url: str, token: str, p: Params) -> dict[str, Any]:
+    """GET `url` from p.api_clients clients, one request per turn, for p.api_duration_s."""
+    times = OpTimes()
+    pace = Pace(p.api_clients, p.api_pace_s)
+    deadline = pace.started + p.api_duration_s
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def client(http: aiohttp.ClientSession, n: int) -> None:
+        turns = pace.turns(n)
+        while True:
+            await turns.next()
+            if time.perf_counter() >= deadline:
+                return
+            started = time.perf_counter()
+            async with http.get(url, headers=headers) as resp:
+                await resp.read()
+                timing = resp.headers.getall("Server-Timing", None)
+            times.add(time.perf_counter() - started, resp.status, timing)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        await asyncio.gather(*(client(http, n) for n in range(pace.clients)))
+    return times.figures() | pace.describe()
+
+
 def run(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
     user_id = seeded.user_ids[(0, USER)]
     asyncio.run(_seed(env.stack.database_url, user_id, p.history_rows))
@@ -66,8 +94,8 @@ def run(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
     figures: dict[str, Any] = {"rows": p.history_rows}
     wrk_get(base, token, p.api_clients, 1)  # warm up
     for name, url in (("all", base), ("missed", base + "&filter=missed")):
-        figures[name] = wrk_get(url, token, p.api_clients, p.api_duration_s)
+        figures[name] = asyncio.run(_paced_get(url, token, p))
     deep = _cursor_deep(base, token, 10)
     if deep is not None:
-        figures["page_11"] = wrk_get(f"{base}&cursor={quote(deep)}", token, p.api_clients, p.api_duration_s)
+        figures["page_11"] = asyncio.run(_paced_get(f"{base}&cursor={quote(deep)}", token, p))
     return figures

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.pace import Pace, Turns
 from bench.timing import OpTimes
 
 EVENT_WAIT_S = 10.0
@@ -81,26 +82,33 @@ class Timed(OpTimes):
         return status, data, started
 
 
-async def _in_turn(ids: list[str], clients: int, work: Any) -> None:
+async def _in_turn(ids: list[str], pace: Pace, work: Any) -> None:
+    """`work(id, turns)` for every id, each client taking the next id at its next turn."""
     todo = list(ids)
 
-    async def client() -> None:
+    async def client(n: int) -> None:
+        turns = pace.turns(n)
         while todo:
-            await work(todo.pop())
+            await turns.next()
+            if not todo:
+                break
+            await work(todo.pop(), turns)
 
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(n) for n in range(pace.clients)))
 
 
 async def hold_resume(
-    http: aiohttp.ClientSession, api: str, headers: dict[str, str], ids: list[str], clients: int
+    http: aiohttp.ClientSession, api: str, headers: dict[str, str], ids: list[str], pace: Pace
 ) -> dict[str, Any]:
+    """Each call held at one turn of its client, resumed at the next."""
     hold, resume = Timed(), Timed()
 
-    async def one(call: str) -> None:
+    async def one(call: str, turns: Turns) -> None:
         await hold.request(http, "POST", f"{api}/calls/hold", headers, {"call": call})
+        await turns.next()
         await resume.request(http, "POST", f"{api}/calls/resume", headers, {"call": call})
 
-    await _in_turn(ids, clients, one)
+    await _in_turn(ids, pace, one)
     return {"hold": hold.figures(), "resume": resume.figures()}
 
 
@@ -110,13 +118,14 @@ async def announced(
     headers: dict[str, str],
     events: Events,
     ids: list[str],
-    clients: int,
+    pace: Pace,
     to: str,
 ) -> dict[str, Any]:
+    """Each transfer started at a turn of its client, completed as soon as the recipient answered."""
     start, complete = Timed(), Timed()
     ringing, answer_wait, completed = Timed(), Timed(), Timed()
 
-    async def one(call: str) -> None:
+    async def one(call: str, _turns: Turns) -> None:
         status, body, t0 = await start.request(
             http, "POST", f"{api}/calls/transfers", headers, {"call": call, "to": to}
         )
@@ -144,7 +153,7 @@ async def announced(
         _, _, t1 = await complete.request(http, "POST", f"{api}/calls/transfers/{tid}/complete", headers, {})
         completed.wait(t1, await events.first(of_transfer("transfer.completed"), t1))
 
-    await _in_turn(ids, clients, one)
+    await _in_turn(ids, pace, one)
     return {
         "start": start.figures(),
         "complete": complete.figures(),
@@ -157,12 +166,12 @@ async def announced(
 
 
 async def click_to_call(
-    http: aiohttp.ClientSession, api: str, headers: dict[str, str], count: int, clients: int, to: str
+    http: aiohttp.ClientSession, api: str, headers: dict[str, str], count: int, pace: Pace, to: str
 ) -> dict[str, Any]:
     click = Timed()
 
-    async def one(_: str) -> None:
+    async def one(_: str, _turns: Turns) -> None:
         await click.request(http, "POST", f"{api}/calls", headers, {"to": to})
 
-    await _in_turn([str(n) for n in range(count)], clients, one)
+    await _in_turn([str(n) for n in range(count)], pace, one)
     return {"click": click.figures()}

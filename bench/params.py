@@ -39,6 +39,7 @@ class Params:
     process_calls: int
     # api_latency
     api_clients: int
+    api_pace_s: float  # each client acts once every this many seconds (bench/pace.py; 0: back to back)
     api_duration_s: float
     park_rounds: int  # api_latency: rounds of one park per client (the lot has 50 places)
     transfers: int  # api_latency: blind transfers in all
@@ -109,6 +110,7 @@ FULL = Params(
     burst_duration_s=10.0,
     process_calls=100,
     api_clients=50,
+    api_pace_s=1.0,
     api_duration_s=10.0,
     park_rounds=3,
     transfers=300,
@@ -144,6 +146,7 @@ SMOKE = Params(
     burst_duration_s=1.0,
     process_calls=3,
     api_clients=5,
+    api_pace_s=0.05,
     api_duration_s=1.0,
     park_rounds=1,
     transfers=5,

@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from bench.params import Params
-from bench.seed_optional import seed_contacts, seed_groups
+from bench.seed_optional import seed_contacts, seed_default_greetings, seed_groups
 from pbx_control.auth.passwords import hash_password_sync
 from pbx_control.auth.tokens import digest
 from pbx_control.tenancy.devices import md5_cred
@@ -74,8 +74,8 @@ async def seed(database_url: str, p: Params, trunk_host: str, trunk_port: int) -
     try:
         await _seed(conn, p, out, trunk_host, trunk_port)
         analyzed = time.monotonic()
-        await conn.execute("ANALYZE")
-        SECONDS["ANALYZE"] = round(time.monotonic() - analyzed, 1)
+        await conn.execute("VACUUM (ANALYZE)")  # the greetings' UPDATE left a dead row per user
+        SECONDS["VACUUM (ANALYZE)"] = round(time.monotonic() - analyzed, 1)
         out.seconds_by_table = dict(SECONDS)
     finally:
         await conn.close()
@@ -131,7 +131,7 @@ async def _seed(conn: asyncpg.Connection, p: Params, out: Seeded, trunk_host: st
         users,
     )
     rows = await conn.fetch(
-        "SELECT u.id, u.organization_id, u.extension, o.slug FROM users u"
+        "SELECT u.id, u.organization_id, u.extension, o.slug, u.name, u.language FROM users u"
         " JOIN organizations o ON o.id = u.organization_id"
     )
     user_rows = [(r["id"], r["organization_id"], r["slug"], r["extension"]) for r in rows]
@@ -178,6 +178,12 @@ async def _seed(conn: asyncpg.Connection, p: Params, out: Seeded, trunk_host: st
     started = time.monotonic()
     out.counts["contacts"] = await seed_contacts(conn, p.contacts, rows4)
     SECONDS["contacts (all)"] = round(time.monotonic() - started, 1)
+    started = time.monotonic()
+    out.counts["default_greetings"] = await seed_default_greetings(
+        conn,
+        [(r["id"], r["organization_id"], r["slug"], r["extension"], r["name"], r["language"]) for r in rows],
+    )
+    SECONDS["default greetings (all)"] = round(time.monotonic() - started, 1)
 
 
 async def _tokens(conn: asyncpg.Connection, out: Seeded) -> None:

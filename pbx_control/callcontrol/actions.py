@@ -14,6 +14,7 @@ from pbx_control.ami.client import AmiClient
 from pbx_control.ami.errors import AmiError
 from pbx_control.ami.events import EventPublisher
 from pbx_control.kernel import ids
+from pbx_control.kernel.timing import asterisk_wait
 from pbx_control.logs import get_logger
 
 log = get_logger("pbx_control.callcontrol")
@@ -132,7 +133,8 @@ class CallControl:
                     "Priority": 1,
                 }
             )
-            return await asyncio.wait_for(future, PARKED_WAIT_S)
+            with asterisk_wait():  # Park() runs in the channel's own dialplan, at Asterisk's pace
+                return await asyncio.wait_for(future, PARKED_WAIT_S)
         finally:
             self._parking.pop(peer.uniqueid, None)
 

@@ -122,10 +122,16 @@ async def _slug(conn: Conn, org_id: int) -> str:
     return slug
 
 
+# The count is kept per user by the triggers of sql/031_history_unseen.sql.
+_UNSEEN = "coalesce((SELECT n FROM history_unseen WHERE user_id = $1), 0)"
+_OWNER = (
+    f"SELECT o.slug, {_UNSEEN} AS unseen FROM users u JOIN organizations o ON o.id = u.organization_id"  # noqa: S608 (constants)
+    " WHERE u.id = $1 AND u.organization_id = $2"
+)
+
+
 async def unseen_missed(conn: Conn, user_id: int) -> int:
-    n: int = await conn.fetchval(
-        "SELECT count(*) FROM call_history WHERE user_id = $1 AND missed AND NOT seen", user_id
-    )
+    n: int = await conn.fetchval(f"SELECT {_UNSEEN}", user_id)
     return n
 
 
@@ -133,19 +139,11 @@ async def user_history(
     conn: Conn, org_id: int, user_id: int, filter_: Filter, limit: int, cursor: str | None
 ) -> Page:
     """One user's calls, newest first. A user outside org_id: NotFound (another organization's)."""
-    member = await conn.fetchval(
-        "SELECT 1 FROM users WHERE id = $1 AND organization_id = $2", user_id, org_id
-    )
-    if member is None:
+    owner = await conn.fetchrow(_OWNER, user_id, org_id)
+    if owner is None:
         raise NotFound("user not found")
     return await _page(
-        conn,
-        user_query(filter_, cursor is not None),
-        user_id,
-        limit,
-        cursor,
-        await _slug(conn, org_id),
-        await unseen_missed(conn, user_id),
+        conn, user_query(filter_, cursor is not None), user_id, limit, cursor, owner["slug"], owner["unseen"]
     )
 
 

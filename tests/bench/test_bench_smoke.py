@@ -59,6 +59,8 @@ def test_one_size_seeded_in_proportion_and_the_run_recorded(document: dict[str, 
     assert run["mode"] == "smoke" and run["sizes"] == [size["users"]] and "error" not in size
     assert size["seed"]["users"] == size["users"] and size["seed"]["organizations"] >= 2
     assert size["seed"]["contacts"] == 10 * size["users"], size["seed"]  # contacts_per_user
+    # every box as the default-greetings worker leaves it (the platform's steady state)
+    assert size["seed"]["default_greetings"] == size["users"], size["seed"]
     for where in (run, size):
         for key in ("load_average_at_start", "load_average_at_end"):
             assert len(where[key]) == 3, (key, where)

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import E2E
@@ -31,7 +32,14 @@ def shot(tab: Tab, part: Locator, name: str) -> None:
     """The whole page (Tab.screenshot) and the screen itself, cut out, to look at."""
     tab.screenshot(name)
     path = ARTIFACTS / f"{name}-part.png"
-    part.screenshot(path=str(path))
+    for attempt in range(3):
+        try:
+            part.screenshot(path=str(path))
+            break
+        except PlaywrightError as exc:
+            # a live event re-rendered the part between finding it and taking it: find it again
+            if "not attached to the DOM" not in str(exc) or attempt == 2:
+                raise
     print(f"screenshot: {path}")
 
 
