@@ -20,6 +20,7 @@ from bench.env import BenchEnv
 from bench.params import Params
 from bench.results import Result, summary_ms
 from bench.seed import Seeded
+from pbx_control.kernel.loop import run_main
 
 LATENCY_GOAL = "p99 <= 2 ms (server and client side, at the offered rate)"
 BURST_GOAL = "0 refused / reset / timed out / unrouted"
@@ -91,12 +92,12 @@ def server_figures(stats: dict[str, Any]) -> dict[str, Any]:
 def agi_latency(env: BenchEnv, p: Params, seeded: Seeded) -> Result:
     result = Result("agi_latency", LATENCY_GOAL)
     make = call_maker(seeded, 1)
-    asyncio.run(open_loop(env.agi_port, p.agi_open_rate, min(1.0, p.agi_duration_s), make))  # warm up
+    run_main(open_loop(env.agi_port, p.agi_open_rate, min(1.0, p.agi_duration_s), make))  # warm up
     env.control.agi_sessions()
-    outcomes, achieved = asyncio.run(open_loop(env.agi_port, p.agi_open_rate, p.agi_duration_s, make))
+    outcomes, achieved = run_main(open_loop(env.agi_port, p.agi_open_rate, p.agi_duration_s, make))
     at_rate: dict[str, Any] = {"offered_per_s": p.agi_open_rate, "achieved_per_s": round(achieved, 1)}
     at_rate |= client_figures(outcomes) | server_figures(env.control.agi_sessions())
-    outcomes, elapsed = asyncio.run(closed_loop(env.agi_port, p.agi_concurrency, p.agi_duration_s, make))
+    outcomes, elapsed = run_main(closed_loop(env.agi_port, p.agi_concurrency, p.agi_duration_s, make))
     concurrent: dict[str, Any] = {
         "sessions_at_once": p.agi_concurrency,
         "sessions_per_s": round(len(outcomes) / elapsed, 1),
@@ -122,7 +123,7 @@ def agi_burst(env: BenchEnv, p: Params, seeded: Seeded) -> Result:
     result = Result("agi_burst", BURST_GOAL)
     make = call_maker(seeded, 2)
     env.control.agi_sessions()
-    outcomes, achieved = asyncio.run(open_loop(env.agi_port, p.burst_rate, p.burst_duration_s, make))
+    outcomes, achieved = run_main(open_loop(env.agi_port, p.burst_rate, p.burst_duration_s, make))
     figures = client_figures(outcomes) | server_figures(env.control.agi_sessions())
     failed = {k: figures["outcomes"].get(k, 0) for k in FAILURES}
     result.figures = {

@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 
 from bench.timing import OpTimes
+from pbx_control.kernel.loop import run_main
 
 
 async def _one(http: aiohttp.ClientSession, base: str, req: list[Any], times: OpTimes) -> None:
@@ -70,4 +71,4 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
 if __name__ == "__main__":
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
-    print(json.dumps(asyncio.run(main(cfg))), flush=True)
+    print(json.dumps(run_main(main(cfg))), flush=True)

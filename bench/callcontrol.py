@@ -107,7 +107,6 @@ async def _load(env: BenchEnv, p: Params, seeded: Seeded) -> dict[str, Any]:
         await events.stop()
         left = await _hang_up_all(http, api, headers)
     figures = {"live_calls": found, "park": park.figures(), "transfer": transfer.figures(), "left_up": left}
-    figures["pace"] = Pace(clients, p.api_pace_s).describe()
     return figures | live
 
 

@@ -16,7 +16,6 @@ Server-Timing `app` / `ami`) and the events' delivery delays under the same load
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import subprocess
@@ -33,6 +32,7 @@ from bench.params import Params
 from bench.results import Result
 from bench.seed import FIRST_EXTENSION, Seeded
 from bench.sipp_load import Uas, call_counts, start_calls
+from pbx_control.kernel.loop import run_main
 
 GOAL = "AGI p99 <= 2 ms and max <= 10 ms (server and client side) at 200/s with API, events and calls"
 LEAD_S = 2.0
@@ -131,9 +131,7 @@ def run(env: BenchEnv, p: Params, seeded: Seeded) -> Result:
         time.sleep(LEAD_S)  # every load under way: calls up, API requests and events flowing
         env.control.agi_sessions()  # a new recording
         make = agi.call_maker(seeded, 3)
-        outcomes, achieved = asyncio.run(
-            agi.open_loop(env.agi_port, p.agi_open_rate, p.mixed_duration_s, make)
-        )
+        outcomes, achieved = run_main(agi.open_loop(env.agi_port, p.agi_open_rate, p.mixed_duration_s, make))
         at_rate: dict[str, Any] = {"offered_per_s": p.agi_open_rate, "achieved_per_s": round(achieved, 1)}
         sessions = env.control.agi_sessions()
         at_rate |= agi.client_figures(outcomes) | agi.server_figures(sessions)

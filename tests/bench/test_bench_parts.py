@@ -3,6 +3,8 @@ the sizes, the repeats, the verdicts and the chart."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from bench.agi_client import Call, header, reply, route_of
 from bench.chart import draw
 from bench.http_load import parse
+from bench.pace import Pace
 from bench.params import FULL, SMOKE
 from bench.repeats import combine, median_of, verdict
 from bench.report import document, table
@@ -258,3 +261,28 @@ def test_memory_counts_a_task_sharing_its_parents_memory_once(monkeypatch: pytes
         thread.join()
         child.kill()
         child.wait()
+
+
+async def test_paced_clients_take_fixed_turns_and_a_late_one_acts_at_once() -> None:
+    """bench/pace.py: 4 clients at 0.2 s are spread 50 ms apart; a client whose answer took longer
+    than its interval does not wait for its next turn (the load does not wait for the service)."""
+    pace = Pace(4, 0.2)
+    turns = [pace.turns(n) for n in range(4)]
+    starts = []
+    for t in turns:
+        await t.next()
+        starts.append(time.perf_counter() - pace.started)
+    assert starts == pytest.approx([0.0, 0.05, 0.1, 0.15], abs=0.02)
+    late = turns[0]
+    await asyncio.sleep(0.3)  # its answer took 0.3 s (until 0.45 s): the turns at 0.2 and 0.4 s missed
+    before = time.perf_counter()
+    await late.next()
+    await late.next()
+    assert time.perf_counter() - before < 0.02 and late.taken == 3
+    await late.next()  # back on schedule: the turn at 0.6 s
+    assert time.perf_counter() - pace.started == pytest.approx(0.6, abs=0.03)
+    back_to_back = Pace(3, 0).turns(2)
+    before = time.perf_counter()
+    for _ in range(100):
+        await back_to_back.next()
+    assert time.perf_counter() - before < 0.05

@@ -180,4 +180,6 @@ def test_live_call_operations_and_the_history_query_were_measured(smoke: dict[st
     history = api["history"]
     assert history["rows"] > 0
     for name in ("all", "missed", "page_11"):
-        assert history[name]["requests"] > 0 and history[name]["errors"] == 0, (name, history)
+        assert history[name]["count"] > 0 and history[name]["errors"] == 0, (name, history)
+        assert history[name]["interval_s"] > 0, history  # the clients' pace (bench/pace.py)
+    assert api["pace"]["clients"] > 1 and api["pace"]["interval_s"] > 0, api["pace"]
