@@ -19,13 +19,11 @@ its own task (and so loses that ordering).
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import inspect
-import random
-import re
+import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any
 
 import structlog
 from panoramisk.message import Message
@@ -34,6 +32,14 @@ from pbx_control.ami._panoramisk import PANORAMISK_LOG, ClientProtocol, LossReas
 from pbx_control.ami.actions import PendingAction, Response, command_output, first_message, prepare_action
 from pbx_control.ami.errors import AmiError, AmiLoginFailed, AmiTimeout, AmiUnavailable
 from pbx_control.ami.lane import ActionLane, lane_may_carry
+from pbx_control.ami.parts import (
+    Backoff,
+    EventCallback,
+    EventSubscription,
+    backoff_delay,
+    call_ids,
+    describe_loss,
+)
 from pbx_control.config import Settings
 from pbx_control.logs import get_logger
 
@@ -47,60 +53,10 @@ log = get_logger("pbx_control.ami.client")
 # responses (CoreShowChannels) come regardless.
 EVENT_CLASSES = "system,call,agent,user,security"
 
-# An event callback's result is ignored, unless it is awaitable: then it runs as its own task.
-EventCallback = Callable[[Message], object]
 ReadyCallback = Callable[[], Awaitable[None] | None]
 
 _ASYNC_TRUE = frozenset({"yes", "true", "y", "t", "1", "on"})
 _DEFAULT_ORIGINATE_TIMEOUT_MS = 30000  # Asterisk's default for Originate's Timeout header
-
-
-def backoff_delay(
-    attempt: int,
-    *,
-    initial: float = 0.5,
-    maximum: float = 10.0,
-    jitter: float = 0.2,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Delay before reconnect attempt `attempt` (0-based): initial * 2**attempt, capped, jittered."""
-    base = min(maximum, initial * 2.0 ** min(attempt, 32))
-    return min(maximum, base * (1 + jitter * (2 * rand() - 1)))
-
-
-def _describe_loss(exc: LossReason) -> str:
-    if exc is None:
-        return "connection closed by Asterisk"
-    if isinstance(exc, Message):  # panoramisk passes the Shutdown event itself
-        return f"Asterisk is shutting down ({exc.get('Shutdown', '')}, restart={exc.get('Restart', '')})"
-    if isinstance(exc, BaseException):
-        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return str(exc)
-
-
-def _call_ids(event: Message) -> dict[str, str]:
-    ids = {
-        "uniqueid": event.get("Uniqueid"),
-        "linkedid": event.get("Linkedid"),
-        "organization": event.get("AccountCode"),
-    }
-    return {key: value for key, value in ids.items() if isinstance(value, str) and value}
-
-
-class _Backoff(TypedDict):
-    initial: float
-    maximum: float
-    jitter: float
-
-
-class _EventSubscription:
-    def __init__(self, pattern: str, callback: EventCallback) -> None:
-        self.pattern = pattern
-        self.callback = callback
-        self._regex = None if pattern == "*" else re.compile(fnmatch.translate(pattern), re.IGNORECASE)
-
-    def matches(self, name: str) -> bool:
-        return self._regex is None or self._regex.match(name) is not None
 
 
 class AmiClient:
@@ -118,9 +74,11 @@ class AmiClient:
         ping_interval: float = 10.0,
         ping_timeout: float = 5.0,
         fully_booted_timeout: float = 30.0,
+        ready_retry_initial: float = 1.0,
+        ready_retry_max: float = 30.0,
     ) -> None:
         self._settings = settings
-        self._backoff: _Backoff = {
+        self._backoff: Backoff = {
             "initial": backoff_initial,
             "maximum": backoff_max,
             "jitter": backoff_jitter,
@@ -130,9 +88,11 @@ class AmiClient:
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._fully_booted_timeout = fully_booted_timeout
+        self._ready_retry_initial = ready_retry_initial
+        self._ready_retry_max = ready_retry_max
         self._manager = PassiveManager(self._protocol_lost, log=PANORAMISK_LOG, encoding="utf-8")
         self._manager.register_event("*", self._dispatch)
-        self._subscriptions: list[_EventSubscription] = []
+        self._subscriptions: list[EventSubscription] = []
         self._ready_callbacks: list[ReadyCallback] = []
         self._protocol: ClientProtocol | None = None
         self._lost: asyncio.Future[str] | None = None
@@ -211,7 +171,7 @@ class AmiClient:
             except AmiLoginFailed as exc:
                 log.error("ami.login_failed", reason=exc.message, **where)
             except (OSError, TimeoutError, AmiUnavailable) as exc:
-                log.warning("ami.connect_failed", error=_describe_loss(exc), **where)
+                log.warning("ami.connect_failed", error=describe_loss(exc), **where)
             except Exception:
                 log.exception("ami.session_failed", **where)
             if established:
@@ -304,7 +264,7 @@ class AmiClient:
                     hint="no FullyBooted event: does the AMI user have read=system? going on without it",
                 )
             timeout = None
-            await self._run_ready()
+            await self._run_ready(lost)
             if lost.done():
                 return
             self._ready.set()
@@ -320,17 +280,46 @@ class AmiClient:
             waiter.cancel()
         return event.is_set()
 
-    async def _run_ready(self) -> None:
+    async def _run_ready(self, lost: asyncio.Future[str]) -> None:
         for callback in list(self._ready_callbacks):
             try:
                 result = callback()
                 if inspect.isawaitable(result):
                     await result
+            except AmiTimeout as exc:
+                # Asterisk is busy (just started, a big reload): the state is re-derived later.
+                log.warning("ami.ready_callback_timed_out", callback=_name(callback), error=exc.message)
+                self._spawn(self._retry_ready(callback, lost), _name(callback))
             except AmiUnavailable as exc:
                 log.warning("ami.ready_callback_interrupted", callback=_name(callback), error=exc.message)
                 return
             except Exception:
                 log.exception("ami.ready_callback_failed", callback=_name(callback))
+
+    async def _retry_ready(self, callback: ReadyCallback, lost: asyncio.Future[str]) -> None:
+        """Run a ready callback again, with backoff, until it no longer times out or the connection
+        it was for is lost (the next connection runs every callback anyway)."""
+        for attempt in itertools.count():
+            delay = backoff_delay(attempt, initial=self._ready_retry_initial, maximum=self._ready_retry_max)
+            await asyncio.wait({lost}, timeout=delay)
+            if lost.done():
+                return
+            try:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+            except AmiTimeout as exc:
+                log.warning(
+                    "ami.ready_callback_timed_out",
+                    callback=_name(callback),
+                    error=exc.message,
+                    retry=attempt + 1,
+                )
+                continue
+            except AmiUnavailable:
+                return
+            log.info("ami.ready_callback_recovered", callback=_name(callback), retries=attempt + 1)
+            return
 
     async def _watchdog(self, protocol: ClientProtocol, lost: asyncio.Future[str]) -> None:
         """panoramisk's pinger never checks the answer; ours drops a connection that stopped talking."""
@@ -354,7 +343,7 @@ class AmiClient:
         lost = self._lost
         if protocol is not self._protocol or lost is None or lost.done():
             return
-        lost.set_result(_describe_loss(exc))
+        lost.set_result(describe_loss(exc))
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -420,7 +409,7 @@ class AmiClient:
     def on_event(self, pattern: str, callback: EventCallback) -> Callable[[], None]:
         """Call `callback(event)` for every event whose name matches `pattern` ('*', a name, a glob;
         case-insensitive). Returns a function that unsubscribes."""
-        subscription = _EventSubscription(pattern, callback)
+        subscription = EventSubscription(pattern, callback)
         self._subscriptions.append(subscription)
 
         def unsubscribe() -> None:
@@ -461,7 +450,7 @@ class AmiClient:
         subscriptions = [sub for sub in self._subscriptions if sub.matches(name)]
         if not subscriptions:
             return
-        with structlog.contextvars.bound_contextvars(**_call_ids(event)):
+        with structlog.contextvars.bound_contextvars(**call_ids(event)):
             for subscription in subscriptions:
                 try:
                     result = subscription.callback(event)

@@ -28,6 +28,7 @@ from panoramisk.message import Message
 from pbx_control.ami._panoramisk import PANORAMISK_LOG, ClientProtocol, LossReason, PassiveManager, SafeAction
 from pbx_control.ami.actions import PendingAction, first_message, prepare_action
 from pbx_control.ami.errors import AmiError, AmiLoginFailed, AmiTimeout, AmiUnavailable
+from pbx_control.ami.parts import backoff_delay
 from pbx_control.config import Settings
 from pbx_control.logs import get_logger
 
@@ -127,8 +128,6 @@ class ActionLane:
         return None  # events are off; whatever comes (none should) is not ours to handle
 
     async def _run(self) -> None:
-        from pbx_control.ami.client import backoff_delay
-
         attempt = 0
         s = self._settings
         while True:

@@ -3,11 +3,13 @@ handlers are its call path, call_path.py)."""
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from pbx_control.ami import AmiClient
 from pbx_control.feature import Feature, Runtime
-from pbx_control.groups import http, http_queued
+from pbx_control.groups import http, http_queued, waiting
 from pbx_control.groups.lamps import sync_hints, sync_lamps
-from pbx_control.groups.queued import follow_queues
+from pbx_control.groups.queued import QueueStatus, follow_queues
 from pbx_control.groups.reconcile import Reconciler
 
 
@@ -24,9 +26,18 @@ def _ami(rt: Runtime, ami: AmiClient) -> None:
     follow_queues(ami, rt.events)
 
 
+def _app(app: web.Application, rt: Runtime) -> None:
+    """The waiting callers (GET /calls/queued), where this process drives Asterisk."""
+    if rt.ami is None:
+        app[http_queued.QUEUE_STATUS] = None
+        return
+    app[http_queued.QUEUE_STATUS] = QueueStatus(waiting.of(rt.ami))
+
+
 FEATURE = Feature(
     name="groups",
     routes=(http.routes, http_queued.routes),
     dialplan="extensions_groups.conf",
     ami=_ami,
+    app=_app,
 )

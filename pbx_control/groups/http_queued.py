@@ -3,7 +3,6 @@ Documented with the other call routes (tag `calls`)."""
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +16,8 @@ from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
 routes = RouteTable("calls")
-_queue_status: weakref.WeakKeyDictionary[web.Application, queued.QueueStatus] = weakref.WeakKeyDictionary()
+# Built with the AMI hooks (feature.py): None where this process has no AMI connection.
+QUEUE_STATUS: web.AppKey[queued.QueueStatus | None] = web.AppKey("queue_status")
 
 
 @routes.route(
@@ -31,11 +31,9 @@ async def list_queued(ctx: Ctx) -> list[dict[str, Any]]:
     """Longest waiting first. Operators and admins: every group of the organization; a user: the
     groups they may answer. 503 when this process does not drive Asterisk (no AMI)."""
     ami = ctx.app.get(AMI)
-    if ami is None:
+    status = ctx.app.get(QUEUE_STATUS)
+    if ami is None or status is None:
         raise ApiError(503, "call_control_unavailable", "this service does not run the AMI bridge")
-    status = _queue_status.get(ctx.app)
-    if status is None:
-        status = _queue_status[ctx.app] = queued.QueueStatus()
     try:
         found = await status.now(ami)
     except Exception:

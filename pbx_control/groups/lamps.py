@@ -9,18 +9,19 @@ every AMI (re)connect) or by the feature code's own channel.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
 import asyncpg
 
-from pbx_control.ami import AmiClient
+from pbx_control.ami import AmiClient, AmiError, AmiTimeout
 from pbx_control.kernel import ids
 from pbx_control.kernel.files import replace_if_changed
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
 FILE_NAME = "extensions_groups_hints.conf"
+CUSTOM_FAMILY = "CustomDevstate"  # func_devstate's astdb family
 
 
 def lamp_device(group_id: int) -> str:
@@ -82,10 +83,44 @@ async def set_lamp(ami: AmiClient | None, group_id: int, on: bool) -> None:
     )
 
 
-async def sync_lamps(pool: asyncpg.Pool, ami: AmiClient) -> None:
-    """Every group's lamp from the database (after an AMI (re)connect: Asterisk may have restarted)."""
-    for row in await pool.fetch(_ALL):
+async def sync_lamps(pool: asyncpg.Pool, ami: AmiClient) -> int:
+    """Every group's lamp from the database, after an AMI (re)connect; returns how many were set.
+
+    Only the lamps Asterisk has wrong are set: func_devstate keeps custom device states in astdb
+    (so they survive a restart), and each change costs Asterisk a walk over every loaded queue's
+    members (app_queue's device state callback): at 10,000 groups, setting them all at every
+    connect was 10,000 round trips and as many walks."""
+    present = lamp_states(await _custom_devstates(ami))
+    wrong = [
+        r for r in await pool.fetch(_ALL) if present.get(lamp_device(r["id"])) != _state(r["night_manual"])
+    ]
+    for row in wrong:
         await set_lamp(ami, row["id"], row["night_manual"])
+    return len(wrong)
+
+
+async def _custom_devstates(ami: AmiClient) -> list[Mapping[str, object]]:
+    try:
+        response = await ami.send({"Action": "DBGetTree", "Family": CUSTOM_FAMILY}, timeout_s=10)
+    except AmiTimeout:
+        raise
+    except AmiError as exc:
+        if "not found" in str(exc).lower():  # no custom device state at all
+            return []
+        raise
+    return list(response) if isinstance(response, list) else [response]
+
+
+def lamp_states(entries: Iterable[Mapping[str, object]]) -> dict[str, str]:
+    """Custom device states by device (`Custom:<name>`) from DBGetTree's answer (Key
+    `/CustomDevstate/<name>`)."""
+    states = {}
+    for entry in entries:
+        if str(entry.get("Event", "")) != "DBGetTreeResponse":
+            continue
+        name = str(entry.get("Key", "")).rsplit("/", 1)[-1]
+        states[f"Custom:{name}"] = str(entry.get("Val", "")).upper()
+    return states
 
 
 def _state(on: bool) -> str:

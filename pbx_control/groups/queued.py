@@ -1,15 +1,15 @@
 """Callers waiting in the organization's answer groups now, as app_queue reports them (AMI
 QueueStatus: one QueueEntry per waiting caller), for the operator view. Operators and admins see
-every group's; a user the groups they may answer. One QueueStatus serves every request of the
-next `CACHE_S` (an operator view reads the list again on every call event), unless a caller joined
-or left a queue meanwhile: app_queue's QueueCallerJoin, QueueCallerLeave and QueueCallerAbandon
-events are published as `queue.changed` for the caller's organization (no details: the app reads
+every group's; a user the groups they may answer. Only the queues that have callers are asked
+(waiting.py: never every queue), and one answer serves every request of the next `CACHE_S` (an
+operator view reads the list again on every call event), unless a caller joined or left a queue
+meanwhile: app_queue's QueueCallerJoin, QueueCallerLeave and QueueCallerAbandon events are
+published as `queue.changed` for the caller's organization (no details: the app reads
 GET /calls/queued again)."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,9 +18,10 @@ from typing import Any
 import asyncpg
 
 from pbx_control.ami import AmiClient, EventPublisher
+from pbx_control.groups import waiting
+from pbx_control.groups.waiting import OUR_QUEUE, QUEUE_EVENTS, WaitingQueues
 
 CACHE_S = 0.5
-_QUEUE = re.compile(r"^g([0-9]{1,18})v[0-9]{1,9}$")
 _UNKNOWN = "<unknown>"
 
 _GROUPS = """
@@ -58,7 +59,7 @@ def entries(messages: Iterable[Mapping[str, object]]) -> list[Entry]:
     for msg in messages:
         if msg.get("Event") != "QueueEntry":
             continue
-        m = _QUEUE.match(str(msg.get("Queue", "")))
+        m = OUR_QUEUE.match(str(msg.get("Queue", "")))
         if m is None:
             continue
         found.append(
@@ -74,15 +75,13 @@ def entries(messages: Iterable[Mapping[str, object]]) -> list[Entry]:
     return found
 
 
-_changes = [0]  # bumped on every caller joining or leaving a queue of this process's Asterisk
-QUEUE_EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon")
-
-
 def follow_queues(ami: AmiClient, publisher: EventPublisher | None) -> None:
-    async def changed(event: Mapping[str, object]) -> None:
-        _changes[0] += 1
+    """Publish every caller joining or leaving one of our queues (and keep waiting.of(ami))."""
+    waiting.of(ami)
+
+    def changed(event: Mapping[str, object]) -> None:
         organization = str(event.get("AccountCode") or "")
-        if publisher is not None and organization and _QUEUE.match(str(event.get("Queue", ""))):
+        if publisher is not None and organization and OUR_QUEUE.match(str(event.get("Queue", ""))):
             publisher.publish({"type": "queue.changed", "organization": organization})
 
     for name in QUEUE_EVENTS:
@@ -90,17 +89,18 @@ def follow_queues(ami: AmiClient, publisher: EventPublisher | None) -> None:
 
 
 class QueueStatus:
-    """QueueStatus over AMI, asked at most once per CACHE_S whatever the number of requests (and
-    again as soon as a caller joined or left a queue)."""
+    """QueueStatus over AMI for each queue with callers, asked at most once per CACHE_S whatever
+    the number of requests (and again as soon as a caller joined or left a queue)."""
 
-    def __init__(self) -> None:
+    def __init__(self, waiting: WaitingQueues) -> None:
+        self.waiting = waiting
         self._generation = -1
         self._at = -CACHE_S
         self._entries: list[Entry] = []
         self._pending: asyncio.Future[list[Entry]] | None = None
 
     async def now(self, ami: AmiClient) -> list[Entry]:
-        if time.monotonic() - self._at < CACHE_S and self._generation == _changes[0]:
+        if time.monotonic() - self._at < CACHE_S and self._generation == self.waiting.changes:
             return self._entries
         if self._pending is None:
             self._pending = asyncio.ensure_future(self._ask(ami))
@@ -111,9 +111,16 @@ class QueueStatus:
                 self._pending = None
 
     async def _ask(self, ami: AmiClient) -> list[Entry]:
-        generation = _changes[0]
-        response = await ami.send({"Action": "QueueStatus"}, timeout_s=5)
-        self._entries = entries(response if isinstance(response, list) else [response])
+        generation = self.waiting.changes
+        answers = await asyncio.gather(
+            *(
+                ami.send({"Action": "QueueStatus", "Queue": name}, timeout_s=5)
+                for name in self.waiting.names()
+            )
+        )
+        self._entries = [
+            entry for answer in answers for entry in entries(answer if isinstance(answer, list) else [answer])
+        ]
         self._at = time.monotonic()
         self._generation = generation
         return self._entries

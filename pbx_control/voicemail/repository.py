@@ -68,6 +68,20 @@ _MESSAGE = (
 )
 
 
+async def users_with_messages(db: Db) -> set[int]:
+    """Every user with a mirrored message (a skip scan over voicemail_messages_user)."""
+    rows = await db.fetch(
+        """WITH RECURSIVE u AS (
+               (SELECT user_id FROM voicemail_messages ORDER BY user_id LIMIT 1)
+               UNION ALL
+               SELECT (SELECT m.user_id FROM voicemail_messages m WHERE m.user_id > u.user_id
+                        ORDER BY m.user_id LIMIT 1)
+                 FROM u WHERE u.user_id IS NOT NULL)
+           SELECT user_id FROM u WHERE user_id IS NOT NULL"""
+    )
+    return {r["user_id"] for r in rows}
+
+
 async def mirrored(db: Db, user_id: int) -> list[asyncpg.Record]:
     return list(await db.fetch(_MESSAGE + " WHERE user_id = $1 ORDER BY received_at DESC, id DESC", user_id))
 

@@ -27,6 +27,18 @@ class Spool:
     def box_dir(self, box: Box) -> Path:
         return self.root / box.context / box.mailbox
 
+    def boxes_with_messages(self) -> set[str]:
+        """The names (`<mailbox>@<context>`) of the boxes with at least one message file, from one
+        walk over the spool (a box without messages has no folder or an empty one)."""
+        found: set[str] = set()
+        for context in _subdirs(self.root):
+            for mailbox in _subdirs(context):
+                for folder in FOLDERS:
+                    if _has_message(mailbox / folder):
+                        found.add(f"{mailbox.name}@{context.name}")
+                        break
+        return found
+
     def _info(self, box: Box, folder: str, msg_id: str) -> tuple[Path, dict[str, str]] | None:
         if folder not in FOLDERS or not MSG_ID.fullmatch(msg_id):
             return None
@@ -125,3 +137,19 @@ def _read_info(path: Path) -> dict[str, str]:
         if sep and key.strip() and not key.startswith(("[", ";")):
             fields[key.strip()] = value.strip()
     return fields
+
+
+def _subdirs(path: Path) -> list[Path]:
+    try:
+        with os.scandir(path) as entries:
+            return [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def _has_message(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(e.name.startswith("msg") and e.name.endswith(".txt") for e in entries)
+    except OSError:
+        return False

@@ -392,3 +392,37 @@ def test_deleting_a_user_empties_the_box_for_the_next_owner(left: Left) -> None:
     until("Dora's default greeting", lambda: (box / "unavail.wav").exists(), 15)
     assert (box / "unavail.wav").read_bytes() != own
     assert api.get("/users/me/voicemail/settings")["greeting"] == "default"
+
+
+def test_messages_changed_in_the_spool_while_the_service_was_stopped_are_caught_up(
+    left: Left, e2e: E2E
+) -> None:
+    """The catch-up after the AMI connect finds the boxes to read by their files in the spool and
+    by the mirror (it no longer asks Asterisk about every box): a message that came while nobody
+    watched is listed, one removed meanwhile is gone. The service being away, nobody else could
+    route a call to voicemail (the dialplan's fallback rings, it takes no messages), so what
+    app_voicemail would have done is done to its files: one box's message copied into another's
+    INBOX, and the original removed."""
+    dan = left.org.add_user("1406", "Dan Away")
+    dan_api = left.org.admin.login(dan.username, PASSWORD)
+    otto, otto_api = left.users["otto"], left.apis["otto"]
+    boxes = left.box_dirs["vera"].parent
+    until("dan's default greeting", partial(_greetings_made, boxes / dan.extension), 30)
+    otto_api.request("PUT", "/users/me/settings", {"closed": True}, expect=200)  # straight to voicemail
+    caller = _phone(e2e, left.users["anna"])
+    caller.register()
+    run = _leave_message(caller, otto.extension)
+    assert run.wait(60) == 0, run.explain()
+    until("otto's message listed", partial(_only_message, otto_api), 30)
+    assert dan_api.get("/users/me/voicemail")["messages"] == []
+    e2e.control.stop()
+    try:
+        inbox = boxes / dan.extension / "INBOX"
+        inbox.mkdir(exist_ok=True)
+        for f in (boxes / otto.extension / "INBOX").glob("msg0000.*"):
+            (inbox / f.name).write_bytes(f.read_bytes())
+            f.unlink()
+    finally:
+        e2e.control.start()
+    until("dan's message listed after the restart", partial(_only_message, dan_api), 30)
+    until("otto's message gone", lambda: otto_api.get("/users/me/voicemail")["messages"] == [], 30)

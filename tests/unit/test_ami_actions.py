@@ -10,7 +10,7 @@ from panoramisk.message import Message
 
 from pbx_control.ami._panoramisk import PANORAMISK_LOG, SafeAction
 from pbx_control.ami.actions import command_output, prepare_action
-from pbx_control.ami.client import backoff_delay
+from pbx_control.ami.parts import backoff_delay
 
 pytestmark = [pytest.mark.unit, pytest.mark.ami]
 

@@ -567,6 +567,64 @@ async def test_ready_without_fully_booted_after_timeout(fake: FakeAmi, clients: 
     assert client.fully_booted
 
 
+async def test_a_ready_callback_that_times_out_is_tried_again_until_answered(
+    fake: FakeAmi, clients: list[AmiClient]
+) -> None:
+    """Asterisk busy after its start: a re-derivation that timed out is not left undone until the
+    next reconnect, and the callbacks after it and readiness do not wait for it."""
+    fake.silent.add("queuestatus")
+    client = make_client(fake.port, ready_retry_initial=0.05, ready_retry_max=0.1)
+    clients.append(client)
+    asked: list[str] = []
+    after: list[bool] = []
+
+    async def rederive() -> None:
+        asked.append("QueueStatus")
+        try:
+            await client.send({"Action": "QueueStatus"}, timeout_s=0.05)
+        except AmiTimeout:
+            raise
+        except AmiError:
+            pass  # an answer all the same (the fake knows no QueueStatus)
+
+    client.on_ready(rederive)
+    client.on_ready(lambda: after.append(True))
+    await client.start()
+    await client.wait_ready(3)
+    assert after == [True]
+    await eventually(lambda: len(asked) >= 3)
+    fake.silent.discard("queuestatus")  # Asterisk answers again
+    await eventually(lambda: len(fake.actions("QueueStatus")) >= 4)
+    settled = len(asked)
+    await asyncio.sleep(0.3)
+    assert len(asked) == settled  # answered once: no more retries
+    assert len(fake.logins) == 1  # on the same connection
+    assert after == [True]
+
+
+async def test_ready_retries_end_with_the_connection(fake: FakeAmi, clients: list[AmiClient]) -> None:
+    fake.silent.add("queuestatus")
+    client = make_client(fake.port, ready_retry_initial=0.05, ready_retry_max=0.05)
+    clients.append(client)
+    asked: list[int] = []
+
+    async def rederive() -> None:
+        asked.append(len(fake.logins))
+        await client.send({"Action": "QueueStatus"}, timeout_s=0.02)
+
+    client.on_ready(rederive)
+    await client.start()
+    await client.wait_ready(3)
+    await eventually(lambda: len(asked) >= 2)
+    fake.drop()
+    await eventually(lambda: len(fake.logins) >= 2)
+    await client.wait_ready(3)
+    first = asked.count(1)
+    await asyncio.sleep(0.3)
+    assert asked.count(1) == first  # the first connection's retries stopped with it
+    assert asked.count(2) >= 2  # the second connection's go on
+
+
 async def test_on_ready_registered_late_runs_now(fake: FakeAmi, clients: list[AmiClient]) -> None:
     fake.channels = [channel_entry("PJSIP/acme_1001_desk-00000001", "100.1")]
     client = make_client(fake.port)

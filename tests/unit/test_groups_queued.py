@@ -1,10 +1,15 @@
-"""The waiting callers read from AMI QueueStatus: only our queues' QueueEntry events count."""
+"""The waiting callers read from AMI QueueStatus (only our queues' QueueEntry events count) of
+the queues that have callers, known from app_queue's events; the AMI answers the groups' start-up
+work reads."""
 
 from __future__ import annotations
 
 import pytest
 
+from pbx_control.groups.lamps import lamp_states
 from pbx_control.groups.queued import Entry, entries
+from pbx_control.groups.reconcile import first_value
+from pbx_control.groups.waiting import WaitingQueues, queue_of_channel
 
 pytestmark = [pytest.mark.unit, pytest.mark.groups]
 
@@ -24,3 +29,52 @@ def test_queue_entries_of_our_queues() -> None:
         Entry(7, 1, "1700000000.11", "1001", "Anna Svensson", 12),
         Entry(7, 2, "1700000000.15", "+46701234567", "", 0),
     ]
+
+
+def test_waiting_queues_follow_join_and_leave_counts() -> None:
+    w = WaitingQueues()
+    w.on_event({"Event": "QueueCallerJoin", "Queue": "g7v2", "Count": "1"})
+    w.on_event({"Event": "QueueCallerJoin", "Queue": "g7v2", "Count": "2"})
+    w.on_event({"Event": "QueueCallerJoin", "Queue": "g9v1", "Count": "1"})
+    w.on_event({"Event": "QueueCallerJoin", "Queue": "support", "Count": "1"})  # not ours
+    assert w.names() == ["g7v2", "g9v1"]
+    w.on_event({"Event": "QueueCallerAbandon", "Queue": "g9v1", "Position": "1"})
+    w.on_event({"Event": "QueueCallerLeave", "Queue": "g9v1", "Count": "0"})
+    w.on_event({"Event": "QueueCallerLeave", "Queue": "g7v2", "Count": "1"})
+    assert w.names() == ["g7v2"]
+    w.on_event({"Event": "QueueCallerLeave", "Queue": "g7v2"})  # no Count: one fewer
+    assert w.names() == []
+    assert w.changes == 8  # every event is a change, for the answer's cache
+
+
+def test_waiting_queues_rederived_from_the_channels_in_queue() -> None:
+    w = WaitingQueues()
+    w.on_event({"Event": "QueueCallerJoin", "Queue": "g1v1", "Count": "1"})  # left while away
+    w.replace(
+        [
+            {"Event": "CoreShowChannel", "Application": "Queue", "ApplicationData": "g7v3,r,,,120"},
+            {"Event": "CoreShowChannel", "Application": "Queue", "ApplicationData": "g7v3,r,,,120"},
+            {"Event": "CoreShowChannel", "Application": "Dial", "ApplicationData": "PJSIP/x"},
+            {"Event": "CoreShowChannel", "Application": "Queue", "ApplicationData": "other,r"},
+            {"Event": "CoreShowChannelsComplete", "ListItems": "4"},
+        ]
+    )
+    assert w.names() == ["g7v3"]
+    assert queue_of_channel({"Application": "queue", "ApplicationData": "g2v1"}) == "g2v1"
+    assert queue_of_channel({"Application": "Queue", "ApplicationData": ""}) is None
+
+
+def test_a_getvar_answer_without_a_value_is_empty() -> None:
+    assert first_value({"Response": "Success", "Variable": "X", "Value": ""}) == ""
+    assert first_value({"Response": "Success", "Variable": "X", "Value": "(null)"}) == ""
+    assert first_value([{"Response": "Success", "Value": "1"}]) == "1"
+
+
+def test_custom_device_states_from_dbgettree() -> None:
+    answer = [
+        {"Response": "Success", "EventList": "start"},
+        {"Event": "DBGetTreeResponse", "Key": "/CustomDevstate/pbxnight7", "Val": "INUSE"},
+        {"Event": "DBGetTreeResponse", "Key": "/CustomDevstate/pbxnight9", "Val": "not_inuse"},
+        {"Event": "DBGetTreeComplete", "ListItems": "2"},
+    ]
+    assert lamp_states(answer) == {"Custom:pbxnight7": "INUSE", "Custom:pbxnight9": "NOT_INUSE"}
