@@ -14,6 +14,7 @@ import time
 import urllib.request
 from typing import Any
 
+from bench import cpu
 from bench import seed as names
 from bench.env import BARE_EXTENSION, BenchEnv
 from bench.params import Params
@@ -46,11 +47,11 @@ def run(env: BenchEnv, p: Params) -> Result:
     steps: list[dict[str, Any]] = []
 
     def attempt(path: str, rate: int) -> bool:
-        step, fallbacks = _step(env, p, paths[path], rate)
+        step, fallbacks, cpu_ms = _step(env, p, paths[path], rate)
         if not step.clean:
             time.sleep(2)
-            step, fallbacks = _step(env, p, paths[path], rate)  # once more: noise or saturation?
-        steps.append({"path": path, **step.__dict__, "agi_fallbacks": fallbacks})
+            step, fallbacks, cpu_ms = _step(env, p, paths[path], rate)  # once more: noise or saturation?
+        steps.append({"path": path, **step.__dict__, "agi_fallbacks": fallbacks, "cpu_ms_per_call": cpu_ms})
         if step.clean:
             best[path] = max(best[path], rate)
         else:
@@ -85,6 +86,7 @@ def run(env: BenchEnv, p: Params) -> Result:
         "resolution_cps": p.cps_resolution,
         "step_seconds": p.cps_step_s,
         "top_rate_tried": max(p.cps_rates),
+        "cpu_ms_per_call": _cpu_compared(steps),
         "steps": steps,
     }
     if len(failed_at) < len(paths):
@@ -92,8 +94,30 @@ def run(env: BenchEnv, p: Params) -> Result:
     return result.judge(None if p.smoke else ratio >= 0.95)
 
 
-def _step(env: BenchEnv, p: Params, number: str, rate: int) -> tuple[StepResult, int]:
+def _cpu_compared(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """CPU per call by process, bare and routed, at the highest rate both ran clean (bench/cpu.py),
+    and what routing adds."""
+    clean = {
+        (s["path"], s["rate"]): s["cpu_ms_per_call"]
+        for s in steps
+        if s["failed"] == 0 and s["cpu_ms_per_call"]
+    }
+    rates = [r for (path, r) in clean if path == "bare" and ("routed", r) in clean]
+    if not rates:
+        return {}
+    rate = max(rates)
+    bare, routed = clean[("bare", rate)], clean[("routed", rate)]
+    return {
+        "rate": rate,
+        "bare": bare,
+        "routed": routed,
+        "routing_adds": {k: round(routed[k] - bare[k], 2) for k in bare},
+    }
+
+
+def _step(env: BenchEnv, p: Params, number: str, rate: int) -> tuple[StepResult, int, dict[str, float]]:
     before = _agi_health(env)
+    cpu_before = cpu.snapshot(env.control.pid)
     step = offer(
         env.workdir,
         env.sip,
@@ -105,7 +129,8 @@ def _step(env: BenchEnv, p: Params, number: str, rate: int) -> tuple[StepResult,
         p.cps_step_s,
         p.call_hold_ms,
     )
+    cpu_ms = cpu.ms_per_call(cpu_before, cpu.snapshot(env.control.pid), step.successful)
     after = _agi_health(env)
     fallbacks = sum(after.get(k, 0) - before.get(k, 0) for k in ("timeouts_total", "errors_total"))
     time.sleep(1.0)
-    return step, fallbacks
+    return step, fallbacks, cpu_ms

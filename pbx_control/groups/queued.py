@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from pbx_control.ami import AmiClient, EventPublisher
+from pbx_control.ami import AmiClient, AmiUnavailable, EventPublisher
 from pbx_control.groups import waiting
 from pbx_control.groups.waiting import OUR_QUEUE, QUEUE_EVENTS, WaitingQueues
 
@@ -111,6 +111,8 @@ class QueueStatus:
                 self._pending = None
 
     async def _ask(self, ami: AmiClient) -> list[Entry]:
+        if not ami.connected:  # what the events said may be stale: no answer rather than a guess
+            raise AmiUnavailable("not connected to Asterisk", action="QueueStatus")
         generation = self.waiting.changes
         answers = await asyncio.gather(
             *(

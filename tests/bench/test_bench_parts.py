@@ -4,12 +4,14 @@ the sizes, the repeats, the verdicts and the chart."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench import cps, cpu
 from bench.agi_client import Call, header, reply, route_of
 from bench.chart import draw
 from bench.http_load import parse
@@ -286,3 +288,25 @@ async def test_paced_clients_take_fixed_turns_and_a_late_one_acts_at_once() -> N
     for _ in range(100):
         await back_to_back.next()
     assert time.perf_counter() - before < 0.05
+
+
+def test_cpu_per_call_by_process_and_what_routing_adds() -> None:
+    before = {"asterisk": 10.0, "service": 5.0, "fastagi": 2.0, "postgres": 1.0}
+    after = {"asterisk": 12.0, "service": 5.5, "fastagi": 2.5, "postgres": 1.25}
+    assert cpu.ms_per_call(before, after, 100) == {
+        "asterisk": 20.0, "service": 5.0, "fastagi": 5.0, "postgres": 2.5, "total": 32.5,
+    }  # fmt: skip
+    assert cpu.ms_per_call(before, after, 0) == {}
+    now = cpu.snapshot(os.getpid())
+    assert set(now) == set(cpu.GROUPS) and now["service"] > 0  # this process stands in for the service
+    bare = {"asterisk": 20.0, "total": 20.0}
+    steps = [
+        {"path": "bare", "rate": 50, "failed": 0, "cpu_ms_per_call": bare},
+        {"path": "routed", "rate": 50, "failed": 0, "cpu_ms_per_call": {"asterisk": 22.5, "total": 26.0}},
+        {"path": "bare", "rate": 90, "failed": 0, "cpu_ms_per_call": bare},
+        {"path": "routed", "rate": 90, "failed": 3, "cpu_ms_per_call": {"asterisk": 30.0, "total": 40.0}},
+    ]
+    compared = cps._cpu_compared(steps)
+    assert compared["rate"] == 50  # the highest rate both paths ran clean
+    assert compared["routing_adds"] == {"asterisk": 2.5, "total": 6.0}
+    assert cps._cpu_compared(steps[2:]) == {}

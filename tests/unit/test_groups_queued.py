@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from pbx_control.ami import AmiUnavailable
 from pbx_control.groups.lamps import lamp_states
-from pbx_control.groups.queued import Entry, entries
+from pbx_control.groups.queued import Entry, QueueStatus, entries
 from pbx_control.groups.reconcile import first_value
 from pbx_control.groups.waiting import WaitingQueues, queue_of_channel
 
@@ -78,3 +79,32 @@ def test_custom_device_states_from_dbgettree() -> None:
         {"Event": "DBGetTreeComplete", "ListItems": "2"},
     ]
     assert lamp_states(answer) == {"Custom:pbxnight7": "INUSE", "Custom:pbxnight9": "NOT_INUSE"}
+
+
+class _Ami:
+    def __init__(self, connected: bool) -> None:
+        self.connected = connected
+        self.sent: list[dict[str, str]] = []
+
+    async def send(self, action: dict[str, str], timeout_s: float = 0) -> list[dict[str, str]]:
+        self.sent.append(action)
+        return [
+            {"Event": "QueueEntry", "Queue": action["Queue"], "Position": "1", "Uniqueid": "1.1", "Wait": "3"}
+        ]
+
+
+async def test_only_queues_with_callers_are_asked_and_never_without_a_connection() -> None:
+    w = WaitingQueues()
+    status = QueueStatus(w)
+    ami = _Ami(connected=True)
+    assert await status.now(ami) == []  # type: ignore[arg-type]
+    assert ami.sent == []  # nobody waits: Asterisk is not asked at all
+    w.on_event({"Event": "QueueCallerJoin", "Queue": "g7v2", "Count": "1"})
+    found = await status.now(ami)  # type: ignore[arg-type]
+    assert ami.sent == [{"Action": "QueueStatus", "Queue": "g7v2"}]
+    assert [e.group_id for e in found] == [7]
+    assert await status.now(ami) == found  # type: ignore[arg-type]
+    assert len(ami.sent) == 1  # the cached answer
+    w.on_event({"Event": "QueueCallerLeave", "Queue": "g7v2", "Count": "0"})
+    with pytest.raises(AmiUnavailable):
+        await status.now(_Ami(connected=False))  # type: ignore[arg-type]
