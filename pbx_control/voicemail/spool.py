@@ -33,10 +33,8 @@ class Spool:
         found: set[str] = set()
         for context in _subdirs(self.root):
             for mailbox in _subdirs(context):
-                for folder in FOLDERS:
-                    if _has_message(mailbox / folder):
-                        found.add(f"{mailbox.name}@{context.name}")
-                        break
+                if any(f.name in FOLDERS and _has_message(f) for f in _subdirs(mailbox)):
+                    found.add(f"{mailbox.name}@{context.name}")
         return found
 
     def _info(self, box: Box, folder: str, msg_id: str) -> tuple[Path, dict[str, str]] | None:

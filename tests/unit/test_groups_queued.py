@@ -9,7 +9,7 @@ import pytest
 from pbx_control.ami import AmiUnavailable
 from pbx_control.groups.lamps import lamp_states
 from pbx_control.groups.queued import Entry, QueueStatus, entries
-from pbx_control.groups.reconcile import first_value
+from pbx_control.groups.reconcile import Reconciler, first_value
 from pbx_control.groups.waiting import WaitingQueues, queue_of_channel
 
 pytestmark = [pytest.mark.unit, pytest.mark.groups]
@@ -108,3 +108,39 @@ async def test_only_queues_with_callers_are_asked_and_never_without_a_connection
     w.on_event({"Event": "QueueCallerLeave", "Queue": "g7v2", "Count": "0"})
     with pytest.raises(AmiUnavailable):
         await status.now(_Ami(connected=False))  # type: ignore[arg-type]
+
+
+class _Pool:
+    async def fetch(self, query: str, *args: object) -> list[dict[str, str]]:
+        assert "answer_group_queue_names" in query
+        return [{"name": "g1v1"}, {"name": "g2v4"}]
+
+
+class _ReconcileAmi:
+    def __init__(self, watched: str) -> None:
+        self.watched = watched
+        self.sent: list[dict[str, str]] = []
+
+    async def send(self, action: dict[str, str], timeout_s: float = 0) -> object:
+        self.sent.append(action)
+        if action["Action"] == "Getvar":
+            return {"Response": "Success", "Variable": action["Variable"], "Value": self.watched}
+        if action["Action"] == "QueueStatus":
+            return [{"Event": "QueueParams", "Queue": action["Queue"]}, {"Event": "QueueStatusComplete"}]
+        return {"Response": "Success"}
+
+
+@pytest.mark.parametrize(
+    ("watched", "asked"),
+    [
+        ("", [("Getvar", ""), ("Setvar", "")]),  # a fresh Asterisk: marked, nothing swept
+        ("1", [("Getvar", ""), ("QueueStatus", "g1v1"), ("QueueStatus", "g2v4")]),  # one queue at a time
+    ],
+)
+async def test_stray_members_are_looked_for_only_in_an_asterisk_watched_before(
+    watched: str, asked: list[tuple[str, str]]
+) -> None:
+    ami = _ReconcileAmi(watched)
+    await Reconciler(_Pool(), ami).on_ready()  # type: ignore[arg-type]
+    assert [(a["Action"], a.get("Queue", "")) for a in ami.sent] == asked
+    assert all("Queue" in a for a in ami.sent if a["Action"] == "QueueStatus")  # never all queues

@@ -4,6 +4,7 @@ what changed since the mirror, HTTP byte ranges of a message's audio, file names
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from pbx_control.voicemail.audio import RangeNotSatisfiable, byte_range
 from pbx_control.voicemail.box import Box, Change, Reported, diff, parse_callerid, parse_date, parse_detail
 from pbx_control.voicemail.greeting import sentence
 from pbx_control.voicemail.service import file_name
+from pbx_control.voicemail.spool import Spool
 
 pytestmark = [pytest.mark.unit, pytest.mark.voicemail]
 
@@ -130,3 +132,20 @@ def test_boxes_and_the_default_greeting() -> None:
     assert Box.parse("1001@acme,evil") is None and Box.parse("x@acme") is None and Box.parse("") is None
     assert sentence("Anna Svensson", "sv").startswith("Du har kommit till Anna Svensson.")
     assert sentence("Anna\nSvensson", "en").startswith("You have reached Anna Svensson.")
+
+
+def test_the_boxes_with_messages_are_found_in_one_walk_over_the_spool(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    for box, name in (
+        ("acme/1001/INBOX", "msg0000.txt"),
+        ("acme/1002/Old", "msg0003.txt"),
+        ("acme/1003/INBOX", "msg0000.wav"),  # audio without its text file: not a message
+        ("acme/1004/tmp", "msg0000.txt"),  # not a folder of app_voicemail's
+        ("beta/1001/Urgent", "msg0001.txt"),
+    ):
+        (tmp_path / box).mkdir(parents=True)
+        (tmp_path / box / name).write_text("[message]\n")
+    (tmp_path / "acme" / "1005").mkdir()
+    (tmp_path / "acme" / "1005" / "unavail.wav").write_bytes(b"RIFF")  # a greeting only
+    assert spool.boxes_with_messages() == {"1001@acme", "1002@acme", "1001@beta"}
+    assert Spool(tmp_path / "missing").boxes_with_messages() == set()
