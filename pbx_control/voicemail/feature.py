@@ -14,6 +14,7 @@ from pbx_control.ami.errors import AmiError
 from pbx_control.feature import Feature, Runtime, Worker
 from pbx_control.logs import get_logger
 from pbx_control.voicemail import http, repository
+from pbx_control.voicemail.box import Box
 from pbx_control.voicemail.service import Voicemail
 from pbx_control.voicemail.spool import Spool
 from pbx_control.voicemail.workers import DefaultGreetings, Purges, Retention
@@ -53,10 +54,11 @@ def _ami(rt: Runtime, ami: AmiClient) -> None:
         # the spool instead of one VoicemailBoxSummary (a realtime look-up and a directory read in
         # Asterisk) per user, which at 100,000 users kept Asterisk busy for minutes after a start.
         in_spool = await asyncio.to_thread(vm.spool.boxes_with_messages)
+        boxes = [b for b in map(Box.parse, in_spool) if b is not None]
         mirrored = await repository.users_with_messages(rt.pool)
-        for owner in await repository.owners(rt.pool):
+        for owner in await repository.owners_of(rt.pool, boxes, mirrored):
             box = repository.box_of(owner)
-            if box is not None and (box.name in in_spool or owner["id"] in mirrored):
+            if box is not None:
                 try:
                     await vm.sync(box)
                 except (AmiError, TimeoutError) as exc:

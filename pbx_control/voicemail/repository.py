@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,23 @@ async def owner_of_box(db: Db, box: Box) -> asyncpg.Record | None:
 async def owners(db: Db, *, with_retention: bool = False) -> list[asyncpg.Record]:
     where = " WHERE u.extension IS NOT NULL" + (" AND b.retention_days IS NOT NULL" if with_retention else "")
     return list(await db.fetch(_OWNER + where + " ORDER BY u.id"))
+
+
+_OWNERS_OF = """
+ WHERE u.extension IS NOT NULL AND u.id IN (
+       SELECT u2.id FROM unnest($1::text[], $2::text[]) AS b (slug, extension)
+         JOIN organizations o2 ON o2.slug = b.slug
+         JOIN users u2 ON u2.organization_id = o2.id AND u2.extension = b.extension
+       UNION
+       SELECT unnest($3::bigint[]))
+ ORDER BY u.id"""
+
+
+async def owners_of(db: Db, boxes: Iterable[Box], user_ids: Iterable[int]) -> list[asyncpg.Record]:
+    """The owners of these boxes and these users (each once), by user id."""
+    pairs = sorted({(b.context, b.mailbox) for b in boxes})
+    query = _OWNER + _OWNERS_OF
+    return list(await db.fetch(query, [c for c, _ in pairs], [m for _, m in pairs], sorted(set(user_ids))))
 
 
 def box_of(row: asyncpg.Record) -> Box | None:

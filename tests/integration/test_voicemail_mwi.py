@@ -7,6 +7,8 @@ import asyncpg
 import pytest
 
 from pbx_control.testing import World
+from pbx_control.voicemail import repository
+from pbx_control.voicemail.box import Box
 
 pytestmark = [pytest.mark.integration, pytest.mark.voicemail]
 
@@ -42,3 +44,24 @@ async def test_a_renumbered_user_moves_the_lamp_to_the_new_box(db_pool: asyncpg.
         world.devices["alpha-user"],
     )
     assert box == "1077@alpha"
+
+
+async def test_the_catch_up_reads_the_owners_of_the_boxes_it_names_only(
+    db_pool: asyncpg.Pool, world: World
+) -> None:
+    assert await repository.users_with_messages(db_pool) == set()
+    for user, msg_id in (("beta-operator", "1700000000-0000000a"), ("beta-operator", "1700000001-0000000b")):
+        await db_pool.execute(
+            "INSERT INTO voicemail_messages (organization_id, user_id, msg_id, folder, received_at,"
+            " duration_s) VALUES ($1, $2, $3, 'INBOX', now(), 3)",
+            world.orgs["beta"],
+            world.users[user],
+            msg_id,
+        )
+    assert await repository.users_with_messages(db_pool) == {world.users["beta-operator"]}
+    boxes = [Box("alpha", "1001"), Box("beta", "1000"), Box("alpha", "1999")]  # 1999: nobody's
+    owners = await repository.owners_of(db_pool, boxes, {world.users["beta-operator"]})
+    assert [r["id"] for r in owners] == sorted(
+        [world.users["alpha-user"], world.users["beta-admin"], world.users["beta-operator"]]
+    )
+    assert await repository.owners_of(db_pool, [], set()) == []
