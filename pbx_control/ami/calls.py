@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -153,6 +153,7 @@ class CallModel:
         self._after_snapshot: list[Mapping[str, object]] = []
         self._rederiving = asyncio.Lock()
         self._reset_hooks: list[Callable[[], None]] = []
+        self._snapshot_hooks: list[Callable[[Sequence[Mapping[str, object]]], None]] = []
         self._client: AmiClient | None = None
 
     # -- wiring ----------------------------------------------------------------------------------
@@ -162,6 +163,11 @@ class CallModel:
         self._client = client
         client.on_event("*", self.apply)
         client.on_ready(lambda: self.rederive(client))
+
+    def on_snapshot(self, hook: Callable[[Sequence[Mapping[str, object]]], None]) -> None:
+        """Call `hook(entries)` with the CoreShowChannel entries of every snapshot the model is
+        re-derived from (for what the model itself does not keep, such as a channel's application)."""
+        self._snapshot_hooks.append(hook)
 
     def on_reset(self, hook: Callable[[], None]) -> None:
         """Call `hook` whenever the whole model is replaced (after every AMI (re)connection)."""
@@ -393,6 +399,8 @@ class CallModel:
                 channels = [c for c in (self.channel_from_entry(e) for e in entries) if c is not None]
                 before = len(self._channels)
                 self.reset(channels)
+                for hook in self._snapshot_hooks:
+                    hook(entries)
                 log.info("ami.calls_rederived", channels=len(channels), before=before)
             finally:
                 later, self._after_snapshot = self._after_snapshot, []

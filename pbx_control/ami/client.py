@@ -283,9 +283,7 @@ class AmiClient:
     async def _run_ready(self, lost: asyncio.Future[str]) -> None:
         for callback in list(self._ready_callbacks):
             try:
-                result = callback()
-                if inspect.isawaitable(result):
-                    await result
+                await _run(callback)
             except AmiTimeout as exc:
                 # Asterisk is busy (just started, a big reload): the state is re-derived later.
                 log.warning("ami.ready_callback_timed_out", callback=_name(callback), error=exc.message)
@@ -305,9 +303,7 @@ class AmiClient:
             if lost.done():
                 return
             try:
-                result = callback()
-                if inspect.isawaitable(result):
-                    await result
+                await _run(callback)
             except AmiTimeout as exc:
                 log.warning(
                     "ami.ready_callback_timed_out",
@@ -434,12 +430,7 @@ class AmiClient:
         return unsubscribe
 
     def _spawn_ready(self, callback: ReadyCallback) -> None:
-        async def run() -> None:
-            result = callback()
-            if inspect.isawaitable(result):
-                await result
-
-        self._spawn(run(), _name(callback))
+        self._spawn(_run(callback), _name(callback))
 
     def _dispatch(self, _manager: PassiveManager, event: Message) -> None:
         name = str(event.get("Event", ""))
@@ -472,6 +463,13 @@ class AmiClient:
                 log.error("ami.callback_failed", callback=what, error=repr(finished.exception()))
 
         task.add_done_callback(done)
+
+
+async def _run(callback: ReadyCallback) -> None:
+    """A ready callback, plain or async."""
+    result = callback()
+    if inspect.isawaitable(result):
+        await result
 
 
 def _name(callback: Callable[..., Any]) -> str:

@@ -23,15 +23,16 @@ def _ami(rt: Runtime, ami: AmiClient) -> None:
 
     ami.on_ready(on_ready)
     Reconciler(rt.pool, ami).attach()
-    follow_queues(ami, rt.events)
+    if rt.calls is not None:
+        follow_queues(ami, rt.calls, rt.events)
 
 
 def _app(app: web.Application, rt: Runtime) -> None:
     """The waiting callers (GET /calls/queued), where this process drives Asterisk."""
-    if rt.ami is None:
+    if rt.ami is None or rt.calls is None:
         app[http_queued.QUEUE_STATUS] = None
         return
-    app[http_queued.QUEUE_STATUS] = QueueStatus(waiting.of(rt.ami))
+    app[http_queued.QUEUE_STATUS] = QueueStatus(waiting.of(rt.ami, rt.calls))
 
 
 FEATURE = Feature(

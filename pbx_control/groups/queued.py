@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from pbx_control.ami import AmiClient, AmiUnavailable, EventPublisher
+from pbx_control.ami import AmiClient, AmiUnavailable, CallModel, EventPublisher
 from pbx_control.groups import waiting
 from pbx_control.groups.waiting import OUR_QUEUE, QUEUE_EVENTS, WaitingQueues
 
@@ -75,9 +75,9 @@ def entries(messages: Iterable[Mapping[str, object]]) -> list[Entry]:
     return found
 
 
-def follow_queues(ami: AmiClient, publisher: EventPublisher | None) -> None:
+def follow_queues(ami: AmiClient, calls: CallModel, publisher: EventPublisher | None) -> None:
     """Publish every caller joining or leaving one of our queues (and keep waiting.of(ami))."""
-    waiting.of(ami)
+    waiting.of(ami, calls)
 
     def changed(event: Mapping[str, object]) -> None:
         organization = str(event.get("AccountCode") or "")

@@ -21,12 +21,13 @@ from collections.abc import Mapping
 import asyncpg
 
 from pbx_control.ami import AmiClient
+from pbx_control.ami.actions import Response, first_message
+from pbx_control.groups.waiting import OUR_QUEUE
 from pbx_control.kernel import ids
 from pbx_control.logs import get_logger
 
 log = get_logger(__name__)
 WATCHED = "PBX_CONTROL_WATCHED"  # global variable: this Asterisk has had a connection from us
-_QUEUE = re.compile(r"^g([0-9]{1,18})v[0-9]{1,9}$")
 _PJSIP = re.compile(f"PJSIP/({ids.ENDPOINT.pattern})")
 _LOCAL = re.compile(r"^Local/[0-9]{4}-([0-9]{1,18})@pbx-group-member(/n)?$")
 
@@ -60,7 +61,7 @@ class Reconciler:
 
     async def on_ready(self) -> None:
         watched = await self.ami.send({"Action": "Getvar", "Variable": WATCHED}, timeout_s=10)
-        if not str(first_value(watched)):
+        if not first_value(watched):
             await self.ami.send({"Action": "Setvar", "Variable": WATCHED, "Value": "1"}, timeout_s=10)
             return  # just started: nothing was added behind our back
         names = [r["name"] for r in await self.pool.fetch(_NAMES)]
@@ -77,7 +78,7 @@ class Reconciler:
 
     async def settle(self, queue: str, interface: str) -> None:
         """Store an allowed login, then remove the dynamic member in any case."""
-        m = _QUEUE.match(queue)
+        m = OUR_QUEUE.match(queue)
         if m is None:
             return  # not one of ours
         group_id = int(m.group(1))
@@ -95,8 +96,7 @@ class Reconciler:
         await self.ami.send({"Action": "QueueRemove", "Queue": queue, "Interface": interface})
 
 
-def first_value(response: object) -> str:
+def first_value(response: Response) -> str:
     """A Getvar answer's Value (empty when the variable is not set)."""
-    msg = response[0] if isinstance(response, list) and response else response
-    value = msg.get("Value", "") if isinstance(msg, Mapping) else ""
+    value = first_message(response).get("Value", "")
     return "" if value in (None, "(null)") else str(value)

@@ -7,7 +7,8 @@ device state change in Asterisk walks all their members (app_queue's device_stat
 groups that kept Asterisk busy for minutes after each start. So the waiting callers are asked of
 the queues that have some (QueueStatus with `Queue:`), and those are known from QueueCallerJoin
 and QueueCallerLeave (each carries the queue's `Count` after the change), re-derived after every
-AMI (re)connect from CoreShowChannels (a waiting caller's channel is in the Queue application).
+AMI (re)connect from the live call model's CoreShowChannels snapshot (a waiting caller's channel
+is in the Queue application).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import weakref
 from collections.abc import Iterable, Mapping
 
-from pbx_control.ami import AmiClient
+from pbx_control.ami import AmiClient, CallModel
 
 OUR_QUEUE = re.compile(r"^g([0-9]{1,18})v[0-9]{1,9}$")
 QUEUE_EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon")
@@ -72,20 +73,17 @@ class WaitingQueues:
         self._count = counts
         self.changes += 1
 
-    async def rederive(self, ami: AmiClient) -> None:
-        response = await ami.send({"Action": "CoreShowChannels"}, timeout_s=10)
-        self.replace(response if isinstance(response, list) else [response])
-
 
 _BY_CONNECTION: weakref.WeakKeyDictionary[AmiClient, WaitingQueues] = weakref.WeakKeyDictionary()
 
 
-def of(ami: AmiClient) -> WaitingQueues:
-    """The one WaitingQueues of this AMI connection, following its events from the first ask."""
+def of(ami: AmiClient, calls: CallModel) -> WaitingQueues:
+    """The one WaitingQueues of this AMI connection, following its events from the first ask and
+    re-derived from every snapshot of `calls` (the live call model of that connection)."""
     waiting = _BY_CONNECTION.get(ami)
     if waiting is None:
         waiting = _BY_CONNECTION[ami] = WaitingQueues()
         for name in QUEUE_EVENTS:
             ami.on_event(name, waiting.on_event)
-        ami.on_ready(lambda: waiting.rederive(ami))
+        calls.on_snapshot(waiting.replace)
     return waiting

@@ -576,6 +576,7 @@ async def test_a_ready_callback_that_times_out_is_tried_again_until_answered(
     client = make_client(fake.port, ready_retry_initial=0.05, ready_retry_max=0.1)
     clients.append(client)
     asked: list[str] = []
+    answered: list[bool] = []
     after: list[bool] = []
 
     async def rederive() -> None:
@@ -585,7 +586,7 @@ async def test_a_ready_callback_that_times_out_is_tried_again_until_answered(
         except AmiTimeout:
             raise
         except AmiError:
-            pass  # an answer all the same (the fake knows no QueueStatus)
+            answered.append(True)  # an answer all the same (the fake knows no QueueStatus)
 
     client.on_ready(rederive)
     client.on_ready(lambda: after.append(True))
@@ -594,7 +595,7 @@ async def test_a_ready_callback_that_times_out_is_tried_again_until_answered(
     assert after == [True]
     await eventually(lambda: len(asked) >= 3)
     fake.silent.discard("queuestatus")  # Asterisk answers again
-    await eventually(lambda: len(fake.actions("QueueStatus")) >= 4)
+    await eventually(lambda: answered == [True])
     settled = len(asked)
     await asyncio.sleep(0.3)
     assert len(asked) == settled  # answered once: no more retries
@@ -634,6 +635,21 @@ async def test_on_ready_registered_late_runs_now(fake: FakeAmi, clients: list[Am
     model = CallModel()
     model.attach(client)
     await eventually(lambda: len(model) == 1)
+
+
+async def test_the_snapshot_entries_reach_snapshot_hooks(fake: FakeAmi, clients: list[AmiClient]) -> None:
+    """What the model does not keep (a channel's application) is read from its one snapshot."""
+    fake.channels = [channel_entry("PJSIP/acme_1001_desk-00000001", "100.1", Application="Queue")]
+    client = make_client(fake.port)
+    clients.append(client)
+    model = CallModel()
+    seen: list[list[str]] = []
+    model.on_snapshot(lambda entries: seen.append([str(e.get("Application")) for e in entries]))
+    model.attach(client)
+    await client.start()
+    await client.wait_ready(3)
+    await eventually(lambda: seen == [["Queue"]])
+    assert len(fake.actions("CoreShowChannels")) == 1
 
 
 async def test_stop_disconnects_and_does_not_reconnect(fake: FakeAmi) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from pbx_control.groups import lamps
-from pbx_control.groups.reconcile import _LOCAL, _PJSIP, _QUEUE
+from pbx_control.groups.reconcile import _LOCAL, _PJSIP
+from pbx_control.groups.waiting import OUR_QUEUE
 
 pytestmark = [pytest.mark.unit, pytest.mark.groups]
 
@@ -53,5 +54,5 @@ def test_write_reports_a_change_only_once(tmp_path: Path) -> None:
     ],
 )
 def test_reconcile_recognises_our_queues_and_interfaces(queue: str, interface: str, ours: bool) -> None:
-    matched = bool(_QUEUE.match(queue)) and bool(_PJSIP.match(interface) or _LOCAL.match(interface))
+    matched = bool(OUR_QUEUE.match(queue)) and bool(_PJSIP.match(interface) or _LOCAL.match(interface))
     assert matched is ours

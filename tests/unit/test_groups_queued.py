@@ -5,6 +5,7 @@ work reads."""
 from __future__ import annotations
 
 import pytest
+from panoramisk.message import Message
 
 from pbx_control.ami import AmiUnavailable
 from pbx_control.groups.lamps import lamp_states
@@ -66,9 +67,9 @@ def test_waiting_queues_rederived_from_the_channels_in_queue() -> None:
 
 
 def test_a_getvar_answer_without_a_value_is_empty() -> None:
-    assert first_value({"Response": "Success", "Variable": "X", "Value": ""}) == ""
-    assert first_value({"Response": "Success", "Variable": "X", "Value": "(null)"}) == ""
-    assert first_value([{"Response": "Success", "Value": "1"}]) == "1"
+    assert first_value(Message({"Response": "Success", "Variable": "X", "Value": ""})) == ""
+    assert first_value(Message({"Response": "Success", "Variable": "X", "Value": "(null)"})) == ""
+    assert first_value([Message({"Response": "Success", "Value": "1"})]) == "1"
 
 
 def test_custom_device_states_from_dbgettree() -> None:
