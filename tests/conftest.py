@@ -34,6 +34,18 @@ structlog.configure(
         structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback),
     ]
 )
+_LOG_CONFIG = structlog.get_config()
+
+
+@pytest.fixture(autouse=True)
+def _test_logging() -> Iterator[None]:
+    """A test that configures structlog its own way (JSON lines, a capture) gets this configuration
+    back afterwards, so a later test's service never renders rich tracebacks."""
+    yield
+    if structlog.get_config() != _LOG_CONFIG:
+        structlog.reset_defaults()
+        structlog.configure(**_LOG_CONFIG)
+
 
 STATE_DIR = Path(os.environ.get("PBX_STATE_DIR", "/var/lib/pbx-control"))
 TEST_PG_PORT = int(os.environ.get("PBX_TEST_PG_PORT", "55433"))

@@ -12,7 +12,7 @@ from aiohttp import web
 from asyncpg.exceptions._base import DataError as ArgumentDataError
 from pydantic import ValidationError
 
-from pbx_control.db.pool import CONNECTION_ERRORS
+from pbx_control.kernel.db import CONNECTION_ERRORS
 from pbx_control.kernel.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from pbx_control.logs import get_logger
 

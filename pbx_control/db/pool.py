@@ -14,19 +14,12 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
 
+from pbx_control.kernel.db import CONNECTION_ERRORS
 from pbx_control.kernel.errors import Unavailable
 
 # The API's pool: a request that gets no connection within this is answered 503 at once, so a
 # stopped, silent or saturated database gives an answer within a second.
 API_ACQUIRE_TIMEOUT_S = 0.5
-
-# What asyncpg raises when the server is gone or refuses work, beside OSError on connect.
-CONNECTION_ERRORS: tuple[type[Exception], ...] = (
-    asyncpg.PostgresConnectionError,  # 08: connection failure, closed in the middle of a query
-    asyncpg.OperatorInterventionError,  # 57: shutdown, cannot connect now, query cancelled
-    asyncpg.InsufficientResourcesError,  # 53: too many connections, disk full, out of memory
-    asyncpg.InvalidCatalogNameError,  # 3D000: the database does not exist (dropped)
-)
 
 _ACQUIRE_ERRORS: tuple[type[Exception], ...] = (OSError, *CONNECTION_ERRORS)
 

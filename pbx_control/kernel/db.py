@@ -16,6 +16,14 @@ Conn: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 # Where queries run: a connection, or a pool (each query on a connection of its own).
 Db: TypeAlias = Conn | asyncpg.Pool
 
+# What asyncpg raises when the server is gone or refuses work, beside OSError on connect.
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # 08: connection failure, closed in the middle of a query
+    asyncpg.OperatorInterventionError,  # 57: shutdown, cannot connect now, query cancelled
+    asyncpg.InsufficientResourcesError,  # 53: too many connections, disk full, out of memory
+    asyncpg.InvalidCatalogNameError,  # 3D000: the database does not exist (dropped)
+)
+
 _UNIQUE_MESSAGES = {
     # Usernames are global (logins name no organization): say nothing of who holds it, or where.
     "users_username_key": "username is not available",

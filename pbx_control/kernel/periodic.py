@@ -1,5 +1,9 @@
 """A background job run once at start and then every `interval_s` seconds until stopped; a failed
-round is logged and the next one runs as planned."""
+round is logged and the next one runs as planned.
+
+A round that fails because the database or Asterisk is out of reach (an outage the operator sees
+elsewhere) logs one warning line without a traceback: rendering a traceback every round during an
+outage costs CPU on the event loop the calls' API shares. Any other failure logs its traceback."""
 
 from __future__ import annotations
 
@@ -7,7 +11,19 @@ import asyncio
 import contextlib
 from typing import Any
 
+import asyncpg
 import structlog
+
+from pbx_control.kernel.db import CONNECTION_ERRORS
+from pbx_control.kernel.errors import Unavailable
+
+OUT_OF_REACH: tuple[type[BaseException], ...] = (
+    Unavailable,
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    *CONNECTION_ERRORS,
+)
 
 
 class PeriodicWorker:
@@ -39,6 +55,8 @@ class PeriodicWorker:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
+            except OUT_OF_REACH as exc:
+                self._log.warning(f"{self.name}_failed", error=repr(exc)[:300])
             except Exception:
                 self._log.exception(f"{self.name}_failed")
             await asyncio.sleep(self._interval_s)

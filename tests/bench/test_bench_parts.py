@@ -250,6 +250,10 @@ def test_memory_counts_a_task_sharing_its_parents_memory_once(monkeypatch: pytes
     started.wait(5)
     child = subprocess.Popen(["sleep", "5"])
     try:
+        # Popen returns once the exec has begun; its arguments appear when the program is loaded.
+        deadline = time.monotonic() + 5
+        while not Path(f"/proc/{child.pid}/cmdline").read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.01)
         me = os.getpid()
         assert memory.same_address_space(me, tid[0])
         assert not memory.same_address_space(me, child.pid)
