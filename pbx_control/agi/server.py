@@ -48,6 +48,15 @@ def _check_handler(name: str, handler: object) -> Handler:
     return handler  # type: ignore[return-value]  # checked just above: an async callable
 
 
+def decides_first(handler: Handler) -> Handler:
+    """Mark a handler whose work before its first command only reads (a routing decision): the
+    server runs it while its stream check (AgiSession.verify_stream) is still on its way, so the
+    decision's queries and the check's round trip overlap. A forged header's decision is never
+    sent. Not for handlers that change anything (AMI actions, rows) before their first command."""
+    setattr(handler, "decides_first", True)  # noqa: B010
+    return handler
+
+
 def _only_hangups(exc: BaseException) -> bool:
     """True for AgiHangup, or an exception group (from a TaskGroup) made only of AgiHangups."""
     if isinstance(exc, AgiHangup):
@@ -298,10 +307,14 @@ class AgiServer:
         deadline = asyncio.timeout(self._deadline_s)
         try:
             async with deadline:
-                if self._verify_stream and not await self._stream_in_step(session, details):
-                    return "rejected"
-                _bind_call_ids(session)
-                await handler(session)
+                if self._verify_stream and getattr(handler, "decides_first", False):
+                    if not await self._handle_while_checking(session, handler, details):
+                        return "rejected"
+                else:
+                    if self._verify_stream and not await self._stream_in_step(session, details):
+                        return "rejected"
+                    _bind_call_ids(session)
+                    await handler(session)
         except AgiTimeout as exc:
             self._note_error(timeout=True)
             self._log.warning("agi.handler.command_timeout", error=str(exc))
@@ -336,6 +349,28 @@ class AgiServer:
             return False
         return True
 
+    async def _handle_while_checking(
+        self, session: AgiSession, handler: Handler, details: dict[str, Any]
+    ) -> bool:
+        """A `decides_first` handler reads its decision while the stream check's round trip is
+        on its way; its commands wait for the check (AgiSession.hold_commands_until). False:
+        the check failed, nothing was sent, whatever the handler did or raised."""
+        check = asyncio.ensure_future(self._stream_in_step(session, details))
+        session.hold_commands_until(check, lambda: _bind_call_ids(session))
+        try:
+            await handler(session)
+        except asyncio.CancelledError:
+            check.cancel()
+            raise
+        except Exception:
+            if not await check:
+                return _forget_header_ids()
+            raise
+        if not await check:
+            return _forget_header_ids()
+        _bind_call_ids(session)
+        return True
+
     @staticmethod
     async def _close(writer: asyncio.StreamWriter) -> None:
         try:
@@ -344,6 +379,13 @@ class AgiServer:
                 await writer.wait_closed()
         except (OSError, TimeoutError):
             writer.transport.abort()
+
+
+def _forget_header_ids() -> bool:
+    """A header that failed its check: what the handler bound from it (organization, route) does
+    not reach the session's log line. False, for the caller to return."""
+    structlog.contextvars.unbind_contextvars("organization", "linkedid", "route", "route_reason")
+    return False
 
 
 def _bind_call_ids(session: AgiSession) -> None:

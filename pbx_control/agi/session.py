@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from pbx_control.agi import protocol
@@ -31,6 +31,11 @@ class AgiSession:
     """A FastAGI session as seen by a handler.
 
     Commands are serialised (AGI is strict request/response), each bounded by ``command_timeout_s``.
+    ``SET VARIABLE``'s reply is read before the next command is sent, or never when the handler
+    sends none: Asterisk reads the line and sets the variable whatever the server does next, and
+    on our close ends the AGI with AGISTATUS=SUCCESS (res_agi's run_agi: a reply it cannot write
+    and then end of file). So a handler whose last command sets the decision ends as soon as it
+    is written, without waiting a round trip for "200 result=1".
     After a ``HANGUP`` line, a 511 reply or EOF from Asterisk the session is hung up and every
     command raises :class:`AgiHangup`. After a timeout or a garbled reply the stream may be out of
     step with Asterisk, so later commands raise :class:`AgiProtocolError` instead of guessing.
@@ -51,8 +56,12 @@ class AgiSession:
         self._lock = asyncio.Lock()
         self._hung_up = False
         self._out_of_sync = False
+        self._unread: bytes | None = None  # the command whose reply is still to be read
+        # While the server's stream check is on its way: the handler's commands wait for it.
+        self._gate: asyncio.Future[bool] | None = None
+        self._on_pass: Callable[[], None] | None = None
         self.commands_sent = 0
-        """Commands answered so far (the server's stream check included)."""
+        """Commands sent so far (the server's stream check included)."""
         args: list[str] = []
         while (arg := self._env.get(f"agi_arg_{len(args) + 1}")) is not None:
             args.append(arg)
@@ -136,9 +145,7 @@ class AgiSession:
         protocol.check_variable_name(name)
         text = value if isinstance(value, str) else str(value)
         line = protocol.encode_command_line(f"SET VARIABLE {name} {protocol.quote_agi_arg(text)}")
-        response = await self._execute(line)
-        if not response.ok:
-            raise AgiCommandError(response)
+        await self._send_unread(line)
 
     async def get_variable(self, name: str) -> str | None:
         """``GET VARIABLE name``: the value, or None when the variable is not set."""
@@ -169,14 +176,47 @@ class AgiSession:
         nonce, and anything else read first (leftover header, forged reply) raises AgiProtocolError.
         """
         nonce = f"PBXSYNC{secrets.token_hex(8)}"
-        response = await self._execute(protocol.encode_command_line(f"GET FULL VARIABLE {nonce}"))
+        response = await self._execute(protocol.encode_command_line(f"GET FULL VARIABLE {nonce}"), check=True)
         if response.code != 200 or response.result != 1 or response.data != nonce or response.extra:
             self._out_of_sync = True
             raise AgiProtocolError("stream out of step after the header (forged header?)")
 
+    def hold_commands_until(self, check: asyncio.Future[bool], on_pass: Callable[[], None]) -> None:
+        """Commands wait for `check` (the stream check run alongside the handler): sent when it
+        gives True (`on_pass` runs first, in the handler's task), refused with AgiProtocolError
+        when it gives False or fails."""
+        self._gate, self._on_pass = check, on_pass
+
+    async def _through_gate(self) -> None:
+        gate = self._gate
+        if gate is None:
+            return
+        try:
+            passed = await asyncio.shield(gate)
+        except Exception:
+            passed = False
+        if not passed:
+            raise AgiProtocolError("the stream check failed: no command is sent")
+        self._gate = None
+        if self._on_pass is not None:
+            self._on_pass()
+
     # -- wire -----------------------------------------------------------------------------------
 
-    async def _execute(self, line: bytes, *, value_reply: bool = False) -> AgiResponse:
+    async def _execute(self, line: bytes, *, value_reply: bool = False, check: bool = False) -> AgiResponse:
+        if not check:
+            await self._through_gate()
+        response = await self._exchange(line, value_reply, read_reply=True)
+        assert response is not None
+        self._check_reply(response, raise_failure=False)
+        return response
+
+    async def _send_unread(self, line: bytes) -> None:
+        """Send `line`, leaving its reply to be read before the next command (or never)."""
+        await self._through_gate()
+        await self._exchange(line, False, read_reply=False)
+
+    async def _exchange(self, line: bytes, value_reply: bool, *, read_reply: bool) -> AgiResponse | None:
         async with self._lock:
             if self._hung_up:
                 raise AgiHangup("channel already hung up")
@@ -184,24 +224,40 @@ class AgiSession:
                 raise AgiProtocolError("session out of step with Asterisk after an earlier failure")
             # Stays set if anything below fails or is cancelled midway.
             self._out_of_sync = True
+            current = line
             try:
                 async with asyncio.timeout(self._command_timeout_s):
+                    if self._unread is not None:
+                        current = self._unread
+                        earlier = await self._read_response(False)
+                        self._unread = None
+                        if earlier.code == 511 or not earlier.ok:
+                            self._out_of_sync = False  # in step: the reply was read
+                            self._check_reply(earlier)
+                        current = line
                     self._writer.write(line)
                     await self._writer.drain()
-                    response = await self._read_response(value_reply)
+                    self.commands_sent += 1
+                    response = await self._read_response(value_reply) if read_reply else None
             except TimeoutError as exc:
-                raise AgiTimeout(f"no AGI reply within {self._command_timeout_s}s to {line[:40]!r}") from exc
+                waited = self._command_timeout_s
+                raise AgiTimeout(f"no AGI reply within {waited}s to {current[:40]!r}") from exc
             except ConnectionError as exc:
                 self._hung_up = True
                 raise AgiHangup("connection to Asterisk lost") from exc
+            if not read_reply:
+                self._unread = line
             self._out_of_sync = False
-            self.commands_sent += 1
+        return response
+
+    def _check_reply(self, response: AgiResponse, *, raise_failure: bool = True) -> None:
         if response.code == 511:
             # "Command Not Permitted on a dead channel": the hangup without a HANGUP line
             # (AGISIGHUP=no).
             self._hung_up = True
             raise AgiHangup(response.raw)
-        return response
+        if raise_failure and not response.ok:
+            raise AgiCommandError(response)
 
     async def _read_line(self) -> str:
         try:

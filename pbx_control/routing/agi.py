@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from pbx_control.agi.server import decides_first
 from pbx_control.agi.session import AgiSession
 from pbx_control.dialplan.apply import apply_decision
 from pbx_control.kernel import ids
@@ -31,7 +32,7 @@ def make_route_handler(router: CallRouter, clock: Clock = system_clock) -> Handl
         decision = await router.from_device(org, session.endpoint, session.extension, clock())
         await apply_decision(session, decision)
 
-    return route
+    return decides_first(route)
 
 
 def make_inbound_handler(router: CallRouter, clock: Clock = system_clock) -> Handler:
@@ -46,4 +47,4 @@ def make_inbound_handler(router: CallRouter, clock: Clock = system_clock) -> Han
             structlog.contextvars.bind_contextvars(organization=organization)
         await apply_decision(session, decision)
 
-    return inbound
+    return decides_first(inbound)

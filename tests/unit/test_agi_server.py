@@ -13,7 +13,8 @@ import structlog
 from structlog.testing import LogCapture
 
 from pbx_control.agi import AgiHangup, AgiServer, AgiSession
-from pbx_control.agi.server import Handler
+from pbx_control.agi.errors import AgiCommandError, AgiTimeout
+from pbx_control.agi.server import Handler, decides_first
 from pbx_control.agi.testing import FakeAsterisk
 from pbx_control.config import Settings
 
@@ -263,7 +264,7 @@ async def test_hangup_mid_handler_ends_cleanly() -> None:
     async def handler(session: AgiSession) -> None:
         await session.set_variable("A", "1")
         progress.append("a")
-        await session.set_variable("B", "2")  # HANGUP arrives where its reply was expected
+        await session.get_variable("B")  # HANGUP arrives where its reply was expected
         progress.append("b")
 
     async with serving({"h": handler}) as server:
@@ -279,7 +280,7 @@ async def test_commands_after_hangup_raise() -> None:
     raised: list[str] = []
 
     async def handler(session: AgiSession) -> None:
-        for name in ("A", "B", "C"):
+        for name in ("A", "B", "C", "D"):
             try:
                 await session.set_variable(name, "1")
             except AgiHangup:
@@ -289,9 +290,88 @@ async def test_commands_after_hangup_raise() -> None:
     async with serving({"h": handler}) as server:
         result = await FakeAsterisk(server.bound_port).run("h", hangup_after=1)
         await eventually(lambda: server.sessions_active == 0)
-    assert raised == ["B", "C"]
-    assert len(result.commands) == 2  # C was never sent
+    # B's reply is read before C is sent: the HANGUP that stood there stops C and D.
+    assert raised == ["C", "D"]
+    assert len(result.commands) == 2  # C and D were never sent
     assert server.errors_total == 0
+
+
+async def _play_until_set(port: int, answer_set: bool) -> tuple[list[bytes], bool]:
+    """A client that answers the stream check, then reads commands without answering SET VARIABLE
+    (answer_set=False): (the lines it read, whether the server closed without that reply)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines: list[bytes] = []
+    try:
+        writer.write(FakeAsterisk.encode_env(FakeAsterisk.build_env("h")))
+        async with asyncio.timeout(PROMPT_S):
+            while line := await reader.readline():
+                lines.append(line)
+                if line.startswith(b"GET FULL VARIABLE "):
+                    nonce = line.split()[3].decode()
+                    writer.write(f"200 result=1 ({nonce})\n".encode())
+                elif line.startswith(b"SET VARIABLE") and answer_set:
+                    writer.write(b"200 result=1\n")
+                elif line.startswith(b"GET VARIABLE"):
+                    writer.write(b"200 result=0\n")
+        return lines, True
+    finally:
+        writer.close()
+
+
+async def test_the_last_set_variable_is_not_waited_for() -> None:
+    """The handler's last command sets the decision; the session ends once it is written, without
+    a round trip for its reply (Asterisk sets the variable and ends the AGI with SUCCESS)."""
+
+    async def handler(session: AgiSession) -> None:
+        await session.set_variable("PBX_ROUTE", "dial")
+
+    outcomes: list[str] = []
+    async with serving({"h": handler}, on_session_end=lambda o, _s: outcomes.append(o)) as server:
+        lines, closed = await _play_until_set(server.bound_port, answer_set=False)
+        await eventually(lambda: server.sessions_active == 0)
+    assert closed
+    assert lines[-1] == b'SET VARIABLE PBX_ROUTE "dial"\n'
+    assert outcomes == ["ok"]
+
+
+async def test_a_set_variable_reply_is_read_before_the_next_command() -> None:
+    """Nothing is pipelined: Asterisk reads commands with fgets on a polled socket, and a second
+    command sent before the first's reply would wait in its buffer. A reply that never comes
+    stops the next command at the command timeout."""
+    seen: list[str] = []
+
+    async def handler(session: AgiSession) -> None:
+        await session.set_variable("A", "1")
+        try:
+            await session.get_variable("B")
+        except AgiTimeout:
+            seen.append("timeout")
+
+    async with serving({"h": handler}, command_timeout_s=0.2) as server:
+        lines, _closed = await _play_until_set(server.bound_port, answer_set=False)
+        await eventually(lambda: server.sessions_active == 0)
+    assert seen == ["timeout"]
+    assert not any(line.startswith(b"GET VARIABLE") for line in lines)
+    async with serving({"h": handler}) as server:
+        lines, _closed = await _play_until_set(server.bound_port, answer_set=True)
+    assert [line.split()[0:2] for line in lines[1:]] == [[b"SET", b"VARIABLE"], [b"GET", b"VARIABLE"]]
+
+
+async def test_a_failed_set_variable_is_raised_at_the_next_command() -> None:
+    failures: list[int] = []
+
+    async def handler(session: AgiSession) -> None:
+        await session.set_variable("A", "1")
+        try:
+            await session.get_variable("B")
+        except AgiCommandError as exc:
+            failures.append(exc.response.code)
+
+    async with serving({"h": handler}) as server:
+        result = await FakeAsterisk(server.bound_port).run("h", responses={"SET VARIABLE": "510 Invalid"})
+        await eventually(lambda: server.sessions_active == 0)
+    assert failures == [510]
+    assert result.commands == ['SET VARIABLE A "1"']  # GET VARIABLE was not sent
 
 
 async def test_hangup_before_first_command_skips_the_handler() -> None:
@@ -561,3 +641,57 @@ async def test_one_log_line_per_call_carries_the_decision(captured_logs: LogCapt
     (line,) = [e for e in captured_logs.entries if e["event"] == "agi.session.end"]
     assert line["outcome"] == "ok"
     assert (line["route"], line["route_reason"], line["uniqueid"]) == ("voicemail", "closed", "1700000000.9")
+
+
+async def _slow_check_client(port: int, *, delay_s: float, forged: bool, answered: list[str]) -> list[bytes]:
+    """Answers the stream check after `delay_s` (wrongly when forged), then every command."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines: list[bytes] = []
+    try:
+        writer.write(FakeAsterisk.encode_env(FakeAsterisk.build_env("h", env={"accountcode": "acme"})))
+        async with asyncio.timeout(PROMPT_S):
+            while line := await reader.readline():
+                lines.append(line)
+                if line.startswith(b"GET FULL VARIABLE "):
+                    await asyncio.sleep(delay_s)
+                    nonce = "forged" if forged else line.split()[3].decode()
+                    answered.append("check")
+                    writer.write(f"200 result=1 ({nonce})\n".encode())
+                else:
+                    writer.write(b"200 result=1\n")
+        return lines
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("marked", [True, False])
+async def test_a_decides_first_handler_reads_while_the_stream_check_is_on_its_way(marked: bool) -> None:
+    """Marked: the handler starts before the check is answered and its command waits for it.
+    Unmarked (a handler that may change things): it starts only after the check."""
+    order: list[str] = []
+
+    async def handler(session: AgiSession) -> None:
+        order.append("handler")
+        await session.set_variable("PBX_ROUTE", "dial")
+
+    async with serving({"h": decides_first(handler) if marked else handler}) as server:
+        lines = await _slow_check_client(server.bound_port, delay_s=0.1, forged=False, answered=order)
+        await eventually(lambda: server.sessions_active == 0)
+    assert order == (["handler", "check"] if marked else ["check", "handler"])
+    assert lines[-1] == b'SET VARIABLE PBX_ROUTE "dial"\n'
+
+
+async def test_a_forged_header_sends_nothing_of_a_decision_read_alongside_its_check(
+    captured_logs: LogCapture,
+) -> None:
+    async def handler(session: AgiSession) -> None:
+        structlog.contextvars.bind_contextvars(organization=session.accountcode)
+        await session.set_variable("PBX_ROUTE", "dial")
+
+    async with serving({"h": decides_first(handler)}) as server:
+        lines = await _slow_check_client(server.bound_port, delay_s=0.05, forged=True, answered=[])
+        await eventually(lambda: server.sessions_active == 0)
+    assert [line.split()[0] for line in lines] == [b"GET"]  # the check only: no SET VARIABLE
+    assert server.rejected_total == 1 and server.errors_total == 0
+    end = [e for e in captured_logs.entries if e["event"] == "agi.session.end"]
+    assert end[0]["outcome"] == "rejected" and "organization" not in end[0]
