@@ -9,7 +9,6 @@ decision arrived (PBX_ROUTE set) or how the connection failed.
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 import time
 from dataclasses import dataclass, field
@@ -17,8 +16,6 @@ from dataclasses import dataclass, field
 _FULL_VARIABLE = re.compile(rb"^GET FULL VARIABLE (\S+)")
 # Ours: SET VARIABLE PBX_ROUTE "dial"; pyst2 quotes the name too.
 _SET_ROUTE = re.compile(rb'^SET VARIABLE "?PBX_ROUTE"? "?([^"\s]*)')
-# The service's one SET VARIABLE PBX_PACK "...|PBX_ROUTE:<base64>" (pbx_control/dialplan/contract.py).
-_SET_PACK = re.compile(rb'^SET VARIABLE "?PBX_PACK"? "?(?:[^"\s]*\|)?PBX_ROUTE:([A-Za-z0-9+/=]*)')
 
 
 @dataclass
@@ -71,10 +68,7 @@ def header(call: Call, port: int, script: str = "route") -> bytes:
 def route_of(line: bytes) -> str | None:
     """The value of PBX_ROUTE if this command line sets it."""
     match = _SET_ROUTE.match(line)
-    if match:
-        return match.group(1).decode()
-    packed = _SET_PACK.match(line)
-    return base64.b64decode(packed.group(1)).decode() if packed else None
+    return match.group(1).decode() if match else None
 
 
 def reply(line: bytes) -> bytes:

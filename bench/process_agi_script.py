@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Mapping
 
 import asyncpg
 from asterisk.agi import AGI  # type: ignore[import-untyped]
@@ -28,6 +29,10 @@ class Pyst2Session(AgiSession):
 
     async def set_variable(self, name: str, value: str | int) -> None:
         self._agi.set_variable(name, str(value))
+
+    async def set_variables_and_end(self, variables: Mapping[str, str]) -> None:
+        for name, value in variables.items():  # pyst2 waits for each reply, as process AGIs do
+            self._agi.set_variable(name, value)
 
     async def get_variable(self, name: str) -> str | None:
         return self._agi.get_variable(name) or None

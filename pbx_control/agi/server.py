@@ -246,8 +246,9 @@ class AgiServer:
         started = time.perf_counter()
         outcome = "error"
         details: dict[str, Any] = {}
+        sessions: list[AgiSession] = []
         try:
-            outcome = await self._run(reader, writer, details)
+            outcome = await self._run(reader, writer, details, sessions)
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
@@ -255,25 +256,30 @@ class AgiServer:
             self._note_error()
             self._log.exception("agi.server.bug")
         finally:
+            # The session's time: to its last command written (Asterisk acts on it from there).
+            elapsed = time.perf_counter() - started
             if self.on_session_end is not None:
                 try:
-                    self.on_session_end(outcome, time.perf_counter() - started)
+                    self.on_session_end(outcome, elapsed)
                 except Exception:
                     self._log.exception("agi.observer.error")
-            self._sessions_active -= 1
-            if task is not None:
-                self._tasks.discard(task)
-            await self._close(writer)
-            emit = self._log.warning if outcome in ("rejected", "unknown-handler") else self._log.info
-            emit(
-                "agi.session.end",
-                outcome=outcome,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                **details,
-            )
+            try:
+                for session in sessions:
+                    await session.wait_closed_by_asterisk(_CLOSE_TIMEOUT_S)
+                await self._close(writer)
+            finally:
+                self._sessions_active -= 1
+                if task is not None:
+                    self._tasks.discard(task)
+                emit = self._log.warning if outcome in ("rejected", "unknown-handler") else self._log.info
+                emit("agi.session.end", outcome=outcome, duration_ms=round(elapsed * 1000, 2), **details)
 
     async def _run(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, details: dict[str, Any]
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        details: dict[str, Any],
+        sessions: list[AgiSession],
     ) -> str:
         try:
             async with asyncio.timeout(self._header_timeout_s):
@@ -292,6 +298,7 @@ class AgiServer:
             return "rejected"
 
         session = AgiSession(reader, writer, env, command_timeout_s=self._command_timeout_s)
+        sessions.append(session)
         script = session.script
         # Runs in the connection's own task, so the bindings die with it. These three come before
         # any caller-controlled line in Asterisk's header, so they cannot be forged (see

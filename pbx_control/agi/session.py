@@ -57,6 +57,7 @@ class AgiSession:
         self._hung_up = False
         self._out_of_sync = False
         self._unread: bytes | None = None  # the command whose reply is still to be read
+        self._finished = False  # set_variables_and_end: our half of the connection is closed
         # While the server's stream check is on its way: the handler's commands wait for it.
         self._gate: asyncio.Future[bool] | None = None
         self._on_pass: Callable[[], None] | None = None
@@ -147,6 +148,39 @@ class AgiSession:
         line = protocol.encode_command_line(f"SET VARIABLE {name} {protocol.quote_agi_arg(text)}")
         await self._send_unread(line)
 
+    async def set_variables_and_end(self, variables: Mapping[str, str]) -> None:
+        """The handler's last word: one ``SET VARIABLE`` per variable, in order, all in one write,
+        and our half of the connection closed, without waiting for a reply.
+
+        Asterisk reads commands with fgets on a socket it polls: lines sent together wait in its
+        buffer until the socket is readable again, which our end of file makes it at once, so it
+        runs them all, then ends the AGI (AGISTATUS=SUCCESS). The replies are read and dropped
+        until Asterisk closes (wait_closed_by_asterisk): no reset ever reaches it."""
+        lines = []
+        for name, value in variables.items():
+            protocol.check_variable_name(name)
+            lines.append(protocol.encode_command_line(f"SET VARIABLE {name} {protocol.quote_agi_arg(value)}"))
+        await self._through_gate()
+        await self._exchange(b"".join(lines), False, read_reply=False, end=True)
+        self.commands_sent += len(lines) - 1
+
+    @property
+    def finished(self) -> bool:
+        """set_variables_and_end has run: no command may follow."""
+        return self._finished
+
+    async def wait_closed_by_asterisk(self, timeout_s: float) -> None:
+        """After set_variables_and_end: read (and drop) the replies until Asterisk closes, at
+        most `timeout_s`."""
+        if not self._finished:
+            return
+        try:
+            async with asyncio.timeout(timeout_s):
+                while await self._reader.read(4096):
+                    pass
+        except (TimeoutError, OSError):
+            pass
+
     async def get_variable(self, name: str) -> str | None:
         """``GET VARIABLE name``: the value, or None when the variable is not set."""
         protocol.check_variable_name(name)
@@ -216,10 +250,14 @@ class AgiSession:
         await self._through_gate()
         await self._exchange(line, False, read_reply=False)
 
-    async def _exchange(self, line: bytes, value_reply: bool, *, read_reply: bool) -> AgiResponse | None:
+    async def _exchange(
+        self, line: bytes, value_reply: bool, *, read_reply: bool, end: bool = False
+    ) -> AgiResponse | None:
         async with self._lock:
             if self._hung_up:
                 raise AgiHangup("channel already hung up")
+            if self._finished:
+                raise AgiProtocolError("the session has ended (set_variables_and_end)")
             if self._out_of_sync:
                 raise AgiProtocolError("session out of step with Asterisk after an earlier failure")
             # Stays set if anything below fails or is cancelled midway.
@@ -236,6 +274,9 @@ class AgiSession:
                             self._check_reply(earlier)
                         current = line
                     self._writer.write(line)
+                    if end:
+                        self._finished = True
+                        self._writer.write_eof()
                     await self._writer.drain()
                     self.commands_sent += 1
                     response = await self._read_response(value_reply) if read_reply else None
@@ -245,7 +286,7 @@ class AgiSession:
             except ConnectionError as exc:
                 self._hung_up = True
                 raise AgiHangup("connection to Asterisk lost") from exc
-            if not read_reply:
+            if not read_reply and not end:
                 self._unread = line
             self._out_of_sync = False
         return response

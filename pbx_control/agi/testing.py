@@ -21,8 +21,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pbx_control.dialplan.contract import PACK, unpack
-
 # Asterisk's limits (res_agi.c): MAX_ARGS words, AGI_BUF_LEN - 1 bytes per command line.
 ASTERISK_MAX_ARGS = 128
 ASTERISK_MAX_LINE_BYTES = 8191
@@ -120,10 +118,7 @@ class FakeAsteriskResult:
     probe: str | None = None
     """The server's stream check (``GET FULL VARIABLE PBXSYNC...``), if it sent one first."""
     variables: dict[str, str] = field(default_factory=dict)
-    """Variables set with SET VARIABLE (as Asterisk would store them; last write wins), and those a
-    PBX_PACK carries (as the dialplan's [pbx-unpack] sets them; the pack itself is in `packed`)."""
-    packed: list[str] = field(default_factory=list)
-    """Each PBX_PACK set, as sent."""
+    """Variables set with SET VARIABLE (as Asterisk would store them; last write wins)."""
     verbose: list[str] = field(default_factory=list)
     """Messages sent with VERBOSE."""
     hangup_sent: bool = False
@@ -257,13 +252,7 @@ class FakeAsterisk:
             if len(argv) != 4:
                 return _USAGE_REPLY.format(usage=" Usage: SET VARIABLE <variablename> <value>")
             channel_vars[argv[2]] = argv[3]
-            if argv[2] == PACK.name:  # what the dialplan's [pbx-unpack] then sets
-                result.packed.append(argv[3])
-                unpacked = unpack(argv[3])
-                channel_vars.update(unpacked)
-                result.variables.update(unpacked)
-            else:
-                result.variables[argv[2]] = argv[3]
+            result.variables[argv[2]] = argv[3]
             return "200 result=1"
         if words[:2] == ("GET", "VARIABLE"):
             if len(argv) != 3:

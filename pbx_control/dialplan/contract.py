@@ -5,17 +5,14 @@ values to `variables`, which checks and names them; nothing else writes a `PBX_*
 The dialplan (asterisk-config/extensions*.conf) reads these and clears every one of them when a
 call enters a routing context, so a transferred call never carries the previous callee's route.
 
-A handler sends them all in one FastAGI round trip: `pack` makes the one variable PBX_PACK
-(`PBX_NAME:<base64 of the value>` pairs joined by `|`, PBX_ROUTE last), and the dialplan's
-[pbx-unpack] (extensions.conf) sets each with BASE64_DECODE. Base64 has neither `|` nor `:`, so no
-value (a caller name with commas, pipes, quotes or `${...}`) can reach another variable, a name, or
-the dialplan's parser; the decoded value is only ever the value of a Set().
+A handler sends them all at once, PBX_ROUTE last (`route_last`), as its session's last word: one
+SET VARIABLE each in one write, without a round trip (AgiSession.set_variables_and_end). Each
+value is one quoted AGI argument (agi/protocol.quote_agi_arg): a caller name with commas, quotes
+or `${...}` is only ever the value of its own variable, never evaluated by the dialplan's parser.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -118,17 +115,13 @@ MEETING_ASK = Var("MEETING_ASK", _pattern(ids.PROMPT), "the 'enter the PIN' prom
 MOVE_PEER = Var("MOVE_PEER", _pattern(ids.UNIQUEID), "the far end of the call *88 takes (its uniqueid)")
 MOVE_OLD = Var("MOVE_OLD", _pattern(ids.UNIQUEID), "the channel of the device the call is taken from")
 
-_PACKED_PAIR = r"PBX_[A-Z0-9_]{1,40}:[A-Za-z0-9+/]*={0,2}"
-PACKED = re.compile(f"{_PACKED_PAIR}(?:\\|{_PACKED_PAIR})*")
-PACK = Var("PACK", _pattern(PACKED), "every other variable of one decision, packed (pack())")
-
 # Every variable a handler may set, and the prefix of nested decisions.
 ALL: tuple[Var, ...] = (
     ROUTE, ORG, DIAL, DIAL_TIMEOUT, CALLERID_NUM, CALLERID_HIDDEN, CALLERID_NAME, PROMPT, VOICEMAIL,
     BUSY_DIAL, BUSY_TIMEOUT, BUSY_CALLERID_NUM, BUSY_CALLERID_HIDDEN,
     NOANSWER_DIAL, NOANSWER_TIMEOUT, NOANSWER_CALLERID_NUM, NOANSWER_CALLERID_HIDDEN,
     QUEUE, QUEUE_TIMEOUT, GROUP_GOTO, GROUP_ID,
-    MEETING_ROOM, MEETING_PROFILE, MEETING_WAIT, MEETING_SAY, MEETING_ASK, MOVE_PEER, MOVE_OLD, PACK,
+    MEETING_ROOM, MEETING_PROFILE, MEETING_WAIT, MEETING_SAY, MEETING_ASK, MOVE_PEER, MOVE_OLD,
 )  # fmt: skip
 OVERFLOW = "PBX_OVERFLOW_"
 
@@ -152,36 +145,12 @@ def variables(values: Mapping[Var, Value], prefix: str = "PBX_") -> dict[str, st
     return out
 
 
-_NAME = re.compile(r"PBX_[A-Z0-9_]{1,40}")
-
-
-def pack(values: Mapping[str, str]) -> str:
-    """PBX_PACK for checked variables by name (as `variables` returns them), PBX_ROUTE last so the
-    dialplan sets it after everything it acts on. Each value is base64 of its UTF-8."""
-    order = [name for name in values if name != ROUTE.name] + ([ROUTE.name] if ROUTE.name in values else [])
-    pairs = []
-    for name in order:
-        if not _NAME.fullmatch(name) or name == PACK.name:
-            raise UnsafeValue(f"not a packable variable name {name!r}")
-        pairs.append(f"{name}:{base64.b64encode(values[name].encode()).decode('ascii')}")
-    text = "|".join(pairs)
-    if text and not PACK.check(text):  # pragma: no cover - every pair above matches
-        raise UnsafeValue("unsafe PBX_PACK")
-    return text
-
-
-def unpack(text: str) -> dict[str, str]:
-    """What [pbx-unpack] sets from a PBX_PACK (tests and the fake Asterisk use it); a malformed
-    pack sets nothing, as the dialplan's checks would."""
-    if not text or not PACK.check(text):
-        return {}
-    out: dict[str, str] = {}
-    for pair in text.split("|"):
-        name, _, encoded = pair.partition(":")
-        try:
-            out[name] = base64.b64decode(encoded, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return {}
+def route_last(values: Mapping[str, str]) -> dict[str, str]:
+    """The same variables with PBX_ROUTE last: set after everything the dialplan acts on, so a
+    decision cut short leaves PBX_ROUTE empty (the fallback), never half a route."""
+    out = {name: value for name, value in values.items() if name != ROUTE.name}
+    if ROUTE.name in values:
+        out[ROUTE.name] = values[ROUTE.name]
     return out
 
 

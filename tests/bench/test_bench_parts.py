@@ -53,10 +53,6 @@ def test_the_fake_asterisk_answers_like_asterisk() -> None:
         (b"SET VARIABLE PBX_ROUTE busy\n", "busy"),
         (b'SET VARIABLE PBX_ROUTE_X "dial"\n', None),
         (b'SET VARIABLE PBX_DIAL "PJSIP/a"\n', None),
-        # the service's one packed variable (pbx_control/dialplan/contract.py pack())
-        (b'SET VARIABLE PBX_PACK "PBX_DIAL:UEpTSVAvYQ==|PBX_ROUTE:ZGlhbA=="\n', "dial"),
-        (b'SET VARIABLE PBX_PACK "PBX_ROUTE:YnVzeQ=="\n', "busy"),
-        (b'SET VARIABLE PBX_PACK "PBX_DIAL:UEpTSVAvYQ=="\n', None),
     ],
 )
 def test_route_of(line: bytes, route: str | None) -> None:
