@@ -41,8 +41,10 @@ def wait_idle(pids: Sequence[int], below: float = 0.05, quiet_s: int = 3, timeou
 class Profiler:
     def __init__(self, pid: int, out: Path, rate: int = 250) -> None:
         self.out = out
+        # The service and its children (the FastAGI process): each stack starts with its process.
+        command = [PY_SPY, "record", "--pid", str(pid), "--subprocesses", "--rate", str(rate)]
         self.proc = subprocess.Popen(
-            [PY_SPY, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "-o", str(out)],
+            [*command, "--format", "raw", "-o", str(out)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
