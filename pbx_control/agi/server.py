@@ -406,7 +406,7 @@ def _bind_call_ids(session: AgiSession) -> None:
 
 
 async def _report_unknown_handler(session: AgiSession) -> None:
-    await session.set_variable("PBX_AGI_STATUS", "unknown-handler")
+    await session.set_variables_and_end({"PBX_AGI_STATUS": "unknown-handler"})
 
 
 def _reject_reason(exc: BaseException) -> str:

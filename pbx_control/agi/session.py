@@ -22,6 +22,12 @@ _MAX_RESPONSE_LINES = 200
 _MAX_RESPONSE_CHARS = 16 * 1024
 
 
+def _set_line(name: str, value: str) -> bytes:
+    """``SET VARIABLE name "value"``; the name must pass :func:`protocol.check_variable_name`."""
+    protocol.check_variable_name(name)
+    return protocol.encode_command_line(f"SET VARIABLE {name} {protocol.quote_agi_arg(value)}")
+
+
 def _unknown_to_empty(value: str) -> str:
     # Asterisk writes the literal word "unknown" when the caller id number or name is not set.
     return "" if value == "unknown" else value
@@ -31,11 +37,9 @@ class AgiSession:
     """A FastAGI session as seen by a handler.
 
     Commands are serialised (AGI is strict request/response), each bounded by ``command_timeout_s``.
-    ``SET VARIABLE``'s reply is read before the next command is sent, or never when the handler
-    sends none: Asterisk reads the line and sets the variable whatever the server does next, and
-    on our close ends the AGI with AGISTATUS=SUCCESS (res_agi's run_agi: a reply it cannot write
-    and then end of file). So a handler whose last command sets the decision ends as soon as it
-    is written, without waiting a round trip for "200 result=1".
+    ``SET VARIABLE``'s reply is read before the next command is sent (a failure raises there), and
+    a handler's last word, ``set_variables_and_end``, waits for no reply at all: the session ends
+    as soon as its decision is written.
     After a ``HANGUP`` line, a 511 reply or EOF from Asterisk the session is hung up and every
     command raises :class:`AgiHangup`. After a timeout or a garbled reply the stream may be out of
     step with Asterisk, so later commands raise :class:`AgiProtocolError` instead of guessing.
@@ -143,10 +147,7 @@ class AgiSession:
 
     async def set_variable(self, name: str, value: str | int) -> None:
         """``SET VARIABLE name "value"``. The name must pass :func:`protocol.check_variable_name`."""
-        protocol.check_variable_name(name)
-        text = value if isinstance(value, str) else str(value)
-        line = protocol.encode_command_line(f"SET VARIABLE {name} {protocol.quote_agi_arg(text)}")
-        await self._send_unread(line)
+        await self._send_unread(_set_line(name, value if isinstance(value, str) else str(value)))
 
     async def set_variables_and_end(self, variables: Mapping[str, str]) -> None:
         """The handler's last word: one ``SET VARIABLE`` per variable, in order, all in one write,
@@ -156,18 +157,10 @@ class AgiSession:
         buffer until the socket is readable again, which our end of file makes it at once, so it
         runs them all, then ends the AGI (AGISTATUS=SUCCESS). The replies are read and dropped
         until Asterisk closes (wait_closed_by_asterisk): no reset ever reaches it."""
-        lines = []
-        for name, value in variables.items():
-            protocol.check_variable_name(name)
-            lines.append(protocol.encode_command_line(f"SET VARIABLE {name} {protocol.quote_agi_arg(value)}"))
+        lines = [_set_line(name, value) for name, value in variables.items()]
         await self._through_gate()
         await self._exchange(b"".join(lines), False, read_reply=False, end=True)
         self.commands_sent += len(lines) - 1
-
-    @property
-    def finished(self) -> bool:
-        """set_variables_and_end has run: no command may follow."""
-        return self._finished
 
     async def wait_closed_by_asterisk(self, timeout_s: float) -> None:
         """After set_variables_and_end: read (and drop) the replies until Asterisk closes, at

@@ -17,10 +17,10 @@ import structlog
 from pbx_control.kernel.db import CONNECTION_ERRORS
 from pbx_control.kernel.errors import Unavailable
 
+# OSError includes refused connections and TimeoutError.
 OUT_OF_REACH: tuple[type[BaseException], ...] = (
     Unavailable,
     OSError,
-    TimeoutError,
     asyncpg.InterfaceError,
     *CONNECTION_ERRORS,
 )
